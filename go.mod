@@ -1,0 +1,32 @@
+module github.com/vla3d/vla3d
+
+go 1.26
+
+require (
+	github.com/bluenviron/goroslib/v2 v2.1.5
+	github.com/gomlx/gomlx v0.26.0
+	github.com/yalue/onnxruntime_go v1.27.0
+	go.uber.org/zap v1.28.0
+	gonum.org/v1/gonum v0.17.0
+)
+
+require (
+	github.com/davecgh/go-spew v1.1.1 // indirect
+	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/foxglove/mcap/go/mcap v1.6.0 // indirect
+	github.com/go-logr/logr v1.4.3 // indirect
+	github.com/gomlx/gopjrt v0.10.0 // indirect
+	github.com/gookit/color v1.5.4 // indirect
+	github.com/klauspost/compress v1.16.7 // indirect
+	github.com/pierrec/lz4/v4 v4.1.21 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/stretchr/testify v1.11.1 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	github.com/xo/terminfo v0.0.0-20220910002029-abceb7e1c41e // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+	golang.org/x/exp v0.0.0-20250819193227-8b4c13bb791b // indirect
+	golang.org/x/sys v0.39.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+	k8s.io/klog/v2 v2.130.1 // indirect
+)
