@@ -1,0 +1,106 @@
+package perception
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Depth image encodings of sensor_msgs/Image accepted by DecodeDepth.
+const (
+	// EncodingDepth16 is unsigned 16-bit millimetres (0 = no return).
+	EncodingDepth16 = "16UC1"
+	// EncodingMono16 is the same layout some drivers publish depth under.
+	EncodingMono16 = "mono16"
+	// EncodingDepth32F is 32-bit float metres (NaN/0 = no return).
+	EncodingDepth32F = "32FC1"
+)
+
+// ErrBadDepth is wrapped by every depth decoding error.
+var ErrBadDepth = errors.New("perception: bad depth image")
+
+// DecodeDepth converts a sensor_msgs/Image depth payload to metres in dst
+// (row-major, len(dst) >= width*height; only the first width*height values
+// are written). step is the row length in bytes (>= width*bytes per pixel;
+// padding honoured) and bigEndian is the message's is_bigendian.
+//
+// A pixel is invalid — written as NaN, never guessed — when it is 0, NaN,
+// ±Inf, or outside [minRange, maxRange] metres. maxRange may be +Inf.
+func DecodeDepth(encoding string, data []byte, width, height, step int, bigEndian bool, minRange, maxRange float32, dst []float32) error {
+	var bpp int
+	switch encoding {
+	case EncodingDepth16, EncodingMono16:
+		bpp = 2
+	case EncodingDepth32F:
+		bpp = 4
+	default:
+		return fmt.Errorf("%w: unsupported encoding %q (want %s or %s)", ErrBadDepth, encoding, EncodingDepth16, EncodingDepth32F)
+	}
+	if width <= 0 || height <= 0 {
+		return fmt.Errorf("%w: size %dx%d", ErrBadDepth, width, height)
+	}
+	if !(minRange >= 0) || !(maxRange > minRange) {
+		return fmt.Errorf("%w: range [%v, %v] must satisfy 0 <= min < max", ErrBadDepth, minRange, maxRange)
+	}
+	rowBytes := width * bpp
+	if rowBytes/bpp != width || step < rowBytes {
+		return fmt.Errorf("%w: step %d shorter than a %s row of %d pixels", ErrBadDepth, step, encoding, width)
+	}
+	// The last row need not carry padding; everything before it must.
+	need := (height-1)*step + rowBytes
+	if (need-rowBytes)/step != height-1 || need < 0 || len(data) < need {
+		return fmt.Errorf("%w: %d bytes, need %d for %dx%d %s with step %d", ErrBadDepth, len(data), need, width, height, encoding, step)
+	}
+	if len(dst) < width*height {
+		return fmt.Errorf("%w: destination holds %d values, need %d", ErrBadDepth, len(dst), width*height)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if bigEndian {
+		order = binary.BigEndian
+	}
+	nan := float32(math.NaN())
+	for r := range height {
+		row := data[r*step : r*step+rowBytes]
+		out := dst[r*width : (r+1)*width]
+		if bpp == 2 {
+			for c := range out {
+				z := float32(order.Uint16(row[2*c:])) * 0.001
+				if z == 0 || z < minRange || z > maxRange {
+					z = nan
+				}
+				out[c] = z
+			}
+			continue
+		}
+		for c := range out {
+			z := math.Float32frombits(order.Uint32(row[4*c:]))
+			// NaN fails both comparisons, so !(in range) catches it; ±Inf is out of any finite range.
+			if z == 0 || !(z >= minRange && z <= maxRange) || math.IsInf(float64(z), 0) {
+				z = nan
+			}
+			out[c] = z
+		}
+	}
+	return nil
+}
+
+// ResizeDepthNearest resamples a depth image to dstW x dstH by nearest
+// neighbour (never interpolating across depth edges or into NaN holes, which
+// would invent surfaces). Pixel centres map to pixel centres.
+func ResizeDepthNearest(src []float32, srcW, srcH int, dst []float32, dstW, dstH int) error {
+	if srcW <= 0 || srcH <= 0 || dstW <= 0 || dstH <= 0 {
+		return fmt.Errorf("%w: resize %dx%d -> %dx%d", ErrBadDepth, srcW, srcH, dstW, dstH)
+	}
+	if len(src) < srcW*srcH || len(dst) < dstW*dstH {
+		return fmt.Errorf("%w: buffers %d/%d too short for %dx%d -> %dx%d", ErrBadDepth, len(src), len(dst), srcW, srcH, dstW, dstH)
+	}
+	for r := range dstH {
+		sr := min((2*r+1)*srcH/(2*dstH), srcH-1)
+		for c := range dstW {
+			sc := min((2*c+1)*srcW/(2*dstW), srcW-1)
+			dst[r*dstW+c] = src[sr*srcW+sc]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package perception
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrBadShape is wrapped by errors about mismatched sizes and buffers.
+var ErrBadShape = errors.New("perception: bad shape")
+
+// PatchGrid returns the patch grid of a width x height image cut into
+// patch x patch tiles. Like a ViT patch embedding (a stride-patch
+// convolution), it covers floor(width/patch) x floor(height/patch) whole
+// patches; the remainder columns at the right and rows at the bottom are not
+// covered. An image smaller than one patch is refused.
+func PatchGrid(width, height, patch int) (cols, rows int, err error) {
+	if patch <= 0 || width < patch || height < patch {
+		return 0, 0, fmt.Errorf("%w: %dx%d image cannot hold a %d px patch", ErrBadShape, width, height, patch)
+	}
+	return width / patch, height / patch, nil
+}
+
+// PatchUnprojector turns a depth image into one 3D point per image patch in
+// the base frame. It owns scratch buffers and a cache of patch-centre rays,
+// so after the first call with a given camera and patch size it allocates
+// nothing. Not safe for concurrent use; use one per goroutine.
+type PatchUnprojector struct {
+	// MinValidFraction is the fraction of a patch's pixels that must hold
+	// valid depth for the patch to be valid (0 = at least one pixel).
+	MinValidFraction float64
+
+	scratch []float32
+	rays    []float64 // [cols*rows*2] x, y of the ray at each patch centre (z = 1)
+	rayCam  Pinhole
+	rayP    int
+}
+
+// Unproject writes, for every patch of the grid PatchGrid(cam.Width,
+// cam.Height, patch) in row-major order, the base-frame 3D point seen at the
+// patch-centre pixel at the patch's robust depth (the median of its valid
+// pixels) into dstPoints[3i:3i+3], and 1 into dstValid[i]. A patch without
+// enough valid depth gets point (0,0,0) and valid 0: flagged, not guessed.
+//
+// depth is metres, row-major cam.Width x cam.Height, NaN = invalid (as
+// written by DecodeDepth). dstPoints needs 3*N values and dstValid N.
+func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamera Rigid, patch int, dstPoints, dstValid []float32) error {
+	cols, rows, err := PatchGrid(cam.Width, cam.Height, patch)
+	if err != nil {
+		return err
+	}
+	w := cam.Width
+	n := cols * rows
+	if len(depth) < w*cam.Height {
+		return fmt.Errorf("%w: depth has %d values for a %dx%d camera", ErrBadShape, len(depth), w, cam.Height)
+	}
+	if len(dstPoints) < 3*n || len(dstValid) < n {
+		return fmt.Errorf("%w: destinations hold %d points/%d flags, need %d", ErrBadShape, len(dstPoints)/3, len(dstValid), n)
+	}
+	u.prepare(cam, patch, cols, rows)
+	minValid := max(1, int(math.Ceil(u.MinValidFraction*float64(patch*patch))))
+	R, T := baseFromCamera.R, baseFromCamera.T
+	for pr := range rows {
+		for pc := range cols {
+			i := pr*cols + pc
+			buf := u.scratch[:0]
+			for y := pr * patch; y < (pr+1)*patch; y++ {
+				row := depth[y*w+pc*patch : y*w+(pc+1)*patch]
+				for _, z := range row {
+					// NaN marks invalid; non-positive depth cannot be a surface in front of the camera.
+					if z > 0 && !math.IsInf(float64(z), 0) {
+						buf = append(buf, z)
+					}
+				}
+			}
+			if len(buf) < minValid {
+				dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = 0, 0, 0
+				dstValid[i] = 0
+				continue
+			}
+			z := float64(median(buf))
+			x, y := u.rays[2*i]*z, u.rays[2*i+1]*z
+			dstPoints[3*i] = float32(R[0]*x + R[1]*y + R[2]*z + T[0])
+			dstPoints[3*i+1] = float32(R[3]*x + R[4]*y + R[5]*z + T[1])
+			dstPoints[3*i+2] = float32(R[6]*x + R[7]*y + R[8]*z + T[2])
+			dstValid[i] = 1
+		}
+	}
+	return nil
+}
+
+// prepare sizes the scratch buffer and recomputes the patch-centre rays
+// when the camera or patch size changed since the last call.
+func (u *PatchUnprojector) prepare(cam Pinhole, patch, cols, rows int) {
+	if cap(u.scratch) < patch*patch {
+		u.scratch = make([]float32, 0, patch*patch)
+	}
+	if u.rays != nil && u.rayCam == cam && u.rayP == patch {
+		return
+	}
+	if cap(u.rays) < 2*cols*rows {
+		u.rays = make([]float64, 2*cols*rows)
+	}
+	u.rays = u.rays[:2*cols*rows]
+	half := float64(patch) / 2
+	for pr := range rows {
+		for pc := range cols {
+			r := cam.Ray(float64(pc*patch)+half, float64(pr*patch)+half)
+			i := pr*cols + pc
+			u.rays[2*i], u.rays[2*i+1] = r[0], r[1]
+		}
+	}
+	u.rayCam, u.rayP = cam, patch
+}
+
+// median returns the median of a (len >= 1), reordering a in place. For an
+// even count it is the mean of the two middle values. Quickselect: O(n)
+// expected, no allocation.
+func median(a []float32) float32 {
+	n := len(a)
+	k := n / 2
+	hi := selectKth(a, k)
+	if n%2 == 1 {
+		return hi
+	}
+	// After selection every a[:k] <= a[k]; the lower middle is their maximum.
+	lo := a[0]
+	for _, v := range a[1:k] {
+		lo = max(lo, v)
+	}
+	return lo + (hi-lo)/2
+}
+
+// selectKth partially orders a so that a[k] is the k-th smallest value, with
+// a[:k] <= a[k] <= a[k+1:], and returns it (Hoare partition, median-of-three
+// pivot so sorted or constant patches stay linear).
+func selectKth(a []float32, k int) float32 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Order a[lo], a[mid], a[hi] so the pivot is their median.
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
+}
+
+// UnprojectDepth writes the base-frame point of every pixel (at its centre)
+// into dstPoints[3i:3i+3] and 1/0 validity into dstValid[i]; invalid pixels
+// get (0,0,0). depth is row-major cam.Width x cam.Height metres, NaN invalid.
+func UnprojectDepth(depth []float32, cam Pinhole, baseFromCamera Rigid, dstPoints, dstValid []float32) error {
+	w, h := cam.Width, cam.Height
+	if len(depth) < w*h || len(dstPoints) < 3*w*h || len(dstValid) < w*h {
+		return fmt.Errorf("%w: %dx%d camera with depth %d, points %d, valid %d", ErrBadShape, w, h, len(depth), len(dstPoints), len(dstValid))
+	}
+	for r := range h {
+		for c := range w {
+			i := r*w + c
+			z := depth[i]
+			if !(z > 0) || math.IsInf(float64(z), 0) {
+				dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = 0, 0, 0
+				dstValid[i] = 0
+				continue
+			}
+			p := baseFromCamera.Apply(cam.Unproject(float64(c)+0.5, float64(r)+0.5, float64(z)))
+			dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = float32(p[0]), float32(p[1]), float32(p[2])
+			dstValid[i] = 1
+		}
+	}
+	return nil
+}
