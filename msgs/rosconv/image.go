@@ -85,13 +85,23 @@ func DecodeColor(m *sensor_msgs.Image, dst *msgs.RGBImage) error {
 	for y := range h {
 		src := m.Data[y*step : y*step+w*bpp]
 		out := dst.Pix[y*w*3 : (y+1)*w*3]
-		if m.Encoding == EncRGB8 {
-			copy(out, src)
-			continue
-		}
-		for x := range w {
-			p := src[x*bpp : x*bpp+bpp]
-			out[3*x], out[3*x+1], out[3*x+2] = p[ro], p[gof], p[bo]
+		switch bpp {
+		case 3:
+			if m.Encoding == EncRGB8 {
+				copy(out, src)
+				continue
+			}
+			for x := 0; x+2 < len(src) && x+2 < len(out); x += 3 {
+				out[x], out[x+1], out[x+2] = src[x+ro], src[x+gof], src[x+bo]
+			}
+		case 4:
+			for x, o := 0, 0; x+3 < len(src) && o+2 < len(out); x, o = x+4, o+3 {
+				out[o], out[o+1], out[o+2] = src[x+ro], src[x+gof], src[x+bo]
+			}
+		default:
+			for x, v := range src {
+				out[3*x], out[3*x+1], out[3*x+2] = v, v, v
+			}
 		}
 	}
 	return nil
