@@ -1,0 +1,170 @@
+package bag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Message is one message read from a bag. Data is the ROS 1 serialized
+// payload; it stays valid after the iterator moves on.
+type Message struct {
+	Conn *Connection
+	Time time.Time // receive time recorded by the bag
+	Data []byte
+}
+
+// Decode deserializes the payload into dest (a pointer to a goroslib message
+// struct), after checking that dest's md5sum matches the connection's, so a
+// type mismatch is reported instead of producing garbage.
+func (m Message) Decode(types *TypeCache, dest any) error {
+	ti, err := types.Info(dest)
+	if err != nil {
+		return err
+	}
+	if m.Conn.MD5Sum != "*" && ti.MD5Sum != m.Conn.MD5Sum {
+		return fmt.Errorf("bag: topic %s has type %s (md5 %s), cannot decode into %s (md5 %s)",
+			m.Conn.Topic, m.Conn.Type, m.Conn.MD5Sum, ti.Type, ti.MD5Sum)
+	}
+	if m.Conn.Encoding != "" && m.Conn.Encoding != "ros1" {
+		return fmt.Errorf("bag: topic %s has message encoding %q, not ros1", m.Conn.Topic, m.Conn.Encoding)
+	}
+	if err := DecodeROS1(m.Data, dest); err != nil {
+		return fmt.Errorf("topic %s: %w", m.Conn.Topic, err)
+	}
+	return nil
+}
+
+// Query selects messages. Zero values select everything.
+type Query struct {
+	Topics []string
+	Start  time.Time // inclusive
+	End    time.Time // inclusive; zero means no end
+}
+
+// chunkCacheSize is how many decompressed chunks an iterator keeps; index
+// order interleaves chunks only where their time ranges overlap.
+const chunkCacheSize = 4
+
+type cachedChunk struct {
+	idx  int32
+	data []byte
+}
+
+// Iterator walks messages in receive-time order.
+type Iterator struct {
+	r     *Reader
+	ctx   context.Context
+	refs  []msgRef
+	i     int
+	cur   Message
+	err   error
+	cache []cachedChunk
+}
+
+// Messages returns an iterator over the messages selected by q, ordered by
+// receive time (ties in file order).
+func (r *Reader) Messages(ctx context.Context, q Query) *Iterator {
+	refs := r.index
+	if !q.Start.IsZero() {
+		lo := sort.Search(len(refs), func(i int) bool { return !refs[i].t.Before(q.Start) })
+		refs = refs[lo:]
+	}
+	if !q.End.IsZero() {
+		hi := sort.Search(len(refs), func(i int) bool { return refs[i].t.After(q.End) })
+		refs = refs[:hi]
+	}
+	if len(q.Topics) > 0 {
+		want := map[uint32]bool{}
+		for _, t := range q.Topics {
+			for _, c := range r.byTopic[t] {
+				want[c.ID] = true
+			}
+		}
+		sel := make([]msgRef, 0, len(refs)/2)
+		for _, m := range refs {
+			if want[m.conn] {
+				sel = append(sel, m)
+			}
+		}
+		refs = sel
+	}
+	return &Iterator{r: r, ctx: ctx, refs: refs}
+}
+
+// Len is the number of messages the iterator will visit.
+func (it *Iterator) Len() int { return len(it.refs) }
+
+// Next advances to the next message; it returns false at the end or on error.
+func (it *Iterator) Next() bool {
+	if it.err != nil || it.i >= len(it.refs) {
+		return false
+	}
+	if err := it.ctx.Err(); err != nil {
+		it.err = err
+		return false
+	}
+	ref := it.refs[it.i]
+	it.i++
+	chunk, err := it.chunk(ref.chunk)
+	if err != nil {
+		it.err = err
+		return false
+	}
+	if int(ref.offset) >= len(chunk) {
+		it.err = fmt.Errorf("bag: index points past chunk %d (offset %d of %d)", ref.chunk, ref.offset, len(chunk))
+		return false
+	}
+	hb, data, _, err := splitRecord(chunk[ref.offset:])
+	if err != nil {
+		it.err = fmt.Errorf("bag: message at chunk %d offset %d: %w", ref.chunk, ref.offset, err)
+		return false
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		it.err = err
+		return false
+	}
+	if op, err := h.op(); err != nil || op != OpMessageData {
+		it.err = fmt.Errorf("bag: index entry at chunk %d offset %d is not a message record", ref.chunk, ref.offset)
+		return false
+	}
+	it.cur = Message{Conn: it.r.conns[ref.conn], Time: ref.t, Data: data}
+	return true
+}
+
+func (it *Iterator) chunk(idx int32) ([]byte, error) {
+	for i, c := range it.cache {
+		if c.idx == idx {
+			if i > 0 {
+				copy(it.cache[1:i+1], it.cache[:i])
+				it.cache[0] = c
+			}
+			return c.data, nil
+		}
+	}
+	ref := &it.r.chunks[idx]
+	data, err := it.r.chunkBytes(ref)
+	if err != nil && !(ref.partial && data != nil) {
+		return nil, err
+	}
+	if len(it.cache) < chunkCacheSize {
+		it.cache = append(it.cache, cachedChunk{})
+	}
+	copy(it.cache[1:], it.cache[:len(it.cache)-1])
+	it.cache[0] = cachedChunk{idx: idx, data: data}
+	return data, nil
+}
+
+// Message returns the current message.
+func (it *Iterator) Message() Message { return it.cur }
+
+// Err returns the error that stopped the iteration, if any.
+func (it *Iterator) Err() error {
+	if errors.Is(it.err, context.Canceled) {
+		return fmt.Errorf("bag: iteration cancelled: %w", it.err)
+	}
+	return it.err
+}
