@@ -55,34 +55,41 @@ func DecodeDepth(encoding string, data []byte, width, height, step int, bigEndia
 	if len(dst) < width*height {
 		return fmt.Errorf("%w: destination holds %d values, need %d", ErrBadDepth, len(dst), width*height)
 	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if bigEndian {
-		order = binary.BigEndian
-	}
 	nan := float32(math.NaN())
 	for r := range height {
 		row := data[r*step : r*step+rowBytes]
 		out := dst[r*width : (r+1)*width]
-		if bpp == 2 {
+		// Concrete byte orders (not the interface) so the loads inline.
+		switch {
+		case bpp == 2 && !bigEndian:
 			for c := range out {
-				z := float32(order.Uint16(row[2*c:])) * 0.001
-				if z == 0 || z < minRange || z > maxRange {
-					z = nan
-				}
-				out[c] = z
+				out[c] = validDepth(float32(binary.LittleEndian.Uint16(row[2*c:]))*0.001, minRange, maxRange, nan)
 			}
-			continue
-		}
-		for c := range out {
-			z := math.Float32frombits(order.Uint32(row[4*c:]))
-			// NaN fails both comparisons, so !(in range) catches it; ±Inf is out of any finite range.
-			if z == 0 || !(z >= minRange && z <= maxRange) || math.IsInf(float64(z), 0) {
-				z = nan
+		case bpp == 2:
+			for c := range out {
+				out[c] = validDepth(float32(binary.BigEndian.Uint16(row[2*c:]))*0.001, minRange, maxRange, nan)
 			}
-			out[c] = z
+		case !bigEndian:
+			for c := range out {
+				out[c] = validDepth(math.Float32frombits(binary.LittleEndian.Uint32(row[4*c:])), minRange, maxRange, nan)
+			}
+		default:
+			for c := range out {
+				out[c] = validDepth(math.Float32frombits(binary.BigEndian.Uint32(row[4*c:])), minRange, maxRange, nan)
+			}
 		}
 	}
 	return nil
+}
+
+// validDepth returns z when it is a usable measurement, else nan. NaN fails
+// both range comparisons, ±Inf is outside every finite range, and 0 is the
+// sensors' "no return" code (caught by the extra test when minRange is 0).
+func validDepth(z, minRange, maxRange, nan float32) float32 {
+	if z == 0 || !(z >= minRange && z <= maxRange) || z > math.MaxFloat32 {
+		return nan
+	}
+	return z
 }
 
 // ResizeDepthNearest resamples a depth image to dstW x dstH by nearest

@@ -63,17 +63,20 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 	for pr := range rows {
 		for pc := range cols {
 			i := pr*cols + pc
-			buf := u.scratch[:0]
+			buf := u.scratch[:patch*patch]
+			m := 0
 			for y := pr * patch; y < (pr+1)*patch; y++ {
 				row := depth[y*w+pc*patch : y*w+(pc+1)*patch]
 				for _, z := range row {
-					// NaN marks invalid; non-positive depth cannot be a surface in front of the camera.
-					if z > 0 && !math.IsInf(float64(z), 0) {
-						buf = append(buf, z)
+					// NaN fails both tests; non-positive depth cannot be a surface in front of the camera.
+					if z > 0 && z <= math.MaxFloat32 {
+						buf[m] = z
+						m++
 					}
 				}
 			}
-			if len(buf) < minValid {
+			buf = buf[:m]
+			if m < minValid {
 				dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = 0, 0, 0
 				dstValid[i] = 0
 				continue
@@ -93,7 +96,7 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 // when the camera or patch size changed since the last call.
 func (u *PatchUnprojector) prepare(cam Pinhole, patch, cols, rows int) {
 	if cap(u.scratch) < patch*patch {
-		u.scratch = make([]float32, 0, patch*patch)
+		u.scratch = make([]float32, patch*patch)
 	}
 	if u.rays != nil && u.rayCam == cam && u.rayP == patch {
 		return
