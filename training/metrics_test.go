@@ -1,0 +1,67 @@
+package training
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMetricsLogResumeTruncatesAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.jsonl")
+	m, err := OpenMetricsLog(path, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= 10; s++ {
+		if err := m.Write(Record{Step: s, Stage: Stage1, Losses: map[string]float64{"action": 1 / float64(s), "zero": 0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a torn last line from a kill.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"step":11,"los`)
+	f.Close()
+	recs, err := ReadMetrics(path)
+	if err != nil || len(recs) != 10 {
+		t.Fatalf("read %d records, %v", len(recs), err)
+	}
+	// Resume from a checkpoint at step 6: steps 7.. are dropped.
+	m, err = OpenMetricsLog(path, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Write(Record{Step: 7, Losses: map[string]float64{"action": 0.1}})
+	m.Close()
+	recs, err = ReadMetrics(path)
+	if err != nil || len(recs) != 7 || recs[6].Step != 7 {
+		t.Fatalf("after resume: %d records, %v", len(recs), err)
+	}
+	png := filepath.Join(dir, "loss.png")
+	if err := PlotLosses(recs, png, 3); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("png: %v", err)
+	}
+}
+
+func TestFormatLossesAndProgress(t *testing.T) {
+	got := FormatLosses(map[string]float64{"b": 2, "total": 3, "a": 1})
+	if got != "total=3 a=1 b=2" {
+		t.Fatalf("FormatLosses = %q", got)
+	}
+	var buf bytes.Buffer
+	p := NewProgress(&buf, 3, 1, "stage 1")
+	p.Step(map[string]float64{"total": 0.5})
+	p.Finish()
+	if !strings.Contains(buf.String(), "total=0.5") {
+		t.Fatalf("progress output %q", buf.String())
+	}
+}
