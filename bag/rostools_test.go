@@ -1,0 +1,286 @@
+package bag
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+)
+
+// The ROS 1 Python tools are Debian packages: they must run under Debian's
+// interpreter, not whatever python3 comes first on PATH.
+const rosPython = "/usr/bin/python3"
+
+func needTool(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			t.Skipf("ROS tool %s not installed (apt-get install ros-core python3-rosbag): %v", n, err)
+		}
+	}
+	if err := exec.Command(rosPython, "-c", "import rosbag, roslz4, std_msgs.msg, sensor_msgs.msg").Run(); err != nil {
+		t.Skipf("python rosbag API not importable under %s: %v", rosPython, err)
+	}
+}
+
+func rosEnv(t *testing.T, port int) []string {
+	env := append(os.Environ(),
+		"ROS_HOME="+t.TempDir(), "ROS_LOG_DIR="+t.TempDir(), "ROS_IP=127.0.0.1",
+		fmt.Sprintf("ROS_MASTER_URI=http://127.0.0.1:%d", port))
+	return env
+}
+
+func runTool(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// pyReadScript prints "topic<TAB>secs.nsecs<TAB>summary" for every message.
+const pyReadScript = `
+import sys, rosbag
+with rosbag.Bag(sys.argv[1]) as b:
+    for topic, msg, t in b.read_messages():
+        if msg._type == 'std_msgs/String':
+            s = msg.data
+        elif msg._type == 'sensor_msgs/Image':
+            s = '%dx%d %s %d' % (msg.width, msg.height, msg.encoding, sum(bytearray(msg.data)))
+        else:
+            s = msg._type
+        print('%s\t%d.%09d\t%s' % (topic, t.secs, t.nsecs, s))
+`
+
+func summarize(t *testing.T, r *Reader) []string {
+	var types TypeCache
+	var out []string
+	for _, m := range readAll(t, r, Query{}) {
+		var s string
+		switch m.Conn.Type {
+		case "std_msgs/String":
+			var v std_msgs.String
+			if err := m.Decode(&types, &v); err != nil {
+				t.Fatal(err)
+			}
+			s = v.Data
+		case "sensor_msgs/Image":
+			var v sensor_msgs.Image
+			if err := m.Decode(&types, &v); err != nil {
+				t.Fatal(err)
+			}
+			sum := 0
+			for _, b := range v.Data {
+				sum += int(b)
+			}
+			s = fmt.Sprintf("%dx%d %s %d", v.Width, v.Height, v.Encoding, sum)
+		default:
+			s = m.Conn.Type
+		}
+		out = append(out, fmt.Sprintf("%s\t%d.%09d\t%s", m.Conn.Topic, m.Time.Unix(), m.Time.Nanosecond(), s))
+	}
+	return out
+}
+
+// TestRosbagReadsOurBags: rosbag info and the python rosbag API read what we
+// write, message for message.
+func TestRosbagReadsOurBags(t *testing.T) {
+	needTool(t, "rosbag")
+	env := rosEnv(t, 1)
+	for _, comp := range []string{CompressionNone, CompressionLZ4} {
+		t.Run(comp, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ours.bag")
+			writeTestBag(t, path, 60, WriterOptions{Compression: comp, ChunkSize: 1500})
+			info := runTool(t, env, "rosbag", "info", "--yaml", path)
+			for _, want := range []string{"messages: 80", "topic: /chatter", "topic: /cam", "type: sensor_msgs/Image", "indexed: True"} {
+				if !strings.Contains(info, want) {
+					t.Fatalf("rosbag info lacks %q:\n%s", want, info)
+				}
+			}
+			if comp == CompressionLZ4 && !strings.Contains(info, "compression: lz4") {
+				t.Fatalf("rosbag info does not see lz4 chunks:\n%s", info)
+			}
+			py := runTool(t, env, rosPython, "-c", pyReadScript, path)
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			ours := summarize(t, r)
+			if got := strings.Split(strings.TrimSpace(py), "\n"); strings.Join(got, "\n") != strings.Join(ours, "\n") {
+				t.Fatalf("python rosbag read differs:\npython: %v\nours:   %v", got[:3], ours[:3])
+			}
+		})
+	}
+}
+
+// pyWriteScript writes a bag with the python API using the given compression.
+const pyWriteScript = `
+import sys, rosbag, rospy
+from std_msgs.msg import String
+from sensor_msgs.msg import Image
+with rosbag.Bag(sys.argv[1], 'w', compression=sys.argv[2], chunk_threshold=2000) as b:
+    for i in range(50):
+        t = rospy.Time(1700000000, i * 10000000)
+        b.write('/chatter', String(data='py %d' % i), t)
+        if i % 5 == 0:
+            img = Image(height=4, width=4, encoding='mono8', step=4, data=bytes([i]) * 16)
+            b.write('/cam', img, t)
+`
+
+// TestWeReadPythonRosbag: bags written by rosbag's python API, plain, bz2 and
+// lz4, read the same through our reader as through rosbag's.
+func TestWeReadPythonRosbag(t *testing.T) {
+	needTool(t, "rosbag")
+	env := rosEnv(t, 1)
+	for _, comp := range []string{"none", "bz2", "lz4"} {
+		t.Run(comp, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "py.bag")
+			runTool(t, env, rosPython, "-c", pyWriteScript, path, comp)
+			py := runTool(t, env, rosPython, "-c", pyReadScript, path)
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if !r.Info().Indexed || r.Info().Compression[comp] == 0 {
+				t.Fatalf("info: %+v", r.Info())
+			}
+			ours := summarize(t, r)
+			if len(ours) != 60 || strings.TrimSpace(py) != strings.Join(ours, "\n") {
+				t.Fatalf("read differs (%d msgs):\npython: %.300s\nours:   %.300v", len(ours), py, ours)
+			}
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startBackground starts a long-running ROS process in its own process group
+// and returns a function that stops that group (and only it).
+func startBackground(t *testing.T, env []string, name string, args ...string) (*exec.Cmd, func()) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(name)+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	stop := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		_ = logf.Close()
+	}
+	return cmd, stop
+}
+
+// TestPlayAndRecordLive: a real roscore; `rosbag play` plays our bag and a
+// real `rosbag record --lz4` / `--bz2` records it; we read the recording.
+func TestPlayAndRecordLive(t *testing.T) {
+	needTool(t, "roscore", "rosbag", "rostopic")
+	if testing.Short() {
+		t.Skip("live roscore round trip takes ~20 s; skipped with -short")
+	}
+	port := freePort(t)
+	env := rosEnv(t, port)
+	_, stopCore := startBackground(t, env, "roscore", "-p", fmt.Sprint(port))
+	defer stopCore()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cmd := exec.Command("rostopic", "list")
+		cmd.Env = env
+		if cmd.Run() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("roscore did not come up")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "ours.bag")
+	writeTestBag(t, src, 60, WriterOptions{Compression: CompressionLZ4, ChunkSize: 1500})
+	for _, flag := range []string{"--lz4", "--bz2"} {
+		t.Run(flag, func(t *testing.T) {
+			out := filepath.Join(dir, "rec"+flag+".bag")
+			_, stopRec := startBackground(t, env, "rosbag", "record", flag, "-O", out, "/chatter", "/cam")
+			// Wait until the recorder subscribed, or the first messages are lost.
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				cmd := exec.Command("rostopic", "info", "/chatter")
+				cmd.Env = env
+				o, _ := cmd.CombinedOutput()
+				if strings.Contains(string(o), "Subscribers:") && strings.Contains(string(o), "record") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("rosbag record never subscribed: %s", o)
+				}
+				time.Sleep(300 * time.Millisecond)
+			}
+			runTool(t, env, "rosbag", "play", "--quiet", "-d", "0.5", src)
+			time.Sleep(time.Second)
+			stopRec()
+			r, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			info := r.Info()
+			if want := strings.TrimPrefix(flag, "--"); info.Compression[want] == 0 {
+				t.Fatalf("recording has no %s chunks: %v", want, info.Compression)
+			}
+			if info.Topics["/chatter"].Messages < 55 || info.Topics["/cam"].Messages < 18 {
+				t.Fatalf("recorded %+v (warnings %v)", info.Topics, info.Warnings)
+			}
+			var types TypeCache
+			n := 0
+			for _, m := range readAll(t, r, Query{Topics: []string{"/chatter"}}) {
+				var s std_msgs.String
+				if err := m.Decode(&types, &s); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(s.Data, "hello ") {
+					t.Fatalf("unexpected payload %q", s.Data)
+				}
+				n++
+			}
+			if n != info.Topics["/chatter"].Messages {
+				t.Fatalf("read %d of %d", n, info.Topics["/chatter"].Messages)
+			}
+		})
+	}
+}
