@@ -1,0 +1,276 @@
+// Package onnx exports GoMLX graphs (the 3DVLA inference graph in
+// particular) to ONNX models that ONNX Runtime, and TensorRT through it, can
+// run. GoMLX has no ONNX exporter, so this package traces the graph through a
+// recording wrapper of the pure-Go backend, fits every shape to the batch
+// size so the batch axis stays dynamic, and writes the ModelProto with a
+// hand-written protobuf subset. Trained variables become initializers.
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// DefaultOpset is the ONNX opset written: 18 is the first with every
+// reduction taking axes as an input (uniform lowering), and is supported by
+// ONNX Runtime 1.30 and its TensorRT execution provider.
+const DefaultOpset = 18
+
+// irVersion is the ONNX IR version matching opset 18.
+const irVersion = 8
+
+// BatchDim is the symbolic name of the dynamic batch axis in the model.
+const BatchDim = "batch"
+
+// Input describes one model input; a leading batch axis is added to Dims.
+type Input struct {
+	Name  string
+	DType dtypes.DType
+	Dims  []int // per-sample dimensions
+}
+
+// BuildFunc builds the graph from the input nodes (one per Input, in order,
+// each with the leading batch axis) and returns the output nodes.
+type BuildFunc func(ctx *context.Context, inputs []*graph.Node) []*graph.Node
+
+// Options configures an export.
+type Options struct {
+	Opset           int // default DefaultOpset
+	GraphName       string
+	ProducerVersion string
+	DocString       string
+	// Metadata is written as ModelProto.metadata_props (e.g. the sidecar JSON).
+	Metadata map[string]string
+}
+
+// Export traces build at several batch sizes and returns the serialized ONNX
+// model with the given output names. ctx must hold the trained variables (or
+// will have missing ones initialized by their initializers).
+func Export(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) ([]byte, error) {
+	m, err := buildModel(ctx, inputs, outputs, build, opts)
+	if err != nil {
+		return nil, err
+	}
+	return m.marshal(), nil
+}
+
+// WriteFile exports to path (see Export).
+func WriteFile(path string, ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) error {
+	b, err := Export(ctx, inputs, outputs, build, opts)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("onnx export: %w", err)
+	}
+	return nil
+}
+
+// trace builds the graph once at batch size b on a recording backend.
+func trace(rb *recBackend, ctx *context.Context, inputs []Input, nOut int, build BuildFunc, b int) (t *tape, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if pe, ok := p.(error); ok {
+				err = fmt.Errorf("onnx export: building the graph at batch %d: %w", b, pe)
+			} else {
+				err = fmt.Errorf("onnx export: building the graph at batch %d: %v", b, p)
+			}
+		}
+	}()
+	g := graph.NewGraph(rb, fmt.Sprintf("onnx_export_b%d", b))
+	defer g.Finalize()
+	nodes := make([]*graph.Node, len(inputs))
+	for i, in := range inputs {
+		nodes[i] = graph.Parameter(g, in.Name, shapes.Make(in.DType, append([]int{b}, in.Dims...)...))
+	}
+	ctx.SetTraining(g, false)
+	outs := build(ctx, nodes)
+	if len(outs) != nOut {
+		return nil, fmt.Errorf("onnx export: build returned %d outputs, want %d", len(outs), nOut)
+	}
+	g.Compile(outs...)
+	t = rb.last.tape
+	if t.err != nil {
+		return nil, t.err
+	}
+	return t, nil
+}
+
+func buildModel(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) (*modelProto, error) {
+	if opts.Opset == 0 {
+		opts.Opset = DefaultOpset
+	}
+	if opts.GraphName == "" {
+		opts.GraphName = "vla3d"
+	}
+	inner, err := simplego.New("")
+	if err != nil {
+		return nil, fmt.Errorf("onnx export: pure-Go backend: %w", err)
+	}
+	defer inner.Finalize()
+	rb := &recBackend{Backend: inner}
+
+	var tapes [3]*tape
+	for i, b := range traceBatches {
+		c := ctx
+		if i > 0 || ctx.NumVariables() > 0 {
+			// Later traces (and an already populated context) reuse variables.
+			c = ctx.Reuse()
+		}
+		if tapes[i], err = trace(rb, c, inputs, len(outputs), build, b); err != nil {
+			return nil, err
+		}
+	}
+	if ctx.NeedsInitialization() {
+		if err := ctx.InitializeVariables(inner, nil); err != nil {
+			return nil, fmt.Errorf("onnx export: initializing variables: %w", err)
+		}
+	}
+	recs, err := symbolize(tapes)
+	if err != nil {
+		return nil, err
+	}
+
+	e := &emitter{recs: recs, names: make([]string, len(recs)), consts: make(map[string]string)}
+	e.g.Name = opts.GraphName
+	inputByName := make(map[string]bool, len(inputs))
+	for _, in := range inputs {
+		inputByName[in.Name] = true
+	}
+	// Graph inputs and initializers first.
+	for _, id := range tapes[0].params {
+		r := &recs[id]
+		if inputByName[r.name] {
+			vi, err := valueInfoOf(r.name, r)
+			if err != nil {
+				return nil, err
+			}
+			e.g.Inputs = append(e.g.Inputs, vi)
+			e.names[id] = r.name
+			if e.batchSrc.name == "" {
+				for ax, d := range r.dims {
+					if d == (sym{a: 1}) {
+						e.batchSrc.name, e.batchSrc.axis = r.name, ax
+						break
+					}
+				}
+			}
+			continue
+		}
+		init, err := variableInitializer(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		e.g.Initializers = append(e.g.Initializers, init)
+		e.names[id] = init.Name
+	}
+	if len(e.g.Inputs) != len(inputs) {
+		return nil, fmt.Errorf("onnx export: %d of %d inputs are used by the graph; unused inputs cannot be exported", len(e.g.Inputs), len(inputs))
+	}
+	for i := range recs {
+		switch recs[i].op {
+		case "Parameter":
+			continue
+		case "Constant":
+			raw, dt, err := rawData(recs[i].flat)
+			if err != nil {
+				return nil, err
+			}
+			name := e.fresh("const")
+			dims := make([]int64, len(recs[i].dims))
+			for k, d := range recs[i].dims {
+				dims[k] = int64(d.c)
+			}
+			e.g.Initializers = append(e.g.Initializers, tensorProto{Name: name, DataType: dt, Dims: dims, Raw: raw})
+			e.names[i] = name
+			continue
+		}
+		if e.names[i], err = e.emit(i); err != nil {
+			return nil, fmt.Errorf("%w (op #%d, output shape %s)", err, i, recs[i].shape)
+		}
+	}
+	for k, id := range tapes[0].outputs {
+		e.g.Nodes = append(e.g.Nodes, nodeProto{Name: "output_" + outputs[k], OpType: "Identity", Inputs: []string{e.names[id]}, Outputs: []string{outputs[k]}})
+		vi, err := valueInfoOf(outputs[k], &recs[id])
+		if err != nil {
+			return nil, err
+		}
+		e.g.Outputs = append(e.g.Outputs, vi)
+	}
+	m := &modelProto{
+		IRVersion:       irVersion,
+		Opset:           int64(opts.Opset),
+		ProducerName:    "vla3d",
+		ProducerVersion: opts.ProducerVersion,
+		DocString:       opts.DocString,
+		Graph:           e.g,
+	}
+	for k, v := range opts.Metadata {
+		m.Metadata = append(m.Metadata, [2]string{k, v})
+	}
+	return m, nil
+}
+
+// valueInfoOf describes a graph input/output, with the batch axis symbolic.
+func valueInfoOf(name string, r *symRecord) (valueInfo, error) {
+	dt, err := onnxDType(r.shape.DType)
+	if err != nil {
+		return valueInfo{}, err
+	}
+	vi := valueInfo{Name: name, ElemType: dt}
+	for _, d := range r.dims {
+		switch {
+		case d.static():
+			vi.Dims = append(vi.Dims, dimension{Value: int64(d.c)})
+		case d == sym{a: 1}:
+			vi.Dims = append(vi.Dims, dimension{Param: BatchDim})
+		default:
+			vi.Dims = append(vi.Dims, dimension{Param: strings.ReplaceAll(d.String(), "*", "")})
+		}
+	}
+	return vi, nil
+}
+
+// variableInitializer turns a variable parameter into an initializer holding
+// its current value.
+func variableInitializer(ctx *context.Context, r *symRecord) (tensorProto, error) {
+	if !allStatic(r.dims) {
+		return tensorProto{}, fmt.Errorf("onnx export: parameter %q has a batch-sized shape but is not a declared input", r.name)
+	}
+	scope, name := context.VariableScopeAndNameFromParameterName(r.name)
+	v := ctx.InspectVariable(scope, name)
+	if v == nil {
+		return tensorProto{}, fmt.Errorf("onnx export: parameter %q is neither an input nor a context variable", r.name)
+	}
+	t, err := v.Value()
+	if err != nil {
+		return tensorProto{}, fmt.Errorf("onnx export: variable %s: %w", v.ScopeAndName(), err)
+	}
+	raw, dt, err := tensorRaw(t)
+	if err != nil {
+		return tensorProto{}, fmt.Errorf("onnx export: variable %s: %w", v.ScopeAndName(), err)
+	}
+	dims := make([]int64, t.Rank())
+	for i, d := range t.Shape().Dimensions {
+		dims[i] = int64(d)
+	}
+	return tensorProto{Name: v.ScopeAndName(), DataType: dt, Dims: dims, Raw: raw}, nil
+}
+
+func tensorRaw(t *tensors.Tensor) (raw []byte, dt int32, err error) {
+	accessErr := t.ConstFlatData(func(flat any) { raw, dt, err = rawData(flat) })
+	return raw, dt, errors.Join(accessErr, err)
+}
+
+// Interface check: the recorder is a full backend.
+var _ backends.Backend = (*recBackend)(nil)

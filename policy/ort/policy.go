@@ -1,0 +1,317 @@
+package ort
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	ortapi "github.com/yalue/onnxruntime_go"
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/policy"
+)
+
+// Model tensor names (the exporter's contract with the model package).
+const (
+	InputImages      = "images"
+	InputPoints      = "points"
+	InputPointValid  = "point_valid"
+	InputIntrinsics  = "intrinsics"
+	InputCamFromBase = "cam_from_base"
+	InputProprio     = "proprio"
+	InputInstruction = "instruction"
+	InputNoise       = "noise"
+	OutputActions    = "actions"
+)
+
+// Options configures Load and Run.
+type Options struct {
+	// LibraryPath is the ONNX Runtime shared library; see ResolveLibrary for
+	// how it combines with $VLA3D_ORT_LIB and the project-local default.
+	LibraryPath string
+	// Providers in preference order (default DefaultProviders()).
+	Providers []string
+	// DeviceID selects the GPU for the CUDA and TensorRT providers.
+	DeviceID int
+	// IntraOpThreads bounds ONNX Runtime's per-op parallelism (0: its default,
+	// one per core). The control loop usually wants a small fixed number.
+	IntraOpThreads int
+	// Expected, when set, is checked against the sidecar (see CheckSpec).
+	Expected *policy.Spec
+	// NoiseSeed seeds the flow head's initial noise (models with a "noise"
+	// input); a fixed seed makes runs reproducible.
+	NoiseSeed uint64
+	Logger    *zap.Logger
+}
+
+// Policy is a loaded model, ready to Predict. Its tensors are allocated once
+// and bound to the session, so Predict only copies data in and out.
+type Policy struct {
+	spec     policy.Spec
+	provider string
+	session  *ortapi.AdvancedSession
+	release  func() error
+
+	images, points, valid, intrinsics, camFromBase, proprio, noise *ortapi.Tensor[float32]
+	instruction                                                    *ortapi.Tensor[int64]
+	actions                                                        *ortapi.Tensor[float32]
+	values                                                         []ortapi.Value
+	rng                                                            *rand.Rand
+}
+
+var _ policy.Policy = (*Policy)(nil)
+
+// Load reads modelPath (model.onnx) and its sidecar (model.json) and opens
+// an ONNX Runtime session on the first available provider.
+func Load(modelPath string, opts Options) (p *Policy, err error) {
+	log := opts.logger()
+	spec, err := LoadSpec(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Expected != nil {
+		if err := CheckSpec(spec, *opts.Expected); err != nil {
+			return nil, fmt.Errorf("%s: %w", modelPath, err)
+		}
+	}
+	if _, err := os.Stat(modelPath); err != nil {
+		return nil, fmt.Errorf("ort: %w", err)
+	}
+	lib, err := ResolveLibrary(opts.LibraryPath)
+	if err != nil {
+		return nil, err
+	}
+	release, err := acquireEnvironment(lib)
+	if err != nil {
+		return nil, err
+	}
+	p = &Policy{spec: spec, release: release, rng: rand.New(rand.NewPCG(opts.NoiseSeed, 0x3d1a))}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.Close())
+			p = nil
+		}
+	}()
+	ins, outs, err := ortapi.GetInputOutputInfo(modelPath)
+	if err != nil {
+		return nil, fmt.Errorf("ort: %s is not a loadable ONNX model: %w", modelPath, err)
+	}
+	want := expectedInputs(spec)
+	var names []string
+	for _, in := range ins {
+		dims, ok := want[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("ort: %s: unexpected model input %q", modelPath, in.Name)
+		}
+		if err := checkDims(in, dims, in.Name == InputInstruction); err != nil {
+			return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
+		}
+		names = append(names, in.Name)
+	}
+	if len(outs) != 1 || outs[0].Name != OutputActions {
+		return nil, fmt.Errorf("ort: %s: want a single output %q, model has %v", modelPath, OutputActions, outs)
+	}
+	if err := checkDims(outs[0], []int64{1, int64(spec.Horizon), int64(spec.ActionDim)}, false); err != nil {
+		return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
+	}
+	if err := p.allocate(names, want); err != nil {
+		return nil, err
+	}
+	p.provider, err = withFallback(&opts, log, func(so *ortapi.SessionOptions) error {
+		var e error
+		p.session, e = ortapi.NewAdvancedSession(modelPath, names, []string{OutputActions}, p.values, []ortapi.Value{p.actions}, so)
+		return e
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
+	}
+	log.Info("policy loaded", zap.String("model", modelPath), zap.String("provider", p.provider),
+		zap.Int("cameras", spec.Cameras), zap.Bool("instance", spec.Modules.Instance),
+		zap.Bool("predictor", spec.Modules.Predictor), zap.Bool("routing", spec.Modules.Routing))
+	return p, nil
+}
+
+// expectedInputs are the batch-1 shapes of every input the node can feed.
+func expectedInputs(s policy.Spec) map[string][]int64 {
+	v, n := int64(s.Cameras), int64(s.PatchesPerView())
+	return map[string][]int64{
+		InputImages:      {1, v, 3, int64(s.ImageHeight), int64(s.ImageWidth)},
+		InputPoints:      {1, v, n, 3},
+		InputPointValid:  {1, v, n},
+		InputIntrinsics:  {1, v, 4},
+		InputCamFromBase: {1, v, 12},
+		InputProprio:     {1, int64(s.ProprioDim)},
+		InputInstruction: {1, int64(s.InstructionLen)},
+		InputNoise:       {1, int64(s.Horizon), int64(s.ActionDim)},
+	}
+}
+
+// checkDims compares a model tensor with the sidecar's shape; a dynamic
+// (negative) model axis accepts any size.
+func checkDims(info ortapi.InputOutputInfo, want []int64, isInt bool) error {
+	dt := ortapi.TensorElementDataType(ortapi.TensorElementDataTypeFloat)
+	if isInt {
+		dt = ortapi.TensorElementDataTypeInt64
+	}
+	if info.DataType != dt {
+		return fmt.Errorf("tensor %q has element type %s, want %s", info.Name, info.DataType, dt)
+	}
+	got := info.Dimensions
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = got[i] < 0 || got[i] == want[i]
+	}
+	if !ok {
+		return fmt.Errorf("tensor %q has shape %v but the sidecar implies %v", info.Name, got, want)
+	}
+	return nil
+}
+
+// allocate creates the bound tensors, in the model's input order.
+func (p *Policy) allocate(names []string, shapes map[string][]int64) error {
+	f32 := func(dst **ortapi.Tensor[float32], name string) error {
+		t, err := ortapi.NewEmptyTensor[float32](ortapi.NewShape(shapes[name]...))
+		if err != nil {
+			return fmt.Errorf("ort: allocating %s: %w", name, err)
+		}
+		*dst = t
+		p.values = append(p.values, t)
+		return nil
+	}
+	for _, name := range names {
+		var err error
+		switch name {
+		case InputImages:
+			err = f32(&p.images, name)
+		case InputPoints:
+			err = f32(&p.points, name)
+		case InputPointValid:
+			err = f32(&p.valid, name)
+		case InputIntrinsics:
+			err = f32(&p.intrinsics, name)
+		case InputCamFromBase:
+			err = f32(&p.camFromBase, name)
+		case InputProprio:
+			err = f32(&p.proprio, name)
+		case InputNoise:
+			err = f32(&p.noise, name)
+		case InputInstruction:
+			t, e := ortapi.NewEmptyTensor[int64](ortapi.NewShape(shapes[name]...))
+			if e != nil {
+				err = fmt.Errorf("ort: allocating %s: %w", name, e)
+			} else {
+				p.instruction = t
+				p.values = append(p.values, t)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t, err := ortapi.NewEmptyTensor[float32](ortapi.NewShape(1, int64(p.spec.Horizon), int64(p.spec.ActionDim)))
+	if err != nil {
+		return fmt.Errorf("ort: allocating actions: %w", err)
+	}
+	p.actions = t
+	return nil
+}
+
+// Spec implements policy.Policy.
+func (p *Policy) Spec() policy.Spec { return p.spec }
+
+// Provider is the execution provider the session runs on.
+func (p *Policy) Provider() string { return p.provider }
+
+// Predict implements policy.Policy: copies in into the bound tensors, runs
+// the model and writes de-normalized actions into out.
+func (p *Policy) Predict(ctx context.Context, in *policy.Input, out *msgs.ActionChunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	copyIn := func(name string, t *ortapi.Tensor[float32], src []float32) error {
+		if t == nil {
+			return nil // the model does not use this input
+		}
+		dst := t.GetData()
+		if len(src) != len(dst) {
+			return fmt.Errorf("ort: input %s has %d values, model wants %d", name, len(src), len(dst))
+		}
+		copy(dst, src)
+		return nil
+	}
+	if err := errors.Join(
+		copyIn(InputImages, p.images, in.Images),
+		copyIn(InputPoints, p.points, in.Points),
+		copyIn(InputPointValid, p.valid, in.PointValid),
+		copyIn(InputIntrinsics, p.intrinsics, in.Intrinsics),
+		copyIn(InputCamFromBase, p.camFromBase, in.CamFromBase),
+		copyIn(InputProprio, p.proprio, in.Proprio),
+	); err != nil {
+		return err
+	}
+	if p.instruction != nil {
+		dst := p.instruction.GetData()
+		if len(in.Instruction) != len(dst) {
+			return fmt.Errorf("ort: input %s has %d tokens, model wants %d", InputInstruction, len(in.Instruction), len(dst))
+		}
+		copy(dst, in.Instruction)
+	}
+	if p.noise != nil {
+		for i, d := 0, p.noise.GetData(); i < len(d); i++ {
+			d[i] = float32(p.rng.NormFloat64())
+		}
+	}
+	if err := p.session.Run(); err != nil {
+		return fmt.Errorf("ort: run: %w", err)
+	}
+	h, a := p.spec.Horizon, p.spec.ActionDim
+	out.Horizon, out.Dim = h, a
+	if p.spec.ControlHz > 0 {
+		out.Period = time.Duration(float64(time.Second) / p.spec.ControlHz)
+	}
+	out.Values = slices.Grow(out.Values[:0], h*a)[:h*a]
+	copy(out.Values, p.actions.GetData())
+	Denormalize(out.Values, a, p.spec.ActionMean, p.spec.ActionStd)
+	return nil
+}
+
+// Denormalize maps normalized actions (rows of dim values) back to physical
+// units: v*std + mean per dimension. Missing statistics mean identity.
+func Denormalize(values []float32, dim int, mean, std []float32) {
+	for i := range values {
+		d := i % dim
+		if len(std) == dim {
+			values[i] *= std[d]
+		}
+		if len(mean) == dim {
+			values[i] += mean[d]
+		}
+	}
+}
+
+// Close implements policy.Policy.
+func (p *Policy) Close() error {
+	var errs []error
+	if p.session != nil {
+		errs = append(errs, p.session.Destroy())
+		p.session = nil
+	}
+	for _, v := range p.values {
+		errs = append(errs, v.Destroy())
+	}
+	p.values = nil
+	if p.actions != nil {
+		errs = append(errs, p.actions.Destroy())
+		p.actions = nil
+	}
+	if p.release != nil {
+		errs = append(errs, p.release())
+		p.release = nil
+	}
+	return errors.Join(errs...)
+}
