@@ -394,7 +394,9 @@ func TestRandomShapes(t *testing.T) {
 
 func TestUnsupportedOpIsAnError(t *testing.T) {
 	_, err := onnx.Export(context.New(), []onnx.Input{f32("x", 4)}, []string{"y"},
-		func(_ *context.Context, x []*Node) []*Node { return []*Node{ConvertDType(Clz(ConvertDType(x[0], dtypes.Int32)), dtypes.Float32)} }, onnx.Options{})
+		func(_ *context.Context, x []*Node) []*Node {
+			return []*Node{ConvertDType(Clz(ConvertDType(x[0], dtypes.Int32)), dtypes.Float32)}
+		}, onnx.Options{})
 	if err == nil {
 		t.Fatal("export of an unsupported op succeeded")
 	}
