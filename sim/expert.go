@@ -1,0 +1,176 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"math"
+
+	"github.com/vla3d/vla3d/msgs"
+)
+
+// Controller maps an observation to an action chunk of end-effector delta
+// actions (msgs layout). Policies, adapters and the scripted expert implement it.
+type Controller interface {
+	Act(ctx context.Context, obs *msgs.Observation) (msgs.ActionChunk, error)
+}
+
+// expert phases.
+type phase int
+
+const (
+	phaseApproach phase = iota
+	phaseDescend
+	phaseGrasp
+	phaseLift
+	phaseTransport
+	phaseLower
+	phaseRelease
+	phaseRetreat
+	phaseDone
+)
+
+// Expert tuning: a proportional approach with a speed cap gives smooth,
+// exponentially settling deltas.
+const (
+	expertGain      = 0.5
+	expertMaxStep   = 0.03 // m per control step
+	expertMaxYaw    = 0.15 // rad per control step
+	expertTol       = 0.006
+	expertClearance = 0.15 // transport height above the table
+	graspWaitSteps  = 4
+	releaseSteps    = 3
+)
+
+// Expert is the scripted oracle: it reads the privileged state of its Env
+// (not the observation) and emits one delta action per call. It resets
+// itself when the Env starts a new episode.
+type Expert struct {
+	env     *Env
+	episode int
+	phase   phase
+	wait    int
+}
+
+// NewExpert returns the scripted expert for env.
+func NewExpert(env *Env) *Expert { return &Expert{env: env, episode: -1} }
+
+// Act implements Controller.
+func (x *Expert) Act(ctx context.Context, _ *msgs.Observation) (msgs.ActionChunk, error) {
+	a, err := x.Action(ctx)
+	if err != nil {
+		return msgs.ActionChunk{}, err
+	}
+	return msgs.ActionChunk{
+		Stamp: x.env.Stamp(), Period: x.env.ControlPeriod(), Horizon: 1, Dim: msgs.EEActionDim, Values: a,
+	}, nil
+}
+
+// Action computes the next expert action from the privileged state.
+func (x *Expert) Action(ctx context.Context) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e := x.env
+	if e.scene == nil {
+		return nil, errors.New("sim: expert used before Reset")
+	}
+	if x.episode != e.Episode() {
+		x.episode, x.phase, x.wait = e.Episode(), phaseApproach, 0
+	}
+	task, err := LookupTask(e.scene.Task)
+	if err != nil {
+		return nil, err
+	}
+	st := e.State()
+	tgt, _ := st.Object(task.Target)
+	goal, _ := st.Object(task.Goal)
+	tObj, _ := e.scene.Object(task.Target)
+	gObj, _ := e.scene.Object(task.Goal)
+
+	grasp := add(tgt.Pos, Vec3{0, 0, 0.005})
+	above := Vec3{tgt.Pos[0], tgt.Pos[1], expertClearance}
+	var place Vec3
+	if task.Stack {
+		place = Vec3{goal.Pos[0], goal.Pos[1], goal.Pos[2] + gObj.Size[2] + tObj.Size[2] + 0.012}
+	} else {
+		place = Vec3{goal.Pos[0], goal.Pos[1], goal.Pos[2] + 0.008 + tObj.Size[2] + 0.035}
+	}
+	abovePlace := Vec3{place[0], place[1], expertClearance}
+	yawGoal := graspYaw(quatYaw(tgt.Quat), quatYaw(st.TargetQuat))
+
+	cur := st.TargetPos
+	var way Vec3
+	grip := 0.0
+	switch x.phase {
+	case phaseApproach:
+		way = above
+		if reached(cur, way, 0.01) && math.Abs(wrapAngle(yawGoal-quatYaw(st.TargetQuat))) < 0.03 {
+			x.phase = phaseDescend
+		}
+	case phaseDescend:
+		way = grasp
+		if reached(cur, way, expertTol) {
+			x.phase, x.wait = phaseGrasp, 0
+		}
+	case phaseGrasp:
+		way, grip = cur, 1
+		if x.wait++; x.wait >= graspWaitSteps {
+			x.phase = phaseLift
+		}
+	case phaseLift:
+		way, grip = Vec3{cur[0], cur[1], expertClearance}, 1
+		if reached(cur, way, 0.01) {
+			x.phase = phaseTransport
+		}
+	case phaseTransport:
+		way, grip = abovePlace, 1
+		if reached(cur, way, 0.008) {
+			x.phase = phaseLower
+		}
+	case phaseLower:
+		way, grip = place, 1
+		if reached(cur, way, expertTol) {
+			x.phase, x.wait = phaseRelease, 0
+		}
+	case phaseRelease:
+		way = cur
+		if x.wait++; x.wait >= releaseSteps {
+			x.phase = phaseRetreat
+		}
+	case phaseRetreat:
+		way = Vec3{cur[0], cur[1], expertClearance}
+		if reached(cur, way, 0.01) {
+			x.phase = phaseDone
+		}
+	default:
+		way = cur
+	}
+	d := scale(sub(way, cur), expertGain)
+	if n := norm(d); n > expertMaxStep {
+		d = scale(d, expertMaxStep/n)
+	}
+	dyaw := 0.0
+	if x.phase <= phaseDescend {
+		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-quatYaw(st.TargetQuat))))
+	}
+	a := make([]float32, msgs.EEActionDim)
+	a[msgs.ActionDX], a[msgs.ActionDY], a[msgs.ActionDZ] = float32(d[0]), float32(d[1]), float32(d[2])
+	a[msgs.ActionDYaw] = float32(dyaw)
+	a[msgs.ActionGripper] = float32(grip)
+	return a, nil
+}
+
+// graspYaw picks the gripper yaw closest to the current one that aligns the
+// fingers with the target's faces (boxes are symmetric under 90° turns).
+func graspYaw(objYaw, cur float64) float64 {
+	best, bestD := objYaw, math.Inf(1)
+	for k := -4; k <= 4; k++ {
+		y := objYaw + float64(k)*math.Pi/2
+		if d := math.Abs(wrapAngle(y - cur)); d < bestD {
+			best, bestD = cur+wrapAngle(y-cur), d
+		}
+	}
+	return best
+}
+
+func reached(a, b Vec3, tol float64) bool { return norm(sub(a, b)) < tol }
