@@ -68,7 +68,7 @@ var _ policy.Policy = (*Policy)(nil)
 
 // Load reads modelPath (model.onnx) and its sidecar (model.json) and opens
 // an ONNX Runtime session on the first available provider.
-func Load(modelPath string, opts Options) (p *Policy, err error) {
+func Load(modelPath string, opts Options) (_ *Policy, err error) {
 	log := opts.logger()
 	spec, err := LoadSpec(modelPath)
 	if err != nil {
@@ -90,11 +90,10 @@ func Load(modelPath string, opts Options) (p *Policy, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p = &Policy{spec: spec, release: release, rng: rand.New(rand.NewPCG(opts.NoiseSeed, 0x3d1a))}
+	p := &Policy{spec: spec, release: release, rng: rand.New(rand.NewPCG(opts.NoiseSeed, 0x3d1a))}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Close())
-			p = nil
 		}
 	}()
 	ins, outs, err := ortapi.GetInputOutputInfo(modelPath)
