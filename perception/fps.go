@@ -12,7 +12,8 @@ import (
 // buffer between calls, so steady-state sampling allocates nothing. Not safe
 // for concurrent use.
 type FarthestPointSampler struct {
-	dist []float32
+	dist    []float32
+	x, y, z []float32 // structure-of-arrays copy: three sequential streams
 }
 
 // Sample writes the indices of k points of points [N*3] into dstIdx[:k],
@@ -24,32 +25,32 @@ func (s *FarthestPointSampler) Sample(points []float32, k, start int, dstIdx []i
 	}
 	if cap(s.dist) < n {
 		s.dist = make([]float32, n)
+		s.x, s.y, s.z = make([]float32, n), make([]float32, n), make([]float32, n)
 	}
-	dist := s.dist[:n]
-	for i := range dist {
+	dist, xs, ys, zs := s.dist[:n], s.x[:n], s.y[:n], s.z[:n]
+	for i := range n {
 		dist[i] = math.MaxFloat32
+		xs[i], ys[i], zs[i] = points[3*i], points[3*i+1], points[3*i+2]
 	}
 	last := start
 	for j := range k {
 		dstIdx[j] = last
-		dist[last] = -1 // chosen: never the farthest again
-		lx, ly, lz := points[3*last], points[3*last+1], points[3*last+2]
-		best, bestD := -1, float32(-1)
-		for i, d := range dist {
-			if d < 0 {
-				continue
-			}
-			dx, dy, dz := points[3*i]-lx, points[3*i+1]-ly, points[3*i+2]-lz
+		// Chosen points get distance -1: every later squared distance is
+		// >= 0, so the running minimum keeps them at -1 and they never win
+		// the arg-max again, without a branch in the loop.
+		dist[last] = -1
+		lx, ly, lz := xs[last], ys[last], zs[last]
+		best, bestD := 0, float32(-1)
+		for i := range dist {
+			dx, dy, dz := xs[i]-lx, ys[i]-ly, zs[i]-lz
+			d := dist[i]
 			if nd := dx*dx + dy*dy + dz*dz; nd < d {
 				d = nd
-				dist[i] = d
 			}
+			dist[i] = d
 			if d > bestD {
 				best, bestD = i, d
 			}
-		}
-		if best < 0 {
-			break // only reachable when k == n and every point is chosen
 		}
 		last = best
 	}

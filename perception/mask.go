@@ -79,7 +79,7 @@ func MaskBox(mask []uint8, width, height int) (box [4]float32, ok bool) {
 
 // InstanceCentroid is the instance module's 3D pseudo-label: the mask's 2D
 // centre (mean of the centres of its pixels that have valid depth)
-// unprojected at the median of that depth, in the base frame. The median keeps
+// unprojected at the (lower) median of that depth, in the base frame. The median keeps
 // depth edges and flying pixels from pulling the centre; the result lies at
 // visible-surface depth, as the paper's "unproject the mask centre with
 // depth" prescribes. scratch is reused for the median when large enough. ok
@@ -110,6 +110,6 @@ func InstanceCentroid(mask []uint8, depth []float32, cam Pinhole, baseFromCamera
 		return c, false, nil
 	}
 	n := float64(len(buf))
-	p := baseFromCamera.Apply(cam.Unproject(su/n, sv/n, float64(median(buf))))
+	p := baseFromCamera.Apply(cam.Unproject(su/n, sv/n, float64(lowerMedian(buf))))
 	return [3]float32{float32(p[0]), float32(p[1]), float32(p[2])}, true, nil
 }

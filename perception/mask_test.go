@@ -43,9 +43,9 @@ func TestMaskBackprojection(t *testing.T) {
 	if want := []float32{0, -1, 3, 0, 2, 5}; !slices.Equal(pts, want) {
 		t.Fatalf("points = %v want %v", pts, want)
 	}
-	// Centroid: 2D centre (1.5, 1.0), median depth 3 -> (0, 0, 3) + (0,0,1).
+	// Centroid: 2D centre (1.5, 1.0), lower median depth of {2, 4} = 2 -> (0, 0, 2) + (0,0,1).
 	c, ok, err := InstanceCentroid(mask, depth, cam, base, nil)
-	if err != nil || !ok || c != [3]float32{0, 0, 4} {
+	if err != nil || !ok || c != [3]float32{0, 0, 3} {
 		t.Fatalf("centroid = %v %v %v", c, ok, err)
 	}
 	if _, ok, _ := InstanceCentroid(make([]uint8, 6), depth, cam, base, nil); ok {

@@ -38,8 +38,8 @@ type PatchUnprojector struct {
 
 // Unproject writes, for every patch of the grid PatchGrid(cam.Width,
 // cam.Height, patch) in row-major order, the base-frame 3D point seen at the
-// patch-centre pixel at the patch's robust depth (the median of its valid
-// pixels) into dstPoints[3i:3i+3], and 1 into dstValid[i]. A patch without
+// patch-centre pixel at the patch's robust depth (the lower median of its
+// valid pixels: a measured value, not an interpolation) into dstPoints[3i:3i+3], and 1 into dstValid[i]. A patch without
 // enough valid depth gets point (0,0,0) and valid 0: flagged, not guessed.
 //
 // depth is metres, row-major cam.Width x cam.Height, NaN = invalid (as
@@ -65,23 +65,32 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 			i := pr*cols + pc
 			buf := u.scratch[:patch*patch]
 			m := 0
+			lo, hi := float32(math.MaxFloat32), float32(0)
 			for y := pr * patch; y < (pr+1)*patch; y++ {
 				row := depth[y*w+pc*patch : y*w+(pc+1)*patch]
 				for _, z := range row {
-					// NaN fails both tests; non-positive depth cannot be a surface in front of the camera.
+					// Store unconditionally and advance only for valid depth,
+					// so 5% random holes cost no branch mispredictions. NaN
+					// fails both tests; non-positive depth cannot be a surface
+					// in front of the camera.
+					buf[m] = z
 					if z > 0 && z <= math.MaxFloat32 {
-						buf[m] = z
 						m++
+						if z < lo {
+							lo = z
+						}
+						if z > hi {
+							hi = z
+						}
 					}
 				}
 			}
-			buf = buf[:m]
 			if m < minValid {
 				dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = 0, 0, 0
 				dstValid[i] = 0
 				continue
 			}
-			z := float64(median(buf))
+			z := float64(histSelectRange(buf[:m], u.scratch[patch*patch:], (m-1)/2, lo, hi))
 			x, y := u.rays[2*i]*z, u.rays[2*i+1]*z
 			dstPoints[3*i] = float32(R[0]*x + R[1]*y + R[2]*z + T[0])
 			dstPoints[3*i+1] = float32(R[3]*x + R[4]*y + R[5]*z + T[1])
@@ -95,8 +104,8 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 // prepare sizes the scratch buffer and recomputes the patch-centre rays
 // when the camera or patch size changed since the last call.
 func (u *PatchUnprojector) prepare(cam Pinhole, patch, cols, rows int) {
-	if cap(u.scratch) < patch*patch {
-		u.scratch = make([]float32, patch*patch)
+	if cap(u.scratch) < 2*patch*patch {
+		u.scratch = make([]float32, 2*patch*patch)
 	}
 	if u.rays != nil && u.rayCam == cam && u.rayP == patch {
 		return
@@ -114,68 +123,6 @@ func (u *PatchUnprojector) prepare(cam Pinhole, patch, cols, rows int) {
 		}
 	}
 	u.rayCam, u.rayP = cam, patch
-}
-
-// median returns the median of a (len >= 1), reordering a in place. For an
-// even count it is the mean of the two middle values. Quickselect: O(n)
-// expected, no allocation.
-func median(a []float32) float32 {
-	n := len(a)
-	k := n / 2
-	hi := selectKth(a, k)
-	if n%2 == 1 {
-		return hi
-	}
-	// After selection every a[:k] <= a[k]; the lower middle is their maximum.
-	lo := a[0]
-	for _, v := range a[1:k] {
-		lo = max(lo, v)
-	}
-	return lo + (hi-lo)/2
-}
-
-// selectKth partially orders a so that a[k] is the k-th smallest value, with
-// a[:k] <= a[k] <= a[k+1:], and returns it (Hoare partition, median-of-three
-// pivot so sorted or constant patches stay linear).
-func selectKth(a []float32, k int) float32 {
-	lo, hi := 0, len(a)-1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		// Order a[lo], a[mid], a[hi] so the pivot is their median.
-		if a[mid] < a[lo] {
-			a[mid], a[lo] = a[lo], a[mid]
-		}
-		if a[hi] < a[lo] {
-			a[hi], a[lo] = a[lo], a[hi]
-		}
-		if a[hi] < a[mid] {
-			a[hi], a[mid] = a[mid], a[hi]
-		}
-		pivot := a[mid]
-		i, j := lo, hi
-		for i <= j {
-			for a[i] < pivot {
-				i++
-			}
-			for a[j] > pivot {
-				j--
-			}
-			if i <= j {
-				a[i], a[j] = a[j], a[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return a[k]
-		}
-	}
-	return a[k]
 }
 
 // UnprojectDepth writes the base-frame point of every pixel (at its centre)

@@ -8,29 +8,39 @@ import (
 	"testing"
 )
 
-func TestMedianMatchesSort(t *testing.T) {
+func TestSelectionMatchesSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for n := 1; n < 80; n++ {
-		for trial := range 20 {
+	for n := 1; n < 300; n += 1 + n/20 {
+		for trial := range 30 {
 			a := make([]float32, n)
 			for i := range a {
-				switch trial % 3 {
+				switch trial % 5 {
 				case 0:
 					a[i] = rng.Float32()
 				case 1:
 					a[i] = float32(rng.IntN(4)) // many duplicates
-				default:
+				case 2:
 					a[i] = float32(i) // sorted
+				case 3:
+					a[i] = 1 + float32(rng.IntN(3))*1e-6 // tiny spread next to an outlier
+					if i == 0 {
+						a[i] = 1e6
+					}
+				default:
+					a[i] = float32(rng.NormFloat64()) * 1e-30
 				}
 			}
 			s := slices.Clone(a)
 			slices.Sort(s)
-			want := s[n/2]
-			if n%2 == 0 {
-				want = s[n/2-1] + (s[n/2]-s[n/2-1])/2
+			k := rng.IntN(n)
+			if got := selectKth(slices.Clone(a), k); got != s[k] {
+				t.Fatalf("n=%d trial=%d selectKth(%d) = %v want %v", n, trial, k, got, s[k])
 			}
-			if got := median(a); got != want {
-				t.Fatalf("n=%d trial=%d median = %v want %v", n, trial, got, want)
+			if got := histSelect(slices.Clone(a), make([]float32, n), k); got != s[k] {
+				t.Fatalf("n=%d trial=%d histSelect(%d) = %v want %v", n, trial, k, got, s[k])
+			}
+			if got := lowerMedian(slices.Clone(a)); got != s[(n-1)/2] {
+				t.Fatalf("n=%d trial=%d lowerMedian = %v want %v", n, trial, got, s[(n-1)/2])
 			}
 		}
 	}
@@ -73,8 +83,8 @@ func TestPatchUnprojectorHandComputed(t *testing.T) {
 	if err := u.Unproject(depth, cam, base, 2, pts, valid); err != nil {
 		t.Fatal(err)
 	}
-	// Patch 0 median of {1,3,2,100} = (2+3)/2 = 2.5 -> (-1.25, 0, 2.5) + (10,0,0).
-	want := []float32{8.75, 0, 2.5, 0, 0, 0}
+	// Patch 0 lower median of {1,3,2,100} = 2 -> (-1, 0, 2) + (10,0,0).
+	want := []float32{9, 0, 2, 0, 0, 0}
 	if !slices.Equal(pts, want) || !slices.Equal(valid, []float32{1, 0}) {
 		t.Fatalf("points %v valid %v, want %v [1 0]", pts, valid, want)
 	}
