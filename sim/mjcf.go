@@ -31,7 +31,7 @@ func MJCF(s *Scene) string {
   <visual>
     <global offwidth="%d" offheight="%d"/>
     <map znear="%g" zfar="%g"/>
-    <quality shadowsize="0"/>
+    <quality shadowsize="0" offsamples="0"/>
     <headlight ambient="%s" diffuse="%s" specular="0 0 0"/>
   </visual>
   <default>
