@@ -143,3 +143,28 @@ func TestPinholeScaled(t *testing.T) {
 		t.Fatalf("Intrinsics = %v", in)
 	}
 }
+
+// FuzzPinholeFromCameraInfo: calibration arrives from the wire; any accepted
+// camera must be valid and round-trip a pixel, and nothing may panic.
+func FuzzPinholeFromCameraInfo(f *testing.F) {
+	f.Add(640, 480, "plumb_bob", 0.1, -0.05, 0.001, 500.0, 510.0, 319.5, 239.5)
+	f.Add(224, 224, "", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+	f.Add(1, 1, "rational_polynomial", 1e9, 0.0, 0.0, 1e-300, 1.0, 0.0, 0.0)
+	f.Fuzz(func(t *testing.T, w, h int, model string, k1, k2, p1, fx, fy, cx, cy float64) {
+		K := [9]float64{fx, 0, cx, 0, fy, cy, 0, 0, 1}
+		c, err := PinholeFromCameraInfo(w, h, model, []float64{k1, k2, p1, 0, 0}, K, [12]float64{})
+		if err != nil {
+			return
+		}
+		if c.Validate() != nil {
+			t.Fatalf("accepted invalid camera %+v", c)
+		}
+		// A mild, in-range distortion must round-trip at the principal point.
+		if c.Dist.IsZero() && w < 1<<20 && h < 1<<20 && fx < 1e12 && fy < 1e12 {
+			u, v, ok := c.Project(c.Unproject(c.Cx, c.Cy, 1))
+			if !ok || !near(u, c.Cx, 1e-6*(1+math.Abs(c.Cx))) || !near(v, c.Cy, 1e-6*(1+math.Abs(c.Cy))) {
+				t.Fatalf("principal point round trip (%v,%v) -> (%v,%v)", c.Cx, c.Cy, u, v)
+			}
+		}
+	})
+}

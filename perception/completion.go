@@ -123,6 +123,7 @@ type CompletionTargets struct {
 
 	sub, obj, comp, kept []float32
 	labels, order, idx   []int
+	counts               []int
 	dist                 []float32
 }
 
@@ -173,7 +174,8 @@ func (g *CompletionTargets) Generate(observed []float32, viewpoint [3]float32, k
 	if err != nil {
 		return 0, fmt.Errorf("completion denoising: %w", err)
 	}
-	best := LargestCluster(g.labels, clusters)
+	g.counts = slices.Grow(g.counts[:0], clusters)
+	best := largestCluster(g.labels, clusters, g.counts)
 	if best == Noise {
 		return 0, nil
 	}

@@ -97,6 +97,9 @@ func BenchmarkCompletionTargets(b *testing.B) {
 	obs := visibleCylinder(rng, 0.5, 0.04, 0.1, 2000, 8)
 	g, _ := NewCompletionTargets(CompletionConfig{Eps: 0.01})
 	dst := make([]float32, 15)
+	if _, err := g.Generate(obs, [3]float32{0, 0, 0.3}, 5, dst); err != nil { // warm the buffers
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := g.Generate(obs, [3]float32{0, 0, 0.3}, 5, dst); err != nil {

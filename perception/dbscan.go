@@ -14,19 +14,23 @@ const Noise = -1
 // back-projected object points. A point is a core point when at least MinPts
 // points (itself included) lie within Eps of it; clusters are the connected
 // core points plus the border points they reach; the rest is Noise.
-// Neighbour queries use a uniform grid of Eps-sized cells (points sorted by
-// cell key, 27 binary searches per query), so clustering is near-linear for
-// the dense surfaces depth cameras produce. Buffers are kept between calls.
+// Neighbour queries use a uniform grid of Eps-sized cells: points are sorted
+// by cell, and each occupied cell's 26 neighbours are looked up once, so
+// clustering is near-linear for the dense surfaces depth cameras produce.
+// Buffers are kept between calls.
 // Not safe for concurrent use.
 type DBSCAN struct {
 	Eps    float32
 	MinPts int
 
-	keys  []uint64 // cell key per sorted position
-	order []int32  // point index per sorted position
-	cells [][3]int32
-	queue []int32
-	nbr   []int32
+	keys      []uint64 // cell key per sorted position
+	order     []int32  // point index per sorted position
+	cells     [][3]int32
+	cellOf    []int32 // occupied-cell id of each point
+	cellStart []int32 // sorted positions of occupied cell c: [cellStart[c], cellStart[c+1])
+	cellNbr   []int32 // 27 occupied-cell ids (or -1) around each occupied cell
+	queue     []int32
+	nbr       []int32
 }
 
 const (
@@ -117,8 +121,33 @@ func (d *DBSCAN) index(points []float32, n int) error {
 		d.order[i] = int32(i)
 	}
 	slices.SortFunc(d.order, func(a, b int32) int { return cmp.Compare(cellKey(d.cells[a]), cellKey(d.cells[b])) })
+	d.cellOf = slices.Grow(d.cellOf[:0], n)[:n]
+	d.cellStart = d.cellStart[:0]
 	for s, i := range d.order {
 		d.keys[s] = cellKey(d.cells[i])
+		if s == 0 || d.keys[s] != d.keys[s-1] {
+			d.cellStart = append(d.cellStart, int32(s))
+		}
+		d.cellOf[i] = int32(len(d.cellStart) - 1)
+	}
+	occupied := len(d.cellStart)
+	d.cellStart = append(d.cellStart, int32(n))
+	d.cellNbr = slices.Grow(d.cellNbr[:0], 27*occupied)[:27*occupied]
+	for c := range occupied {
+		cc := d.cells[d.order[d.cellStart[c]]]
+		t := 0
+		for dx := int32(-1); dx <= 1; dx++ {
+			for dy := int32(-1); dy <= 1; dy++ {
+				for dz := int32(-1); dz <= 1; dz++ {
+					key := cellKey([3]int32{cc[0] + dx, cc[1] + dy, cc[2] + dz})
+					d.cellNbr[27*c+t] = -1
+					if s, found := slices.BinarySearch(d.keys, key); found {
+						d.cellNbr[27*c+t] = d.cellOf[d.order[s]]
+					}
+					t++
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -132,20 +161,16 @@ func cellKey(c [3]int32) uint64 {
 func (d *DBSCAN) neighbours(points []float32, i int32) []int32 {
 	eps2 := d.Eps * d.Eps
 	px, py, pz := points[3*i], points[3*i+1], points[3*i+2]
-	c := d.cells[i]
+	c := d.cellOf[i]
 	d.nbr = d.nbr[:0]
-	for dx := int32(-1); dx <= 1; dx++ {
-		for dy := int32(-1); dy <= 1; dy++ {
-			for dz := int32(-1); dz <= 1; dz++ {
-				key := cellKey([3]int32{c[0] + dx, c[1] + dy, c[2] + dz})
-				s, _ := slices.BinarySearch(d.keys, key)
-				for ; s < len(d.keys) && d.keys[s] == key; s++ {
-					j := d.order[s]
-					ex, ey, ez := points[3*j]-px, points[3*j+1]-py, points[3*j+2]-pz
-					if ex*ex+ey*ey+ez*ez <= eps2 {
-						d.nbr = append(d.nbr, j)
-					}
-				}
+	for _, nc := range d.cellNbr[27*c : 27*c+27] {
+		if nc < 0 {
+			continue
+		}
+		for _, j := range d.order[d.cellStart[nc]:d.cellStart[nc+1]] {
+			ex, ey, ez := points[3*j]-px, points[3*j+1]-py, points[3*j+2]-pz
+			if ex*ex+ey*ey+ez*ez <= eps2 {
+				d.nbr = append(d.nbr, j)
 			}
 		}
 	}
@@ -155,10 +180,16 @@ func (d *DBSCAN) neighbours(points []float32, i int32) []int32 {
 // LargestCluster returns the id of the cluster with the most points (the
 // lowest id on ties), or Noise when there is none.
 func LargestCluster(labels []int, k int) int {
+	return largestCluster(labels, k, nil)
+}
+
+// largestCluster is LargestCluster counting in counts when it has room.
+func largestCluster(labels []int, k int, counts []int) int {
 	if k <= 0 {
 		return Noise
 	}
-	counts := make([]int, k)
+	counts = slices.Grow(counts[:0], k)[:k]
+	clear(counts)
 	for _, l := range labels {
 		if l >= 0 && l < k {
 			counts[l]++

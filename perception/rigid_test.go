@@ -133,3 +133,26 @@ func TestRigidFromMatrix3x4Refuses(t *testing.T) {
 		t.Fatalf("Matrix3x4 = %v", got)
 	}
 }
+
+// FuzzRigidFromQuaternion: extrinsics arrive from /tf; any accepted transform
+// must be a proper rotation that inverts cleanly.
+func FuzzRigidFromQuaternion(f *testing.F) {
+	f.Add(0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 3.0)
+	f.Add(1e-200, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+	f.Add(1e300, 1e300, 0.0, 0.0, 0.0, 0.0, 0.0)
+	f.Fuzz(func(t *testing.T, x, y, z, w, tx, ty, tz float64) {
+		r, err := RigidFromQuaternion(x, y, z, w, [3]float64{tx, ty, tz})
+		if err != nil {
+			return
+		}
+		if d := det3(r.R); !near(d, 1, 1e-9) {
+			t.Fatalf("det %v for q (%v,%v,%v,%v)", d, x, y, z, w)
+		}
+		id := r.Compose(r.Inverse())
+		for i := range 9 {
+			if !near(id.R[i], Identity().R[i], 1e-9) {
+				t.Fatalf("R Rᵀ != I: %v", id.R)
+			}
+		}
+	})
+}

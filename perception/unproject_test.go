@@ -184,6 +184,9 @@ func BenchmarkPatchUnprojector3Views(b *testing.B) {
 	pts := make([]float32, 3*196*3)
 	valid := make([]float32, 3*196)
 	var u PatchUnprojector
+	if err := u.Unproject(views[0], cam, extr[0], 16, pts, valid); err != nil { // warm the scratch and ray cache
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		for v := range 3 {
