@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/vla3d/vla3d/bag/cdr"
 )
 
 // Message is one message read from a bag. Data is the ROS 1 serialized
@@ -17,24 +20,44 @@ type Message struct {
 }
 
 // Decode deserializes the payload into dest (a pointer to a goroslib message
-// struct), after checking that dest's md5sum matches the connection's, so a
-// type mismatch is reported instead of producing garbage.
+// struct). It first checks that dest is the connection's type (by md5sum, or
+// by type name where the md5sum is unknown, "*"), so a mismatch is reported
+// instead of producing garbage. CDR payloads (MCAP recordings from ROS 2) are
+// decoded with package bag/cdr's rules.
 func (m Message) Decode(types *TypeCache, dest any) error {
 	ti, err := types.Info(dest)
 	if err != nil {
 		return err
 	}
-	if m.Conn.MD5Sum != "*" && ti.MD5Sum != m.Conn.MD5Sum {
-		return fmt.Errorf("bag: topic %s has type %s (md5 %s), cannot decode into %s (md5 %s)",
-			m.Conn.Topic, m.Conn.Type, m.Conn.MD5Sum, ti.Type, ti.MD5Sum)
+	if m.Conn.MD5Sum != "*" && m.Conn.MD5Sum != "" {
+		if ti.MD5Sum != m.Conn.MD5Sum {
+			return fmt.Errorf("bag: topic %s has type %s (md5 %s), cannot decode into %s (md5 %s)",
+				m.Conn.Topic, m.Conn.Type, m.Conn.MD5Sum, ti.Type, ti.MD5Sum)
+		}
+	} else if NormalizeType(m.Conn.Type) != ti.Type {
+		return fmt.Errorf("bag: topic %s has type %s, cannot decode into %s", m.Conn.Topic, m.Conn.Type, ti.Type)
 	}
-	if m.Conn.Encoding != "" && m.Conn.Encoding != "ros1" {
-		return fmt.Errorf("bag: topic %s has message encoding %q, not ros1", m.Conn.Topic, m.Conn.Encoding)
+	switch m.Conn.Encoding {
+	case "", "ros1":
+		err = DecodeROS1(m.Data, dest)
+	case "cdr":
+		err = cdr.Decode(m.Data, dest)
+	default:
+		return fmt.Errorf("bag: topic %s has message encoding %q (supported: ros1, cdr)", m.Conn.Topic, m.Conn.Encoding)
 	}
-	if err := DecodeROS1(m.Data, dest); err != nil {
+	if err != nil {
 		return fmt.Errorf("topic %s: %w", m.Conn.Topic, err)
 	}
 	return nil
+}
+
+// NormalizeType maps a ROS 2 type name ("sensor_msgs/msg/Image") to the
+// ROS 1 form ("sensor_msgs/Image"); ROS 1 names pass through.
+func NormalizeType(t string) string {
+	if i := strings.Index(t, "/msg/"); i >= 0 {
+		return t[:i] + "/" + t[i+5:]
+	}
+	return t
 }
 
 // Query selects messages. Zero values select everything.
