@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 )
 
 // Depth image encodings of sensor_msgs/Image accepted by DecodeDepth.
@@ -56,6 +57,7 @@ func DecodeDepth(encoding string, data []byte, width, height, step int, bigEndia
 		return fmt.Errorf("%w: destination holds %d values, need %d", ErrBadDepth, len(dst), width*height)
 	}
 	nan := float32(math.NaN())
+	mm := newMillimetreRange(minRange, maxRange)
 	for r := range height {
 		row := data[r*step : r*step+rowBytes]
 		out := dst[r*width : (r+1)*width]
@@ -63,11 +65,11 @@ func DecodeDepth(encoding string, data []byte, width, height, step int, bigEndia
 		switch {
 		case bpp == 2 && !bigEndian:
 			for c := range out {
-				out[c] = validDepth(float32(binary.LittleEndian.Uint16(row[2*c:]))*0.001, minRange, maxRange, nan)
+				out[c] = mm.metres(binary.LittleEndian.Uint16(row[2*c:]), nan)
 			}
 		case bpp == 2:
 			for c := range out {
-				out[c] = validDepth(float32(binary.BigEndian.Uint16(row[2*c:]))*0.001, minRange, maxRange, nan)
+				out[c] = mm.metres(binary.BigEndian.Uint16(row[2*c:]), nan)
 			}
 		case !bigEndian:
 			for c := range out {
@@ -90,6 +92,38 @@ func validDepth(z, minRange, maxRange, nan float32) float32 {
 		return nan
 	}
 	return z
+}
+
+// millimetreRange is the set of 16UC1 codes whose metric value lies in
+// [minRange, maxRange], as an integer interval, so the per-pixel test is one
+// unsigned comparison instead of three float ones.
+type millimetreRange struct {
+	lo, span uint16
+	empty    bool
+}
+
+// mmToMetres is the float32 conversion every 16UC1 pixel goes through.
+func mmToMetres(v uint16) float32 { return float32(v) * 0.001 }
+
+// newMillimetreRange finds the codes by binary search; mmToMetres is
+// monotonic, so the interval reproduces the float comparisons exactly.
+// Code 0 ("no return") is always excluded.
+func newMillimetreRange(minRange, maxRange float32) millimetreRange {
+	// First code >= 1 with metres >= minRange.
+	lo := 1 + sort.Search(math.MaxUint16, func(i int) bool { return mmToMetres(uint16(i+1)) >= minRange })
+	// First code with metres > maxRange; hi is the one before it.
+	hi := sort.Search(math.MaxUint16+1, func(i int) bool { return mmToMetres(uint16(i)) > maxRange }) - 1
+	if lo > hi || lo > math.MaxUint16 {
+		return millimetreRange{empty: true}
+	}
+	return millimetreRange{lo: uint16(lo), span: uint16(hi - lo)}
+}
+
+func (r millimetreRange) metres(v uint16, nan float32) float32 {
+	if v-r.lo > r.span || r.empty { // unsigned: v-lo wraps when v < lo
+		return nan
+	}
+	return mmToMetres(v)
 }
 
 // ResizeDepthNearest resamples a depth image to dstW x dstH by nearest

@@ -166,3 +166,20 @@ func BenchmarkDecodeDepth16x3(b *testing.B) {
 		}
 	}
 }
+
+// The integer millimetre interval must agree with the float range test on
+// every one of the 65,536 codes.
+func TestMillimetreRangeExhaustive(t *testing.T) {
+	nan := float32(math.NaN())
+	ranges := [][2]float32{{0, 10}, {0.3, 3}, {0.1005, 0.2005}, {0.3, 0.3001}, {0, float32(math.Inf(1))}, {65, 70}, {0.001, 0.001 + 1e-7}}
+	for _, rg := range ranges {
+		r := newMillimetreRange(rg[0], rg[1])
+		for v := range math.MaxUint16 + 1 {
+			got := r.metres(uint16(v), nan)
+			want := validDepth(mmToMetres(uint16(v)), rg[0], rg[1], nan)
+			if isNaN32(got) != isNaN32(want) || (!isNaN32(got) && got != want) {
+				t.Fatalf("range %v code %d: %v want %v", rg, v, got, want)
+			}
+		}
+	}
+}

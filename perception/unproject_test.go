@@ -196,3 +196,40 @@ func BenchmarkPatchUnprojector3Views(b *testing.B) {
 		}
 	}
 }
+
+// Remainder pixels outside the whole-patch grid never influence it, and a
+// camera change invalidates the cached rays.
+func TestPatchUnprojectorEdgesAndCache(t *testing.T) {
+	cam := Pinhole{Fx: 50, Fy: 50, Cx: 50, Cy: 35, Width: 100, Height: 70}
+	depth := make([]float32, 100*70)
+	for i := range depth {
+		depth[i] = 1
+		if r, c := i/100, i%100; r >= 64 || c >= 96 {
+			depth[i] = 1000 // the uncovered right columns and bottom rows
+		}
+	}
+	cols, rows, _ := PatchGrid(100, 70, 16)
+	pts := make([]float32, 3*cols*rows)
+	valid := make([]float32, cols*rows)
+	var u PatchUnprojector
+	if err := u.Unproject(depth, cam, Identity(), 16, pts, valid); err != nil {
+		t.Fatal(err)
+	}
+	for i := range cols * rows {
+		if valid[i] != 1 || pts[3*i+2] != 1 {
+			t.Fatalf("patch %d: z %v valid %v", i, pts[3*i+2], valid[i])
+		}
+	}
+	first := slices.Clone(pts)
+	shifted := cam
+	shifted.Cx += 10
+	if err := u.Unproject(depth, shifted, Identity(), 16, pts, valid); err != nil {
+		t.Fatal(err)
+	}
+	// x = (u - cx)/fx * z: moving cx by 10 px moves every x by -0.2 m.
+	for i := range cols * rows {
+		if !near(float64(pts[3*i]), float64(first[3*i])-0.2, 1e-6) {
+			t.Fatalf("patch %d: x %v after cx shift, was %v (stale ray cache?)", i, pts[3*i], first[3*i])
+		}
+	}
+}
