@@ -1,0 +1,195 @@
+// Package record writes scripted-expert demonstrations of the simulated
+// robot to ROS 1 bag files: one bag per episode, holding every camera's
+// colour, depth, calibration and instance labels, tf, end-effector pose,
+// joint states, the instruction, the expert action of every control step
+// and start/end episode markers.
+package record
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/sim"
+	"github.com/vla3d/vla3d/sim/rosio"
+)
+
+// Config selects what to record.
+type Config struct {
+	Dir      string // output directory (created)
+	Task     string
+	Split    string
+	Severity float64
+	Episodes int
+	Seed     uint64 // episode i uses Seed+i
+	MaxSteps int    // per episode (default 150)
+	// KeepFailed keeps bags of episodes the expert did not finish (they are
+	// deleted by default so datasets hold only demonstrations).
+	KeepFailed  bool
+	Topics      rosio.Topics
+	Compression string // "" (none) or "lz4", as the bag package writes
+	Logger      *zap.Logger
+}
+
+// Episode is the outcome of one recorded episode.
+type Episode struct {
+	Path    string // empty when the bag was deleted
+	Spec    sim.EpisodeSpec
+	Success bool
+	Steps   int
+}
+
+// Run records cfg.Episodes expert episodes on env.
+func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
+	if cfg.Episodes <= 0 {
+		return nil, fmt.Errorf("record: episodes must be positive, got %d", cfg.Episodes)
+	}
+	if cfg.MaxSteps <= 0 {
+		cfg.MaxSteps = 150
+	}
+	if cfg.Topics == (rosio.Topics{}) {
+		cfg.Topics = rosio.DefaultTopics()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	probe := sim.EpisodeSpec{Task: cfg.Task, Split: cfg.Split, Severity: cfg.Severity}
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	expert := sim.NewExpert(env)
+	var out []Episode
+	for i := 0; i < cfg.Episodes; i++ {
+		spec := probe
+		spec.Seed = cfg.Seed + uint64(i)
+		path := filepath.Join(cfg.Dir, fmt.Sprintf("%s_%s_s%03d_%06d.bag", spec.Task, spec.Split, int(spec.Severity*100), spec.Seed))
+		ep, err := episode(ctx, env, expert, spec, i, path, cfg)
+		if err != nil {
+			return out, err
+		}
+		if !ep.Success && !cfg.KeepFailed {
+			if err := os.Remove(path); err != nil {
+				return out, fmt.Errorf("record: remove failed episode: %w", err)
+			}
+			ep.Path = ""
+		}
+		cfg.Logger.Info("recorded episode", zap.Int("episode", i), zap.Uint64("seed", spec.Seed),
+			zap.Bool("success", ep.Success), zap.Int("steps", ep.Steps), zap.String("bag", ep.Path))
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+// episode records one episode into a new bag at path.
+func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.EpisodeSpec, index int, path string, cfg Config) (ep Episode, err error) {
+	ep = Episode{Path: path, Spec: spec}
+	if err := env.Reset(ctx, spec); err != nil {
+		return ep, err
+	}
+	w, err := bag.Create(path, bag.WriterOptions{Compression: cfg.Compression})
+	if err != nil {
+		return ep, fmt.Errorf("record: %w", err)
+	}
+	defer func() {
+		if cerr := w.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("record: close bag: %w", cerr)
+		}
+	}()
+	t := cfg.Topics
+	static := map[string]bool{}
+	for _, c := range env.Scene().Cameras {
+		static[c.Name] = !c.Wrist
+	}
+	obs, err := env.Observe(ctx)
+	if err != nil {
+		return ep, err
+	}
+	stamp := obs.Stamp
+	var types bag.TypeCache
+	ev := rosio.EpisodeEvent{Event: "start", Episode: index, Task: spec.Task, Split: spec.Split,
+		Severity: spec.Severity, Seed: spec.Seed, Instruction: obs.Instruction}
+	start, err := t.EpisodeMsg(ev)
+	if err != nil {
+		return ep, err
+	}
+	for _, m := range []rosio.Message{start, t.InstructionMsg(obs.Instruction), t.StaticTFMsg(obs, static, stamp)} {
+		if err := writeMsg(w, &types, m, stamp); err != nil {
+			return ep, err
+		}
+	}
+	for {
+		ms, err := t.ObservationMsgs(obs, sim.JointNames(), static, obs.Stamp)
+		if err != nil {
+			return ep, err
+		}
+		for _, m := range ms {
+			if err := writeMsg(w, &types, m, obs.Stamp); err != nil {
+				return ep, err
+			}
+		}
+		if ok, _ := env.Success(); ok {
+			ep.Success = true
+			break
+		}
+		if env.Steps() >= cfg.MaxSteps {
+			break
+		}
+		a, err := expert.Action(ctx)
+		if err != nil {
+			return ep, err
+		}
+		am, err := t.ExpertActionMsg(a)
+		if err != nil {
+			return ep, err
+		}
+		// The action is stamped with the observation it answers.
+		if err := writeMsg(w, &types, am, obs.Stamp); err != nil {
+			return ep, err
+		}
+		if err := env.Step(ctx, a); err != nil {
+			return ep, err
+		}
+		if obs, err = env.Observe(ctx); err != nil {
+			return ep, err
+		}
+	}
+	ep.Steps = env.Steps()
+	ev.Event, ev.Success, ev.Steps = "end", &ep.Success, ep.Steps
+	end, err := t.EpisodeMsg(ev)
+	if err != nil {
+		return ep, err
+	}
+	if err := writeMsg(w, &types, end, obs.Stamp); err != nil {
+		return ep, err
+	}
+	return ep, nil
+}
+
+// writeMsg writes m, registering its connection as latched when m is (so
+// rosbag play re-latches /instruction and /tf_static).
+func writeMsg(w *bag.Writer, types *bag.TypeCache, m rosio.Message, t time.Time) error {
+	ti, err := types.Info(m.Msg)
+	if err != nil {
+		return fmt.Errorf("record: %s: %w", m.Topic, err)
+	}
+	c, err := w.Connection(m.Topic, ti.Type, ti.MD5Sum, ti.Def, "/vla3d_sim", m.Latch)
+	if err != nil {
+		return fmt.Errorf("record: %s: %w", m.Topic, err)
+	}
+	data, err := bag.EncodeROS1(m.Msg)
+	if err != nil {
+		return fmt.Errorf("record: %s: %w", m.Topic, err)
+	}
+	if err := w.Write(c, t, data); err != nil {
+		return fmt.Errorf("record: %s: %w", m.Topic, err)
+	}
+	return nil
+}

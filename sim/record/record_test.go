@@ -1,0 +1,140 @@
+package record
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+
+	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/sim"
+	"github.com/vla3d/vla3d/sim/rosio"
+)
+
+func TestRecordEpisode(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 32, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	dir := t.TempDir()
+	ctx := context.Background()
+	eps, err := Run(ctx, env, Config{Dir: dir, Task: sim.TaskPickPlace, Split: sim.SplitNone, Episodes: 1, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eps) != 1 || !eps[0].Success || eps[0].Path == "" {
+		t.Fatalf("episodes %+v", eps)
+	}
+	steps := eps[0].Steps
+	r, err := bag.Open(eps[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	info := r.Info()
+	topics := rosio.DefaultTopics()
+	want := map[string]int{
+		topics.ExpertAction: steps, topics.Episode: 2, topics.Instruction: 1, topics.TFStatic: 1,
+		topics.EEPose: steps + 1, topics.JointStates: steps + 1, topics.TF: steps + 1,
+	}
+	for _, c := range []string{"front", "side", "wrist"} {
+		for _, tp := range []string{rosio.ColorTopic(c), rosio.DepthTopic(c), rosio.ColorInfoTopic(c), rosio.DepthInfoTopic(c), rosio.LabelsTopic(c)} {
+			want[tp] = steps + 1
+		}
+	}
+	for tp, n := range want {
+		if got := info.Topics[tp].Messages; got != n {
+			t.Errorf("%s: %d messages, want %d", tp, got, n)
+		}
+	}
+	if len(info.Topics) != len(want) {
+		t.Errorf("%d topics, want %d", len(info.Topics), len(want))
+	}
+	// The last label image decodes and contains the red block.
+	var types bag.TypeCache
+	it := r.Messages(ctx, bag.Query{Topics: []string{rosio.LabelsTopic("front")}})
+	var img sensor_msgs.Image
+	for it.Next() {
+		if err := it.Message().Decode(&types, &img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var lab msgs.LabelImage
+	if err := rosio.DecodeLabels(&img, &lab); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, id := range lab.IDs {
+		found = found || id == 1
+	}
+	if !found {
+		t.Error("front labels lack the red block (id 1)")
+	}
+	it = r.Messages(ctx, bag.Query{Topics: []string{topics.Episode}})
+	var marks []string
+	for it.Next() {
+		var s std_msgs.String
+		if err := it.Message().Decode(&types, &s); err != nil {
+			t.Fatal(err)
+		}
+		marks = append(marks, s.Data)
+	}
+	if len(marks) != 2 || !strings.Contains(marks[0], `"event":"start"`) || !strings.Contains(marks[1], `"success":true`) {
+		t.Errorf("episode markers %v", marks)
+	}
+	rosbagInfo(t, eps[0].Path, steps)
+}
+
+// rosbagInfo runs the real `rosbag info` on the recorded bag.
+func rosbagInfo(t *testing.T, path string, steps int) {
+	if _, err := exec.LookPath("rosbag"); err != nil {
+		t.Logf("rosbag not installed, skipping the rosbag info check: %v", err)
+		return
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Logf("Debian python3 missing, skipping rosbag info: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "/usr/bin/rosbag", "info", path)
+	cmd.Env = append(os.Environ(), "ROS_HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rosbag info: %v\n%s", err, out)
+	}
+	s := string(out)
+	for _, want := range []string{"/front/labels/image_raw", "sensor_msgs/Image", "/vla3d/expert_action", "std_msgs/Float32MultiArray", "/tf_static"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rosbag info lacks %q:\n%s", want, s)
+		}
+	}
+	t.Logf("rosbag info:\n%s", s)
+}
+
+func TestRecordRejectsBadConfig(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 16, Height: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	for _, c := range []Config{
+		{Dir: t.TempDir(), Task: "nope", Split: sim.SplitNone, Episodes: 1},
+		{Dir: t.TempDir(), Task: sim.TaskStack, Split: sim.SplitNone, Episodes: 0},
+		{Dir: t.TempDir(), Task: sim.TaskStack, Split: sim.SplitLight, Severity: 2, Episodes: 1},
+	} {
+		if _, err := Run(context.Background(), env, c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package rosio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/msgs/rosconv"
+)
+
+// Message is one message to publish or record.
+type Message struct {
+	Topic string
+	Msg   any // pointer to a goroslib message struct
+	Latch bool
+}
+
+// Mono16 is the sensor_msgs/Image encoding of label images.
+const Mono16 = "mono16"
+
+// EncodeLabels fills m (size, encoding, step, data) with little-endian mono16
+// instance ids.
+func EncodeLabels(src *msgs.LabelImage, m *sensor_msgs.Image) error {
+	w, h := src.Width, src.Height
+	if w <= 0 || h <= 0 || len(src.IDs) < w*h {
+		return fmt.Errorf("rosio: label image %dx%d with %d ids", w, h, len(src.IDs))
+	}
+	m.Width, m.Height, m.Encoding, m.IsBigendian, m.Step = uint32(w), uint32(h), Mono16, 0, uint32(2*w)
+	if cap(m.Data) < 2*w*h {
+		m.Data = make([]uint8, 2*w*h)
+	}
+	m.Data = m.Data[:2*w*h]
+	for i, id := range src.IDs[:w*h] {
+		m.Data[2*i], m.Data[2*i+1] = byte(id), byte(id>>8)
+	}
+	return nil
+}
+
+// DecodeLabels parses a mono16 label image (either byte order) into dst.
+func DecodeLabels(m *sensor_msgs.Image, dst *msgs.LabelImage) error {
+	if m.Encoding != Mono16 && m.Encoding != "16UC1" {
+		return fmt.Errorf("rosio: label encoding %q, want mono16", m.Encoding)
+	}
+	w, h := int(m.Width), int(m.Height)
+	if w <= 0 || h <= 0 || w > 1<<15 || h > 1<<15 || int(m.Step) < 2*w || len(m.Data) < int(m.Step)*(h-1)+2*w {
+		return fmt.Errorf("rosio: label image %dx%d step %d with %d bytes", w, h, m.Step, len(m.Data))
+	}
+	dst.Width, dst.Height = w, h
+	if cap(dst.IDs) < w*h {
+		dst.IDs = make([]uint16, w*h)
+	}
+	dst.IDs = dst.IDs[:w*h]
+	for r := 0; r < h; r++ {
+		row := m.Data[r*int(m.Step):]
+		for c := 0; c < w; c++ {
+			lo, hi := row[2*c], row[2*c+1]
+			if m.IsBigendian != 0 {
+				lo, hi = hi, lo
+			}
+			dst.IDs[r*w+c] = uint16(lo) | uint16(hi)<<8
+		}
+	}
+	return nil
+}
+
+// ObservationMsgs converts obs into its messages: per camera colour (rgb8),
+// depth, both camera_infos and labels (when present); the end-effector
+// pose; joint states; and the moving tf edges (base -> EE, and base ->
+// optical frame of each camera not in static). Everything is stamped stamp.
+func (t Topics) ObservationMsgs(obs *msgs.Observation, jointNames []string, static map[string]bool, stamp time.Time) ([]Message, error) {
+	if obs == nil {
+		return nil, errors.New("rosio: nil observation")
+	}
+	var out []Message
+	var edges []rosconv.StampedTransform
+	for i := range obs.Cameras {
+		c := &obs.Cameras[i]
+		color := &sensor_msgs.Image{Header: rosconv.Header(stamp, c.Info.FrameID)}
+		if err := rosconv.EncodeColor(&c.Color, rosconv.EncRGB8, color); err != nil {
+			return nil, fmt.Errorf("rosio: camera %s colour: %w", c.Name, err)
+		}
+		depth := &sensor_msgs.Image{Header: rosconv.Header(stamp, c.Info.FrameID)}
+		if err := rosconv.EncodeDepth(&c.Depth, t.Depth, depth); err != nil {
+			return nil, fmt.Errorf("rosio: camera %s depth: %w", c.Name, err)
+		}
+		info := &sensor_msgs.CameraInfo{}
+		rosconv.CameraInfoToROS(&c.Info, stamp, info)
+		dinfo := *info
+		out = append(out,
+			Message{Topic: ColorTopic(c.Name), Msg: color},
+			Message{Topic: ColorInfoTopic(c.Name), Msg: info},
+			Message{Topic: DepthTopic(c.Name), Msg: depth},
+			Message{Topic: DepthInfoTopic(c.Name), Msg: &dinfo},
+		)
+		if len(c.Labels.IDs) > 0 {
+			lab := &sensor_msgs.Image{Header: rosconv.Header(stamp, c.Info.FrameID)}
+			if err := EncodeLabels(&c.Labels, lab); err != nil {
+				return nil, fmt.Errorf("rosio: camera %s: %w", c.Name, err)
+			}
+			out = append(out, Message{Topic: LabelsTopic(c.Name), Msg: lab})
+		}
+		if !static[c.Name] {
+			edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: t.BaseFrame, Child: c.Info.FrameID, Transform: c.BaseFromCamera})
+		}
+	}
+	pose := rosconv.PoseStampedToROS(obs.EEPose, stamp, t.BaseFrame)
+	edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: t.BaseFrame, Child: t.EEFrame,
+		Transform: msgs.Transform{Translation: obs.EEPose.Position, Rotation: obs.EEPose.Orientation}})
+	js := &sensor_msgs.JointState{}
+	rosconv.JointStateToROS(jointNames, obs.JointPositions, stamp, js)
+	tf := rosconv.TFToROS(edges)
+	out = append(out,
+		Message{Topic: t.EEPose, Msg: &pose},
+		Message{Topic: t.JointStates, Msg: js},
+		Message{Topic: t.TF, Msg: &tf},
+	)
+	return out, nil
+}
+
+// StaticTFMsg is the latched /tf_static message for the cameras in static.
+func (t Topics) StaticTFMsg(obs *msgs.Observation, static map[string]bool, stamp time.Time) Message {
+	var edges []rosconv.StampedTransform
+	for _, c := range obs.Cameras {
+		if static[c.Name] {
+			edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: t.BaseFrame, Child: c.Info.FrameID, Transform: c.BaseFromCamera})
+		}
+	}
+	tf := rosconv.TFToROS(edges)
+	return Message{Topic: t.TFStatic, Msg: &tf, Latch: true}
+}
+
+// InstructionMsg is the latched instruction message.
+func (t Topics) InstructionMsg(text string) Message {
+	return Message{Topic: t.Instruction, Msg: &std_msgs.String{Data: text}, Latch: true}
+}
+
+// actionLabels names the expert action's components (msgs action layout).
+var actionLabels = [msgs.EEActionDim]string{"dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"}
+
+// ExpertActionMsg wraps one end-effector delta action; the layout's single
+// dimension is labelled with the component names joined by commas.
+func (t Topics) ExpertActionMsg(a []float32) (Message, error) {
+	if len(a) != msgs.EEActionDim {
+		return Message{}, fmt.Errorf("rosio: action has %d values, want %d", len(a), msgs.EEActionDim)
+	}
+	label := ""
+	for i, l := range actionLabels {
+		if i > 0 {
+			label += ","
+		}
+		label += l
+	}
+	m := &std_msgs.Float32MultiArray{
+		Layout: std_msgs.MultiArrayLayout{Dim: []std_msgs.MultiArrayDimension{{Label: label, Size: uint32(len(a)), Stride: uint32(len(a))}}},
+		Data:   append([]float32(nil), a...),
+	}
+	return Message{Topic: t.ExpertAction, Msg: m}, nil
+}
+
+// EpisodeEvent is the JSON body of an episode marker.
+type EpisodeEvent struct {
+	Event       string  `json:"event"` // "start" or "end"
+	Episode     int     `json:"episode"`
+	Task        string  `json:"task"`
+	Split       string  `json:"split"`
+	Severity    float64 `json:"severity"`
+	Seed        uint64  `json:"seed"`
+	Instruction string  `json:"instruction"`
+	Success     *bool   `json:"success,omitempty"`
+	Steps       int     `json:"steps,omitempty"`
+}
+
+// EpisodeMsg is an episode marker message.
+func (t Topics) EpisodeMsg(ev EpisodeEvent) (Message, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return Message{}, fmt.Errorf("rosio: episode marker: %w", err)
+	}
+	return Message{Topic: t.Episode, Msg: &std_msgs.String{Data: string(b)}}, nil
+}
+
+// PoseCommand converts a received PoseStamped command into a base-frame
+// position and quaternion (x, y, z, w), refusing other frames and
+// non-finite values.
+func (t Topics) PoseCommand(m *geometry_msgs.PoseStamped) (msgs.Pose, error) {
+	if m.Header.FrameId != "" && m.Header.FrameId != t.BaseFrame {
+		return msgs.Pose{}, fmt.Errorf("rosio: pose command in frame %q, want %q", m.Header.FrameId, t.BaseFrame)
+	}
+	p, err := rosconv.PoseFromROS(&m.Pose)
+	if err != nil {
+		return msgs.Pose{}, fmt.Errorf("rosio: pose command: %w", err)
+	}
+	q := p.Orientation
+	if n := q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3]; n < 1e-12 {
+		return msgs.Pose{}, errors.New("rosio: pose command has a zero quaternion")
+	}
+	return p, nil
+}

@@ -1,0 +1,120 @@
+package rosio
+
+import (
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
+
+	"github.com/vla3d/vla3d/msgs"
+)
+
+func TestLabelsRoundTrip(t *testing.T) {
+	src := msgs.LabelImage{Width: 3, Height: 2, IDs: []uint16{0, 1, 100, 258, 65535, 7}}
+	var m sensor_msgs.Image
+	if err := EncodeLabels(&src, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Encoding != Mono16 || m.Step != 6 || len(m.Data) != 12 || m.Data[6] != 2 || m.Data[7] != 1 {
+		t.Fatalf("encoded %+v", m)
+	}
+	var dst msgs.LabelImage
+	if err := DecodeLabels(&m, &dst); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(src, dst) {
+		t.Fatalf("round trip %v != %v", dst, src)
+	}
+	// Big-endian input with row padding.
+	be := sensor_msgs.Image{Width: 1, Height: 2, Encoding: Mono16, IsBigendian: 1, Step: 4, Data: []uint8{1, 2, 9, 9, 0, 5, 9, 9}}
+	if err := DecodeLabels(&be, &dst); err != nil || dst.IDs[0] != 258 || dst.IDs[1] != 5 {
+		t.Fatalf("big endian: %v %v", dst.IDs, err)
+	}
+}
+
+func FuzzDecodeLabels(f *testing.F) {
+	f.Add(uint32(2), uint32(2), uint32(4), uint8(0), []byte{1, 0, 2, 0, 3, 0, 4, 0})
+	f.Add(uint32(1<<20), uint32(1<<20), uint32(2), uint8(1), []byte{})
+	f.Add(uint32(3), uint32(1), uint32(1), uint8(0), []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, w, h, step uint32, be uint8, data []byte) {
+		m := sensor_msgs.Image{Width: w, Height: h, Step: step, IsBigendian: be, Encoding: Mono16, Data: data}
+		var dst msgs.LabelImage
+		if err := DecodeLabels(&m, &dst); err == nil && len(dst.IDs) != int(w)*int(h) {
+			t.Fatalf("decoded %d ids for %dx%d", len(dst.IDs), w, h)
+		}
+	})
+}
+
+func TestObservationMessages(t *testing.T) {
+	tp := DefaultTopics()
+	cam := msgs.CameraFrame{
+		Name:           "front",
+		Color:          msgs.RGBImage{Width: 2, Height: 1, Pix: []uint8{1, 2, 3, 4, 5, 6}},
+		Depth:          msgs.DepthImage{Width: 2, Height: 1, Meters: []float32{0.5, float32(math.NaN())}},
+		Labels:         msgs.LabelImage{Width: 2, Height: 1, IDs: []uint16{0, 3}},
+		Info:           msgs.CameraInfo{FrameID: "front_color_optical_frame", Width: 2, Height: 1, K: [9]float64{1, 0, 0.5, 0, 1, 0, 0, 0, 1}},
+		BaseFromCamera: msgs.Transform{Translation: [3]float64{1, 2, 3}, Rotation: [4]float64{0, 0, 0, 1}},
+	}
+	wrist := cam
+	wrist.Name, wrist.Info.FrameID = "wrist", "wrist_color_optical_frame"
+	obs := &msgs.Observation{Cameras: []msgs.CameraFrame{cam, wrist}, EEPose: msgs.Pose{Orientation: [4]float64{0, 0, 0, 1}}, JointPositions: []float64{0.01, 0.02}}
+	static := map[string]bool{"front": true}
+	stamp := time.Unix(10, 0)
+	ms, err := tp.ObservationMsgs(obs, []string{"a", "b"}, static, stamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := map[string]any{}
+	for _, m := range ms {
+		topics[m.Topic] = m.Msg
+	}
+	if len(ms) != 2*5+3 {
+		t.Fatalf("%d messages", len(ms))
+	}
+	depth := topics["/front/depth/image_raw"].(*sensor_msgs.Image)
+	if depth.Encoding != "32FC1" || depth.Header.FrameId != "front_color_optical_frame" || !depth.Header.Stamp.Equal(stamp) {
+		t.Errorf("depth header %+v", depth.Header)
+	}
+	tf := topics["/tf"].(*tf2_msgs.TFMessage)
+	if len(tf.Transforms) != 2 || tf.Transforms[0].ChildFrameId != "wrist_color_optical_frame" || tf.Transforms[1].ChildFrameId != "ee_link" {
+		t.Errorf("dynamic tf %+v", tf.Transforms)
+	}
+	st := tp.StaticTFMsg(obs, static, stamp)
+	if got := st.Msg.(*tf2_msgs.TFMessage); !st.Latch || len(got.Transforms) != 1 || got.Transforms[0].Transform.Translation.Y != 2 {
+		t.Errorf("static tf %+v", st)
+	}
+	js := topics["/joint_states"].(*sensor_msgs.JointState)
+	if !reflect.DeepEqual(js.Name, []string{"a", "b"}) || js.Position[1] != 0.02 {
+		t.Errorf("joint states %+v", js)
+	}
+	am, err := tp.ExpertActionMsg([]float32{1, 2, 3, 4, 5, 6, 7})
+	if err != nil || am.Msg.(*std_msgs.Float32MultiArray).Layout.Dim[0].Label != "dx,dy,dz,droll,dpitch,dyaw,gripper" {
+		t.Errorf("action %+v %v", am, err)
+	}
+	if _, err := tp.ExpertActionMsg([]float32{1}); err == nil {
+		t.Error("short action accepted")
+	}
+}
+
+func TestPoseCommand(t *testing.T) {
+	tp := DefaultTopics()
+	ok := geometry_msgs.PoseStamped{Pose: geometry_msgs.Pose{Position: geometry_msgs.Point{X: 0.5}, Orientation: geometry_msgs.Quaternion{W: 1}}}
+	ok.Header.FrameId = "base_link"
+	if p, err := tp.PoseCommand(&ok); err != nil || p.Position[0] != 0.5 {
+		t.Fatalf("%v %v", p, err)
+	}
+	bad := []geometry_msgs.PoseStamped{ok, ok, ok}
+	bad[0].Header.FrameId = "map"
+	bad[1].Pose.Position.Y = math.NaN()
+	bad[2].Pose.Orientation.W = 0
+	for i, b := range bad {
+		if _, err := tp.PoseCommand(&b); err == nil {
+			t.Errorf("bad command %d accepted", i)
+		}
+	}
+}
