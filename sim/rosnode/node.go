@@ -1,0 +1,302 @@
+// Package rosnode runs the simulated robot as a ROS 1 node (goroslib): it
+// publishes every camera's colour, depth, calibration and labels, /tf and
+// /tf_static, the end-effector pose, joint states and the latched
+// instruction at the control rate, and executes end-effector pose and
+// gripper commands it receives.
+package rosnode
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/sim"
+	"github.com/vla3d/vla3d/sim/rosio"
+)
+
+// Config configures the node.
+type Config struct {
+	MasterAddress string // host:port of roscore (default 127.0.0.1:11311)
+	Host          string // this node's address as seen by others (default: goroslib's choice)
+	Name          string // node name (default "vla3d_sim")
+	Topics        rosio.Topics
+	// CommandPose (geometry_msgs/PoseStamped, base frame) sets the
+	// end-effector target; CommandGripper (std_msgs/Float64, 0 open .. 1
+	// closed) the gripper.
+	CommandPose    string
+	CommandGripper string
+	Spec           sim.EpisodeSpec
+	// Expert drives the robot with the scripted expert until the first
+	// external command arrives (a self-running demo).
+	Expert bool
+	// AutoReset starts the next episode (seed+1) after success or MaxSteps.
+	AutoReset bool
+	MaxSteps  int // default 300
+	Logger    *zap.Logger
+}
+
+func (c *Config) defaults() {
+	if c.MasterAddress == "" {
+		c.MasterAddress = "127.0.0.1:11311"
+	}
+	if c.Name == "" {
+		c.Name = "vla3d_sim"
+	}
+	if c.Topics == (rosio.Topics{}) {
+		c.Topics = rosio.DefaultTopics()
+	}
+	if c.CommandPose == "" {
+		c.CommandPose = "/vla3d/command_pose"
+	}
+	if c.CommandGripper == "" {
+		c.CommandGripper = "/vla3d/command_gripper"
+	}
+	if c.MaxSteps == 0 {
+		c.MaxSteps = 300
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// command is the latest external command.
+type command struct {
+	mu       sync.Mutex
+	pose     *msgs.Pose
+	gripper  float64
+	external bool // any command received
+	rejected int
+}
+
+// Node is a running simulator node.
+type Node struct {
+	cfg     Config
+	env     *sim.Env
+	node    *goroslib.Node
+	pubs    map[string]*goroslib.Publisher
+	subs    []*goroslib.Subscriber
+	cmd     command
+	expert  *sim.Expert
+	static  map[string]bool
+	episode int
+	ended   bool // the end marker of this episode was published
+}
+
+// Run resets env to cfg.Spec, connects to the master and runs the control
+// loop until ctx is cancelled.
+func Run(ctx context.Context, env *sim.Env, cfg Config) error {
+	cfg.defaults()
+	if err := env.Reset(ctx, cfg.Spec); err != nil {
+		return err
+	}
+	log := cfg.Logger
+	rn, err := goroslib.NewNode(goroslib.NodeConf{
+		Name: cfg.Name, MasterAddress: cfg.MasterAddress, Host: cfg.Host,
+		LogDestinations: goroslib.LogDestinationCallback,
+		OnLog: func(l goroslib.LogLevel, s string) {
+			log.Debug("goroslib", zap.Int("level", int(l)), zap.String("msg", s))
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("rosnode: connect to master %s: %w", cfg.MasterAddress, err)
+	}
+	n := &Node{cfg: cfg, env: env, node: rn, pubs: map[string]*goroslib.Publisher{}, expert: sim.NewExpert(env)}
+	defer n.close()
+	if err := n.subscribe(); err != nil {
+		return err
+	}
+	if err := n.startEpisode(); err != nil {
+		return err
+	}
+	log.Info("simulator node running", zap.String("master", cfg.MasterAddress), zap.String("task", cfg.Spec.Task),
+		zap.String("split", cfg.Spec.Split), zap.Duration("period", env.ControlPeriod()))
+	tick := time.NewTicker(env.ControlPeriod())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := n.step(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func (n *Node) close() {
+	for _, s := range n.subs {
+		s.Close()
+	}
+	for _, p := range n.pubs {
+		p.Close()
+	}
+	n.node.Close()
+}
+
+func (n *Node) subscribe() error {
+	log := n.cfg.Logger
+	ps, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
+		Node: n.node, Topic: n.cfg.CommandPose, QueueSize: 4,
+		Callback: func(m *geometry_msgs.PoseStamped) {
+			p, err := n.cfg.Topics.PoseCommand(m)
+			n.cmd.mu.Lock()
+			defer n.cmd.mu.Unlock()
+			if err != nil {
+				n.cmd.rejected++
+				log.Warn("pose command rejected", zap.Error(err))
+				return
+			}
+			n.cmd.pose, n.cmd.external = &p, true
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.CommandPose, err)
+	}
+	n.subs = append(n.subs, ps)
+	gs, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
+		Node: n.node, Topic: n.cfg.CommandGripper, QueueSize: 4,
+		Callback: func(m *std_msgs.Float64) {
+			n.cmd.mu.Lock()
+			defer n.cmd.mu.Unlock()
+			if math.IsNaN(m.Data) || math.IsInf(m.Data, 0) {
+				n.cmd.rejected++
+				log.Warn("gripper command rejected", zap.Float64("value", m.Data))
+				return
+			}
+			n.cmd.gripper, n.cmd.external = math.Max(0, math.Min(1, m.Data)), true
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.CommandGripper, err)
+	}
+	n.subs = append(n.subs, gs)
+	return nil
+}
+
+// publish writes m, creating its publisher on first use.
+func (n *Node) publish(m rosio.Message) error {
+	p, ok := n.pubs[m.Topic]
+	if !ok {
+		var err error
+		p, err = goroslib.NewPublisher(goroslib.PublisherConf{Node: n.node, Topic: m.Topic, Msg: m.Msg, Latch: m.Latch})
+		if err != nil {
+			return fmt.Errorf("rosnode: publisher %s: %w", m.Topic, err)
+		}
+		n.pubs[m.Topic] = p
+	}
+	p.Write(m.Msg)
+	return nil
+}
+
+// startEpisode publishes the latched per-episode messages.
+func (n *Node) startEpisode() error {
+	n.ended = false
+	n.static = map[string]bool{}
+	for _, c := range n.env.Scene().Cameras {
+		n.static[c.Name] = !c.Wrist
+	}
+	obs, err := n.env.Observe(context.Background())
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	spec := n.env.Spec()
+	ev, err := n.cfg.Topics.EpisodeMsg(rosio.EpisodeEvent{Event: "start", Episode: n.episode, Task: spec.Task,
+		Split: spec.Split, Severity: spec.Severity, Seed: spec.Seed, Instruction: obs.Instruction})
+	if err != nil {
+		return err
+	}
+	for _, m := range []rosio.Message{n.cfg.Topics.InstructionMsg(obs.Instruction), n.cfg.Topics.StaticTFMsg(obs, n.static, now), ev} {
+		if err := n.publish(m); err != nil {
+			return err
+		}
+	}
+	return n.publishObservation(obs, now)
+}
+
+func (n *Node) publishObservation(obs *msgs.Observation, stamp time.Time) error {
+	ms, err := n.cfg.Topics.ObservationMsgs(obs, sim.JointNames(), n.static, stamp)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := n.publish(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step executes the current command for one control period, then publishes.
+func (n *Node) step(ctx context.Context) error {
+	n.cmd.mu.Lock()
+	pose, grip, external := n.cmd.pose, n.cmd.gripper, n.cmd.external
+	n.cmd.mu.Unlock()
+	switch {
+	case n.cfg.Expert && !external:
+		a, err := n.expert.Action(ctx)
+		if err != nil {
+			return err
+		}
+		if err := n.env.Step(ctx, a); err != nil {
+			return err
+		}
+	default:
+		st := n.env.State()
+		pos, q := st.TargetPos, st.TargetQuat
+		if pose != nil {
+			o := pose.Orientation
+			pos, q = pose.Position, sim.Quat{o[3], o[0], o[1], o[2]}
+		}
+		if err := n.env.StepTo(ctx, pos, q, grip); err != nil {
+			return err
+		}
+	}
+	obs, err := n.env.Observe(ctx)
+	if err != nil {
+		return err
+	}
+	if err := n.publishObservation(obs, time.Now()); err != nil {
+		return err
+	}
+	ok, _ := n.env.Success()
+	if n.ended || (!ok && n.env.Steps() < n.cfg.MaxSteps) {
+		return nil
+	}
+	spec := n.env.Spec()
+	end, err := n.cfg.Topics.EpisodeMsg(rosio.EpisodeEvent{Event: "end", Episode: n.episode, Task: spec.Task,
+		Split: spec.Split, Severity: spec.Severity, Seed: spec.Seed, Instruction: obs.Instruction, Success: &ok, Steps: n.env.Steps()})
+	if err != nil {
+		return err
+	}
+	if err := n.publish(end); err != nil {
+		return err
+	}
+	if !n.cfg.AutoReset {
+		// Keep running (and accepting commands) in the finished scene, but
+		// report the end only once.
+		n.ended = true
+		return nil
+	}
+	spec.Seed++
+	n.episode++
+	if err := n.env.Reset(ctx, spec); err != nil {
+		return err
+	}
+	n.cmd.mu.Lock()
+	n.cmd.pose, n.cmd.external = nil, false
+	n.cmd.mu.Unlock()
+	return n.startEpisode()
+}

@@ -1,0 +1,186 @@
+package rosnode
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+
+	"github.com/vla3d/vla3d/sim"
+)
+
+// startRoscore runs a real roscore on a free loopback port and returns its
+// address; it is stopped (by process group id) when the test ends.
+func startRoscore(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("roscore"); err != nil {
+		t.Skipf("roscore not installed (apt-get install ros-core): %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command("roscore", "-p", fmt.Sprint(port))
+	cmd.Env = append(os.Environ(), "ROS_HOME="+t.TempDir(), "ROS_MASTER_URI=http://"+addr, "ROS_IP=127.0.0.1",
+		"PATH=/usr/bin:"+os.Getenv("PATH"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("roscore did not come up")
+	return ""
+}
+
+// TestNodeAgainstRoscore publishes through a real roscore and executes a
+// pose command sent by another node.
+func TestNodeAgainstRoscore(t *testing.T) {
+	addr := startRoscore(t)
+	env, err := sim.New(sim.Config{Width: 32, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, env, Config{MasterAddress: addr, Host: "127.0.0.1", Spec: sim.EpisodeSpec{Task: sim.TaskPickPlace, Split: sim.SplitNone, Seed: 2}})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+	}()
+
+	client, err := goroslib.NewNode(goroslib.NodeConf{Name: "sim_test_client", MasterAddress: addr, Host: "127.0.0.1",
+		LogDestinations: goroslib.LogDestinationCallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var mu sync.Mutex
+	var img *sensor_msgs.Image
+	var pose *geometry_msgs.PoseStamped
+	var instr string
+	subs := []goroslib.SubscriberConf{
+		{Topic: "/front/depth/image_raw", Callback: func(m *sensor_msgs.Image) { mu.Lock(); img = m; mu.Unlock() }},
+		{Topic: "/ee_pose", Callback: func(m *geometry_msgs.PoseStamped) { mu.Lock(); pose = m; mu.Unlock() }},
+		{Topic: "/instruction", Callback: func(m *std_msgs.String) { mu.Lock(); instr = m.Data; mu.Unlock() }},
+	}
+	for _, c := range subs {
+		c.Node = client
+		s, err := goroslib.NewSubscriber(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			ok := cond()
+			mu.Unlock()
+			if ok {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	waitFor("first messages", func() bool { return img != nil && pose != nil && instr != "" })
+	mu.Lock()
+	if img.Encoding != "32FC1" || img.Width != 32 || img.Height != 24 || img.Header.FrameId != "front_color_optical_frame" {
+		t.Errorf("depth image header %+v %dx%d %s", img.Header, img.Width, img.Height, img.Encoding)
+	}
+	if instr != "put the red block in the bowl" {
+		t.Errorf("instruction %q", instr)
+	}
+	start := pose.Pose.Position
+	mu.Unlock()
+
+	cmdPub, err := goroslib.NewPublisher(goroslib.PublisherConf{Node: client, Topic: "/vla3d/command_pose", Msg: &geometry_msgs.PoseStamped{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cmdPub.Close()
+	target := geometry_msgs.PoseStamped{Pose: geometry_msgs.Pose{
+		Position:    geometry_msgs.Point{X: start.X + 0.08, Y: start.Y - 0.05, Z: start.Z},
+		Orientation: geometry_msgs.Quaternion{W: 1},
+	}}
+	target.Header.FrameId = "base_link"
+	bad := target
+	bad.Pose.Position.X = math.Inf(1) // must be rejected, not executed
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cmdPub.Write(&bad)
+		cmdPub.Write(&target)
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		p := pose.Pose.Position
+		mu.Unlock()
+		if abs(p.X-target.Pose.Position.X) < 0.005 && abs(p.Y-target.Pose.Position.Y) < 0.005 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("end effector at %+v never reached %+v", p, target.Pose.Position)
+		}
+	}
+	// The real ROS tools see the topics.
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		rt := exec.Command("/usr/bin/python3", "/usr/bin/rostopic", "list")
+		rt.Env = append(os.Environ(), "ROS_MASTER_URI=http://"+addr, "ROS_IP=127.0.0.1", "ROS_HOME="+t.TempDir())
+		out, err := rt.CombinedOutput()
+		if err == nil {
+			for _, want := range []string{"/wrist/color/image_raw", "/tf_static", "/joint_states", "/side/labels/image_raw"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("rostopic list lacks %s:\n%s", want, out)
+				}
+			}
+		} else {
+			t.Errorf("rostopic list: %v\n%s", err, out)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
