@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunRejectsBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"fly"},
+		{"eval", "-task", "juggle"},
+		{"eval", "-split", "weather"},
+		{"eval", "-severity", "1.5"},
+		{"record", "-episodes", "0", "-out", t.TempDir(), "-width", "16", "-height", "16"},
+		{"node", "-width", "-3"},
+	} {
+		if err := run(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+func TestRecordMode(t *testing.T) {
+	dir := t.TempDir()
+	if err := run([]string{"record", "-out", dir, "-episodes", "1", "-width", "16", "-height", "16", "-seed", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	bags, err := filepath.Glob(filepath.Join(dir, "*.bag"))
+	if err != nil || len(bags) != 1 || !strings.Contains(bags[0], "pick_place_none") {
+		t.Fatalf("bags %v %v", bags, err)
+	}
+	if st, err := os.Stat(bags[0]); err != nil || st.Size() < 4096 {
+		t.Fatalf("bag %v %v", st, err)
+	}
+}
+
+func TestMasterFromEnv(t *testing.T) {
+	t.Setenv("ROS_MASTER_URI", "http://10.0.0.2:11312/")
+	if got := masterFromEnv(); got != "10.0.0.2:11312" {
+		t.Errorf("got %q", got)
+	}
+	t.Setenv("ROS_MASTER_URI", "")
+	if got := masterFromEnv(); got != "127.0.0.1:11311" {
+		t.Errorf("got %q", got)
+	}
+}
