@@ -1,0 +1,282 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vla3d/vla3d/policy/preprocess"
+)
+
+// CameraConfig names one camera's topics and, optionally, a static extrinsic.
+type CameraConfig struct {
+	Name       string `yaml:"name"`
+	ColorTopic string `yaml:"color_topic"`
+	DepthTopic string `yaml:"depth_topic"`
+	InfoTopic  string `yaml:"info_topic"`
+	// OpticalFrame overrides camera_info's frame_id for the tf lookup.
+	OpticalFrame string `yaml:"optical_frame"`
+	// Extrinsic, when set, is base_from_optical and is used whenever tf has
+	// no chain from the base frame to the optical frame.
+	Extrinsic *StaticTransform `yaml:"extrinsic"`
+}
+
+// StaticTransform is a configured rigid transform (maps child into parent).
+type StaticTransform struct {
+	Translation [3]float64 `yaml:"translation"`
+	Rotation    [4]float64 `yaml:"rotation"` // x, y, z, w
+}
+
+// Topics names every other topic the node uses.
+type Topics struct {
+	TF             string `yaml:"tf"`
+	TFStatic       string `yaml:"tf_static"`
+	EEPose         string `yaml:"ee_pose"`
+	JointStates    string `yaml:"joint_states"`
+	Instruction    string `yaml:"instruction"`
+	CommandPose    string `yaml:"command_pose"`
+	CommandGripper string `yaml:"command_gripper"`
+	CommandJoints  string `yaml:"command_joints"`
+	Chunk          string `yaml:"chunk"`
+	Diagnostics    string `yaml:"diagnostics"`
+}
+
+// SyncConfig parameterizes the camera synchronizer (ROS ApproximateTime).
+type SyncConfig struct {
+	QueueSize   int      `yaml:"queue_size"`
+	MaxInterval Duration `yaml:"max_interval"`
+	AgePenalty  float64  `yaml:"age_penalty"`
+}
+
+// SafetyConfig bounds what the node may command.
+type SafetyConfig struct {
+	// MaxInputAge is the oldest a synchronized camera set or the EE pose may
+	// be (by local receive time) for the node to act on it.
+	MaxInputAge Duration `yaml:"max_input_age"`
+	// WorkspaceMin/Max bound commanded EE positions in the base frame (m).
+	WorkspaceMin [3]float64 `yaml:"workspace_min"`
+	WorkspaceMax [3]float64 `yaml:"workspace_max"`
+	// MaxLinearSpeed (m/s) and MaxAngularSpeed (rad/s) bound the change of
+	// the commanded target between ticks; MaxJointSpeed (rad/s) in joint mode.
+	MaxLinearSpeed  float64 `yaml:"max_linear_speed"`
+	MaxAngularSpeed float64 `yaml:"max_angular_speed"`
+	MaxJointSpeed   float64 `yaml:"max_joint_speed"`
+}
+
+// ExecutionConfig selects how action chunks become commands.
+type ExecutionConfig struct {
+	// Mode is "ensemble" (ACT temporal ensembling, w_i = exp(-m i), i = 0 the
+	// oldest chunk) or "replan" (follow the newest chunk, infer every k steps).
+	Mode          string  `yaml:"mode"`
+	EnsembleDecay float64 `yaml:"ensemble_decay"` // m
+	ReplanEvery   int     `yaml:"replan_every"`   // k
+	// Output is "ee" (PoseStamped target + Float64 gripper) or "joint"
+	// (trajectory_msgs/JointTrajectory with one point).
+	Output string `yaml:"output"`
+	// JointNames label joint commands and pick joints out of /joint_states.
+	JointNames []string `yaml:"joint_names"`
+	// GripperJoint is the joint in /joint_states giving the gripper opening;
+	// GripperOpen/Closed map its position to the model's 0 (open)..1 (closed).
+	GripperJoint  string  `yaml:"gripper_joint"`
+	GripperOpen   float64 `yaml:"gripper_open"`
+	GripperClosed float64 `yaml:"gripper_closed"`
+}
+
+// Config is the node's full configuration (YAML; see launch/vla3d_node.yaml).
+type Config struct {
+	NodeName    string          `yaml:"node_name"`
+	MasterURI   string          `yaml:"master_uri"` // "" = $ROS_MASTER_URI
+	Host        string          `yaml:"host"`       // "" = $ROS_IP / $ROS_HOSTNAME / auto
+	BaseFrame   string          `yaml:"base_frame"`
+	ControlHz   float64         `yaml:"control_hz"`
+	Model       string          `yaml:"model"` // path to model.onnx (sidecar model.json next to it)
+	Providers   []string        `yaml:"providers"`
+	Threads     int             `yaml:"threads"`
+	Resize      string          `yaml:"resize"` // "bilinear" or "area"
+	DepthMin    float32         `yaml:"depth_min"`
+	DepthMax    float32         `yaml:"depth_max"`
+	Cameras     []CameraConfig  `yaml:"cameras"`
+	Topics      Topics          `yaml:"topics"`
+	Sync        SyncConfig      `yaml:"sync"`
+	Safety      SafetyConfig    `yaml:"safety"`
+	Execution   ExecutionConfig `yaml:"execution"`
+	Instruction string          `yaml:"instruction"` // used until /instruction publishes one
+}
+
+// Duration is a time.Duration that reads "50ms" or seconds as a number.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML accepts Go duration strings ("50ms") or numbers of seconds.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err == nil {
+		if v, err := time.ParseDuration(s); err == nil {
+			d.Duration = v
+			return nil
+		}
+	}
+	var f float64
+	if err := n.Decode(&f); err != nil {
+		return fmt.Errorf("duration %q: want e.g. \"50ms\" or seconds", n.Value)
+	}
+	d.Duration = time.Duration(f * float64(time.Second))
+	return nil
+}
+
+// MarshalYAML writes the Go duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// DefaultConfig is the data contract of DESIGN.md with one camera "front".
+func DefaultConfig() Config {
+	return Config{
+		NodeName:  "vla3d_node",
+		BaseFrame: "base_link",
+		ControlHz: 10,
+		Threads:   1,
+		Resize:    "bilinear",
+		DepthMin:  0.05,
+		DepthMax:  5,
+		Cameras:   []CameraConfig{CameraTopics("front")},
+		Topics: Topics{
+			TF: "/tf", TFStatic: "/tf_static", EEPose: "/ee_pose", JointStates: "/joint_states",
+			Instruction: "/instruction", CommandPose: "/vla3d/command/pose", CommandGripper: "/vla3d/command/gripper",
+			CommandJoints: "/vla3d/command/joints", Chunk: "/vla3d/action_chunk", Diagnostics: "/diagnostics",
+		},
+		Sync: SyncConfig{QueueSize: 5, MaxInterval: Duration{50 * time.Millisecond}, AgePenalty: 0.1},
+		Safety: SafetyConfig{
+			MaxInputAge:  Duration{500 * time.Millisecond},
+			WorkspaceMin: [3]float64{-1, -1, -0.1}, WorkspaceMax: [3]float64{1, 1, 1.5},
+			MaxLinearSpeed: 0.25, MaxAngularSpeed: 1.0, MaxJointSpeed: 1.0,
+		},
+		Execution: ExecutionConfig{Mode: "ensemble", EnsembleDecay: 0.01, ReplanEvery: 4, Output: "ee",
+			GripperOpen: 0, GripperClosed: 1},
+	}
+}
+
+// CameraTopics returns the DESIGN.md default topics of camera c.
+func CameraTopics(c string) CameraConfig {
+	return CameraConfig{
+		Name:       c,
+		ColorTopic: "/" + c + "/color/image_raw",
+		DepthTopic: "/" + c + "/depth/image_raw",
+		InfoTopic:  "/" + c + "/color/camera_info",
+	}
+}
+
+// LoadConfig reads a YAML file over DefaultConfig (absent keys keep defaults).
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("node: config: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("node: config %s: %w", path, err)
+	}
+	return c, c.Validate()
+}
+
+// ControlPeriod is the control loop's tick period.
+func (c *Config) ControlPeriod() time.Duration {
+	return time.Duration(float64(time.Second) / c.ControlHz)
+}
+
+// Validate reports every configuration problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.NodeName == "" {
+		bad("node_name is empty")
+	}
+	if c.BaseFrame == "" {
+		bad("base_frame is empty")
+	}
+	if !(c.ControlHz > 0 && c.ControlHz <= 1000) {
+		bad("control_hz %v must be in (0, 1000]", c.ControlHz)
+	}
+	if _, ok := preprocess.ParseResizeMode(c.Resize); !ok {
+		bad("resize %q: want bilinear or area", c.Resize)
+	}
+	if !(c.DepthMin >= 0 && c.DepthMax > c.DepthMin) {
+		bad("depth range [%v, %v] invalid", c.DepthMin, c.DepthMax)
+	}
+	if len(c.Cameras) == 0 {
+		bad("no cameras configured")
+	}
+	seen := map[string]bool{}
+	for i, cam := range c.Cameras {
+		if cam.Name == "" || cam.ColorTopic == "" || cam.DepthTopic == "" || cam.InfoTopic == "" {
+			bad("camera %d: name and color/depth/info topics are required", i)
+		}
+		for _, t := range []string{cam.ColorTopic, cam.DepthTopic, cam.InfoTopic} {
+			if t != "" && seen[t] {
+				bad("topic %s used twice", t)
+			}
+			seen[t] = true
+		}
+		if e := cam.Extrinsic; e != nil {
+			q := e.Rotation
+			if n := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3]); !(n > 1e-6) || math.IsInf(n, 0) {
+				bad("camera %s: extrinsic rotation %v is not a quaternion", cam.Name, q)
+			}
+		}
+	}
+	t := c.Topics
+	for name, v := range map[string]string{"tf": t.TF, "tf_static": t.TFStatic, "ee_pose": t.EEPose, "joint_states": t.JointStates,
+		"instruction": t.Instruction, "chunk": t.Chunk, "diagnostics": t.Diagnostics} {
+		if v == "" {
+			bad("topics.%s is empty", name)
+		}
+	}
+	if c.Sync.QueueSize < 1 || c.Sync.AgePenalty < 0 || c.Sync.MaxInterval.Duration < 0 {
+		bad("sync: queue_size >= 1, age_penalty >= 0, max_interval >= 0 required")
+	}
+	s := c.Safety
+	if s.MaxInputAge.Duration <= 0 {
+		bad("safety.max_input_age must be positive")
+	}
+	for k := range 3 {
+		if !(s.WorkspaceMin[k] < s.WorkspaceMax[k]) {
+			bad("safety workspace axis %d: min %v >= max %v", k, s.WorkspaceMin[k], s.WorkspaceMax[k])
+		}
+	}
+	if !(s.MaxLinearSpeed > 0) || !(s.MaxAngularSpeed > 0) || !(s.MaxJointSpeed > 0) {
+		bad("safety speeds must be positive")
+	}
+	e := c.Execution
+	switch e.Mode {
+	case "ensemble":
+		if !(e.EnsembleDecay >= 0) {
+			bad("execution.ensemble_decay must be >= 0")
+		}
+	case "replan":
+		if e.ReplanEvery < 1 {
+			bad("execution.replan_every must be >= 1")
+		}
+	default:
+		bad("execution.mode %q: want ensemble or replan", e.Mode)
+	}
+	switch e.Output {
+	case "ee":
+		if t.CommandPose == "" || t.CommandGripper == "" {
+			bad("ee output needs topics.command_pose and topics.command_gripper")
+		}
+	case "joint":
+		if t.CommandJoints == "" || len(e.JointNames) == 0 {
+			bad("joint output needs topics.command_joints and execution.joint_names")
+		}
+	default:
+		bad("execution.output %q: want ee or joint", e.Output)
+	}
+	if e.GripperOpen == e.GripperClosed {
+		bad("execution.gripper_open and gripper_closed must differ")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("node: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/preprocess"
+)
+
+// TickResult is what one control tick decided.
+type TickResult struct {
+	// Valid is false when there is nothing safe to publish yet (no pose and
+	// no previous command to hold).
+	Valid bool
+	// Hold is true when Target is the hold command rather than the policy's.
+	Hold  bool
+	Fault Fault
+	// Clamped is true when the limiter modified the policy's command.
+	Clamped bool
+}
+
+// Controller owns the policy, the executor and the safety logic. The
+// inference worker (RunInference / InferOnce) and the control loop (Tick)
+// run in different goroutines so a slow model never delays a tick.
+type Controller struct {
+	cfg    *Config
+	log    *zap.Logger
+	clock  func() time.Time
+	inputs *Inputs
+	exec   *Executor
+	lim    *Limiter
+	pol    policy.Policy
+	spec   policy.Spec
+	joint  bool
+	period time.Duration
+
+	// Worker-owned buffers (reused every inference).
+	pre   *preprocess.Preprocessor
+	obs   msgs.Observation
+	in    *policy.Input
+	chunk msgs.ActionChunk
+	// OnChunk, when set, is called by the worker with every accepted chunk
+	// (the node publishes it); it must not retain c.
+	OnChunk func(c *msgs.ActionChunk)
+
+	wmu         sync.Mutex
+	workerFault Fault
+	workerErr   error
+	holdSince   time.Time
+
+	// Tick-owned state.
+	faults    faultLog
+	holding   bool
+	hold      Target
+	haveHold  bool
+	ticks     int
+	replanDue chan struct{}
+
+	stats pipelineStats
+}
+
+// NewController checks the policy's spec against the configuration.
+func NewController(cfg *Config, pol policy.Policy, inputs *Inputs, log *zap.Logger, clock func() time.Time) (*Controller, error) {
+	spec := pol.Spec()
+	joint := cfg.Execution.Output == "joint"
+	switch {
+	case spec.Cameras != len(cfg.Cameras):
+		return nil, fmt.Errorf("node: model takes %d cameras, config has %d", spec.Cameras, len(cfg.Cameras))
+	case spec.Horizon < 1:
+		return nil, fmt.Errorf("node: model horizon %d", spec.Horizon)
+	case joint && spec.ActionSpace != "joint":
+		return nil, fmt.Errorf("node: joint output needs a joint-space model, model action space is %q", spec.ActionSpace)
+	case !joint && spec.ActionSpace == "joint":
+		return nil, errors.New("node: ee output needs an end-effector model, model is joint-space")
+	case !joint && spec.ActionDim < msgs.EEActionDim:
+		return nil, fmt.Errorf("node: end-effector model action dim %d < %d", spec.ActionDim, msgs.EEActionDim)
+	}
+	mode, _ := preprocess.ParseResizeMode(cfg.Resize)
+	pre, err := preprocess.New(spec, preprocess.Options{Resize: mode})
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	period := cfg.ControlPeriod()
+	c := &Controller{
+		cfg: cfg, log: log, clock: clock, inputs: inputs, pol: pol, spec: spec, joint: joint, period: period,
+		exec: NewExecutor(&cfg.Execution, spec.Horizon, period), lim: NewLimiter(cfg.Safety),
+		pre: pre, in: policy.NewInput(spec), replanDue: make(chan struct{}, 1),
+		faults: faultLog{log: log},
+	}
+	c.chunk.Values = make([]float32, spec.Horizon*spec.ActionDim)
+	c.stats.windowStart = clock()
+	return c, nil
+}
+
+func (c *Controller) setWorkerFault(f Fault, err error) {
+	c.wmu.Lock()
+	c.workerFault, c.workerErr = f, err
+	c.wmu.Unlock()
+}
+
+// RunInference runs the inference worker until ctx ends.
+func (c *Controller) RunInference(ctx context.Context) {
+	replan := c.cfg.Execution.Mode == "replan"
+	for {
+		if replan {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.replanDue:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.inputs.Ready():
+		}
+		c.InferOnce(ctx)
+	}
+}
+
+// InferOnce runs one inference on the newest synchronized observation, if
+// there is one it has not used yet. It reports whether a chunk was stored.
+func (c *Controller) InferOnce(ctx context.Context) bool {
+	t0 := c.clock()
+	info, ok, f, err := c.inputs.Snapshot(&c.obs)
+	if !ok {
+		return false
+	}
+	t1 := c.clock()
+	c.stats.addStage(StageSnapshot, t1.Sub(t0))
+	if f != 0 {
+		c.failInference(f, err)
+		return false
+	}
+	if err := c.pre.Process(&c.obs, c.in); err != nil {
+		kind := FaultBadInput
+		switch {
+		case errors.Is(err, preprocess.ErrNonFinite):
+			kind = FaultNonFinite
+		case errors.Is(err, preprocess.ErrMissingCamera):
+			kind = FaultNoCameraInfo
+		}
+		c.failInference(kind, err)
+		return false
+	}
+	t2 := c.clock()
+	c.stats.addStage(StagePreprocess, t2.Sub(t1))
+	if err := c.predict(ctx); err != nil {
+		c.failInference(FaultPolicy, err)
+		return false
+	}
+	t3 := c.clock()
+	c.stats.addStage(StagePredict, t3.Sub(t2))
+	c.chunk.Stamp = c.obs.Stamp
+	if c.chunk.Period <= 0 {
+		c.chunk.Period = c.period
+	}
+	c.wmu.Lock()
+	stale := !c.holdSince.IsZero() && info.SyncedAt.Before(c.holdSince)
+	c.wmu.Unlock()
+	if stale {
+		// Predicted from an observation older than the current fault: void.
+		c.stats.mu.Lock()
+		c.stats.staleChunks++
+		c.stats.mu.Unlock()
+		return false
+	}
+	if err := c.exec.Add(&c.chunk, c.obs.EEPose, info.SyncedAt); err != nil {
+		kind := FaultBadInput
+		if errors.Is(err, ErrNonFiniteAction) {
+			kind = FaultNonFinite
+		}
+		c.failInference(kind, err)
+		return false
+	}
+	c.setWorkerFault(0, nil)
+	c.stats.mu.Lock()
+	c.stats.inferences++
+	c.stats.stages[StageInference].add(c.clock().Sub(t0))
+	c.stats.mu.Unlock()
+	if c.OnChunk != nil {
+		c.OnChunk(&c.chunk)
+	}
+	return true
+}
+
+// predict calls the policy, turning a panic into an error: a faulty model
+// must put the robot on hold, not kill the node.
+func (c *Controller) predict(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("node: policy panicked: %v", r)
+		}
+	}()
+	return c.pol.Predict(ctx, c.in, &c.chunk)
+}
+
+func (c *Controller) failInference(f Fault, err error) {
+	c.setWorkerFault(f, err)
+	c.stats.mu.Lock()
+	c.stats.inferenceFailures++
+	c.stats.mu.Unlock()
+}
+
+// Tick decides the command for time now and writes it into out.
+func (c *Controller) Tick(now time.Time, out *Target) TickResult {
+	f, err := c.inputs.Health(now)
+	c.wmu.Lock()
+	f |= c.workerFault
+	err = errors.Join(err, c.workerErr)
+	c.wmu.Unlock()
+	if f == 0 && !c.exec.Command(now, out) {
+		f |= FaultNoPlan
+	}
+	c.faults.update(f, err)
+	c.ticks++
+	if c.cfg.Execution.Mode == "replan" && (c.ticks%c.cfg.Execution.ReplanEvery == 0 || f&FaultNoPlan != 0) {
+		select {
+		case c.replanDue <- struct{}{}:
+		default:
+		}
+	}
+	c.stats.mu.Lock()
+	c.stats.ticks++
+	if f != 0 {
+		c.stats.holds++
+	}
+	c.stats.mu.Unlock()
+	if f != 0 {
+		if !c.holding {
+			c.enterHold(now)
+		}
+		if !c.haveHold {
+			return TickResult{Hold: true, Fault: f}
+		}
+		c.copyHold(out)
+		c.lim.Reset(out)
+		return TickResult{Valid: true, Hold: true, Fault: f}
+	}
+	c.holding = false
+	clamped := c.lim.Clamp(out, c.period, c.joint)
+	if clamped {
+		c.stats.mu.Lock()
+		c.stats.clamped++
+		c.stats.mu.Unlock()
+	}
+	return TickResult{Valid: true, Fault: 0, Clamped: clamped}
+}
+
+// enterHold latches the hold target at the start of a fault episode: the
+// measured end-effector pose (or joints) when fresh, else the last command.
+func (c *Controller) enterHold(now time.Time) {
+	c.holding = true
+	c.exec.Clear()
+	c.wmu.Lock()
+	c.holdSince = now
+	c.wmu.Unlock()
+	if c.joint {
+		j := c.inputs.CurrentJoints(c.hold.Joints)
+		if len(j) > 0 {
+			c.hold.Joints, c.haveHold = j, true
+		} else if c.lim.have {
+			c.hold.Joints, c.haveHold = append(c.hold.Joints[:0], c.lim.last.Joints...), true
+		}
+		return
+	}
+	pose, grip, ok := c.inputs.CurrentPose()
+	switch {
+	case ok:
+		c.hold.Pose, c.hold.Gripper, c.haveHold = pose, grip, true
+		if c.lim.have {
+			c.hold.Gripper = c.lim.last.Gripper // keep the grasp as commanded
+		}
+	case c.lim.have:
+		c.hold.Pose, c.hold.Gripper, c.haveHold = c.lim.last.Pose, c.lim.last.Gripper, true
+	}
+}
+
+func (c *Controller) copyHold(out *Target) {
+	out.Pose, out.Gripper = c.hold.Pose, c.hold.Gripper
+	out.Joints = append(out.Joints[:0], c.hold.Joints...)
+}
+
+// StopTarget returns the command to publish on shutdown: hold where the
+// robot is (or where it was last commanded).
+func (c *Controller) StopTarget(out *Target) bool {
+	c.enterHold(c.clock())
+	if !c.haveHold {
+		return false
+	}
+	c.copyHold(out)
+	return true
+}
+
+// Executor exposes the chunk executor (for tests and diagnostics).
+func (c *Controller) Executor() *Executor { return c.exec }

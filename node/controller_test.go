@@ -1,0 +1,234 @@
+package node
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/policy"
+)
+
+type rig struct {
+	cfg   Config
+	clock *fakeClock
+	in    *Inputs
+	ctl   *Controller
+	pol   *linePolicy
+	logs  *observer.ObservedLogs
+	size  int
+}
+
+func newRig(t testing.TB, cams, size int, mutate func(*Config)) *rig {
+	t.Helper()
+	r := &rig{cfg: testConfig(cams), clock: &fakeClock{now: time.Unix(2000, 0)}, pol: newLinePolicy(cams, size), size: size}
+	if mutate != nil {
+		mutate(&r.cfg)
+	}
+	if err := r.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.InfoLevel)
+	r.logs = logs
+	var err error
+	if r.in, err = NewInputs(&r.cfg, r.clock.Now); err != nil {
+		t.Fatal(err)
+	}
+	if r.ctl, err = NewController(&r.cfg, r.pol, r.in, zap.New(core), r.clock.Now); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// feed publishes one synchronized frame (all cameras), the pose and,
+// the first time, camera_info and tf_static.
+func (r *rig) feed(t testing.TB, withInfo, withTF bool) {
+	t.Helper()
+	stamp := r.clock.Now()
+	if withTF {
+		if err := r.in.OnTF(staticTF(&r.cfg), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for c, cam := range r.cfg.Cameras {
+		col, dep, info := camMsgs(cam.Name, r.size, stamp)
+		if withInfo {
+			r.in.OnCameraInfo(c, info)
+		}
+		if err := r.in.OnColor(c, col); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.in.OnDepth(c, dep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.in.OnPose(eePose(r.cfg.BaseFrame, stamp)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) warnings() int { return r.logs.FilterLevelExact(zapcore.WarnLevel).Len() }
+
+func TestControllerExecutesPolicy(t *testing.T) {
+	r := newRig(t, 2, 32, nil)
+	var out Target
+	if res := r.ctl.Tick(r.clock.Now(), &out); res.Valid || !res.Hold || res.Fault&FaultStaleCameras == 0 {
+		t.Fatalf("before any input: %+v", res)
+	}
+	r.feed(t, true, true)
+	// Sets complete when the next frame arrives (ApproximateTime needs proof
+	// of optimality), so feed a second frame.
+	r.clock.Advance(33 * time.Millisecond)
+	r.feed(t, false, false)
+	if !r.ctl.InferOnce(context.Background()) {
+		t.Fatalf("no chunk stored; worker fault %v %v", r.ctl.workerFault, r.ctl.workerErr)
+	}
+	r.clock.Advance(time.Millisecond)
+	res := r.ctl.Tick(r.clock.Now(), &out)
+	if !res.Valid || res.Hold || res.Fault != 0 {
+		t.Fatalf("tick %+v", res)
+	}
+	// Step 0 of the chunk: x = 0.4 + 0.001.
+	if math.Abs(out.Pose.Position[0]-0.401) > 1e-6 || out.Pose.Orientation[3] != 1 {
+		t.Errorf("command %+v, want x 0.401", out.Pose)
+	}
+	if r.ctl.InferOnce(context.Background()) {
+		t.Error("inferred twice on the same observation")
+	}
+}
+
+func TestControllerHoldsOnStalledCamera(t *testing.T) {
+	r := newRig(t, 2, 32, nil)
+	r.feed(t, true, true)
+	r.clock.Advance(50 * time.Millisecond)
+	r.feed(t, false, false)
+	r.ctl.InferOnce(context.Background())
+	var out Target
+	if res := r.ctl.Tick(r.clock.Now(), &out); res.Hold {
+		t.Fatalf("fresh inputs held: %+v", res)
+	}
+	// Cameras stall; the pose keeps coming. Tick for 2 s at 20 Hz.
+	holds, stale := 0, 0
+	for range 40 {
+		r.clock.Advance(50 * time.Millisecond)
+		if err := r.in.OnPose(eePose(r.cfg.BaseFrame, r.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		res := r.ctl.Tick(r.clock.Now(), &out)
+		if res.Hold {
+			holds++
+			if res.Fault&FaultStaleCameras != 0 {
+				stale++
+			}
+			if !res.Valid {
+				t.Fatalf("hold without a command: %+v", res)
+			}
+			if out.Pose.Position[0] != 0.4 {
+				t.Fatalf("hold target %v, want the measured pose", out.Pose.Position)
+			}
+		}
+	}
+	// The chunk (8 steps at 20 Hz) runs out after 400 ms (no_plan); the
+	// cameras are stale after max_input_age = 500 ms.
+	if holds < 30 || stale < 28 {
+		t.Errorf("held %d of 40 ticks, %d with stale cameras", holds, stale)
+	}
+	if w := r.warnings(); w != 1 {
+		t.Errorf("%d warnings for one fault episode, want 1", w)
+	}
+	// Cameras come back: the fault clears once a new chunk exists.
+	r.feed(t, false, false)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	r.ctl.InferOnce(context.Background())
+	r.clock.Advance(time.Millisecond)
+	if res := r.ctl.Tick(r.clock.Now(), &out); res.Hold {
+		t.Errorf("still holding after recovery: %+v", res)
+	}
+}
+
+func TestControllerFaults(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(r *rig)
+		info  bool
+		tf    bool
+		want  Fault
+	}{
+		{"policy error", func(r *rig) { r.pol.set(errPolicy, false) }, true, true, FaultPolicy},
+		{"NaN action", func(r *rig) { r.pol.set(nil, true) }, true, true, FaultNonFinite},
+		{"missing camera_info", nil, false, true, FaultNoCameraInfo},
+		{"missing tf", nil, true, false, FaultNoTF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 2, 32, nil)
+			if tc.setup != nil {
+				tc.setup(r)
+			}
+			r.feed(t, tc.info, tc.tf)
+			r.clock.Advance(30 * time.Millisecond)
+			r.feed(t, false, false)
+			if r.ctl.InferOnce(context.Background()) {
+				t.Fatal("faulty inference stored a chunk")
+			}
+			var out Target
+			res := r.ctl.Tick(r.clock.Now(), &out)
+			if !res.Hold || res.Fault&tc.want == 0 {
+				t.Fatalf("tick %+v, want hold with %v", res, tc.want)
+			}
+			if !res.Valid || out.Pose.Position[0] != 0.4 {
+				t.Errorf("hold command %+v (valid %v), want the measured pose", out.Pose, res.Valid)
+			}
+		})
+	}
+}
+
+func TestControllerStaticExtrinsicFallback(t *testing.T) {
+	r := newRig(t, 1, 32, func(c *Config) {
+		c.Cameras[0].Extrinsic = &StaticTransform{Translation: [3]float64{0, 0, 1}, Rotation: [4]float64{1, 0, 0, 0}}
+	})
+	r.feed(t, true, false)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	if !r.ctl.InferOnce(context.Background()) {
+		t.Fatalf("static extrinsic not used: %v", r.ctl.workerErr)
+	}
+}
+
+type panicPolicy struct{ *linePolicy }
+
+func (p panicPolicy) Predict(context.Context, *policy.Input, *msgs.ActionChunk) error {
+	panic("model exploded")
+}
+
+func TestControllerSurvivesPolicyPanic(t *testing.T) {
+	r := newRig(t, 1, 32, nil)
+	ctl, err := NewController(&r.cfg, panicPolicy{r.pol}, r.in, zap.NewNop(), r.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.feed(t, true, true)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	if ctl.InferOnce(context.Background()) {
+		t.Fatal("panicking policy stored a chunk")
+	}
+	var out Target
+	if res := ctl.Tick(r.clock.Now(), &out); res.Fault&FaultPolicy == 0 {
+		t.Fatalf("tick %+v, want policy fault", res)
+	}
+}
+
+func TestControllerSpecMismatch(t *testing.T) {
+	cfg := testConfig(2)
+	in, _ := NewInputs(&cfg, time.Now)
+	if _, err := NewController(&cfg, newLinePolicy(3, 32), in, zap.NewNop(), time.Now); err == nil {
+		t.Error("3-camera model accepted for a 2-camera config")
+	}
+}

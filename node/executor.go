@@ -1,0 +1,224 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/vla3d/vla3d/msgs"
+)
+
+// ErrNonFiniteAction is returned when a chunk holds NaN or Inf.
+var ErrNonFiniteAction = errors.New("node: non-finite action")
+
+// Target is one command: an end-effector pose target and gripper closure
+// (ee output), or joint targets (joint output).
+type Target struct {
+	Pose    msgs.Pose
+	Gripper float64
+	Joints  []float64
+}
+
+// eeWidth is the stored width of one end-effector step: position (3),
+// quaternion (4), gripper (1).
+const eeWidth = 8
+
+type storedChunk struct {
+	start   time.Time
+	period  time.Duration
+	horizon int
+	vals    []float64
+}
+
+// Executor turns action chunks into one command per control tick.
+//
+// End-effector chunks hold deltas (msgs.ActionDX..ActionGripper). They are
+// integrated into absolute targets anchored at the end-effector pose of the
+// observation they were predicted from, the way the simulator applies them
+// (position += d; orientation = R(droll, dpitch, dyaw) * orientation; gripper
+// absolute), so that overlapping chunks predict comparable quantities.
+// Joint chunks are absolute joint targets.
+//
+// Step k of a chunk is due at start + k*period, start being the local time
+// its observation was synchronized, so a slow model skips the steps that are
+// already in the past instead of replaying them late.
+//
+// Ensemble mode averages every stored chunk's step due now with ACT's
+// weights w_i = exp(-m*i), i = 0 for the oldest chunk; replan mode follows
+// the newest chunk only.
+type Executor struct {
+	mu       sync.Mutex
+	joint    bool
+	ensemble bool
+	decay    float64
+	period   time.Duration
+	ring     []storedChunk // oldest at head
+	head, n  int
+	weights  []float64
+}
+
+// NewExecutor sizes the executor for chunks of horizon steps; period is used
+// when a chunk carries none.
+func NewExecutor(cfg *ExecutionConfig, horizon int, period time.Duration) *Executor {
+	capacity := horizon + 2 // a chunk per tick overlaps at most horizon others
+	e := &Executor{joint: cfg.Output == "joint", ensemble: cfg.Mode != "replan", decay: cfg.EnsembleDecay,
+		period: period, ring: make([]storedChunk, capacity), weights: make([]float64, capacity)}
+	for i := range e.weights {
+		e.weights[i] = math.Exp(-cfg.EnsembleDecay * float64(i))
+	}
+	return e
+}
+
+// Clear drops every stored chunk (after a fault: old plans are void).
+func (e *Executor) Clear() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.head, e.n = 0, 0
+}
+
+// Len is the number of stored chunks.
+func (e *Executor) Len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n
+}
+
+// Add stores chunk c predicted from an observation synchronized at start
+// with end-effector pose anchor. It refuses non-finite actions.
+func (e *Executor) Add(c *msgs.ActionChunk, anchor msgs.Pose, start time.Time) error {
+	if c.Horizon < 1 || c.Dim < 1 || len(c.Values) < c.Horizon*c.Dim {
+		return fmt.Errorf("node: chunk %dx%d with %d values", c.Horizon, c.Dim, len(c.Values))
+	}
+	if !e.joint && c.Dim < msgs.EEActionDim {
+		return fmt.Errorf("node: end-effector chunk has dim %d, want %d", c.Dim, msgs.EEActionDim)
+	}
+	for i, v := range c.Values[:c.Horizon*c.Dim] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%w: value %d of the chunk is %v", ErrNonFiniteAction, i, v)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == len(e.ring) {
+		e.head, e.n = (e.head+1)%len(e.ring), e.n-1
+	}
+	s := &e.ring[(e.head+e.n)%len(e.ring)]
+	e.n++
+	s.start, s.horizon, s.period = start, c.Horizon, c.Period
+	if s.period <= 0 {
+		s.period = e.period
+	}
+	if e.joint {
+		s.vals = grow(s.vals, c.Horizon*c.Dim)
+		for i, v := range c.Values[:c.Horizon*c.Dim] {
+			s.vals[i] = float64(v)
+		}
+		return nil
+	}
+	s.vals = grow(s.vals, c.Horizon*eeWidth)
+	pos, q := anchor.Position, quatNormalize(anchor.Orientation)
+	for k := range c.Horizon {
+		a := c.Step(k)
+		pos[0] += float64(a[msgs.ActionDX])
+		pos[1] += float64(a[msgs.ActionDY])
+		pos[2] += float64(a[msgs.ActionDZ])
+		q = quatNormalize(quatMul(quatFromRPY(float64(a[msgs.ActionDRoll]), float64(a[msgs.ActionDPitch]), float64(a[msgs.ActionDYaw])), q))
+		o := s.vals[k*eeWidth : (k+1)*eeWidth]
+		copy(o[0:3], pos[:])
+		copy(o[3:7], q[:])
+		o[7] = float64(a[msgs.ActionGripper])
+	}
+	return nil
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
+}
+
+// Command writes the command due at now into out; ok is false when no
+// stored chunk covers now. Expired chunks are dropped.
+func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Drop chunks whose last step is past.
+	for e.n > 0 {
+		s := &e.ring[e.head]
+		if int(now.Sub(s.start)/s.period) < s.horizon {
+			break
+		}
+		e.head, e.n = (e.head+1)%len(e.ring), e.n-1
+	}
+	var wsum float64
+	var pos [3]float64
+	var q, q0 [4]float64
+	var grip float64
+	used := 0
+	first := 0
+	if !e.ensemble {
+		first = e.n - 1 // newest only
+	}
+	for j := max(first, 0); j < e.n; j++ {
+		s := &e.ring[(e.head+j)%len(e.ring)]
+		d := now.Sub(s.start)
+		if d < 0 {
+			continue
+		}
+		k := int(d / s.period)
+		if k >= s.horizon {
+			continue
+		}
+		w := e.weights[used]
+		used++
+		if e.joint {
+			width := len(s.vals) / s.horizon
+			if wsum == 0 {
+				out.Joints = grow(out.Joints, width)
+				clear(out.Joints)
+			}
+			if len(out.Joints) != width {
+				continue // a chunk of another width: ignore rather than mix
+			}
+			for i, v := range s.vals[k*width : (k+1)*width] {
+				out.Joints[i] += w * v
+			}
+			wsum += w
+			continue
+		}
+		o := s.vals[k*eeWidth : (k+1)*eeWidth]
+		var qi [4]float64
+		copy(qi[:], o[3:7])
+		if used == 1 {
+			q0 = qi
+		} else if quatDot(qi, q0) < 0 { // q and -q are one rotation: average on one hemisphere
+			qi = [4]float64{-qi[0], -qi[1], -qi[2], -qi[3]}
+		}
+		for a := range 3 {
+			pos[a] += w * o[a]
+		}
+		for a := range 4 {
+			q[a] += w * qi[a]
+		}
+		grip += w * o[7]
+		wsum += w
+	}
+	if wsum == 0 {
+		return false
+	}
+	if e.joint {
+		for i := range out.Joints {
+			out.Joints[i] /= wsum
+		}
+		return true
+	}
+	for a := range 3 {
+		out.Pose.Position[a] = pos[a] / wsum
+	}
+	out.Pose.Orientation = quatNormalize(q)
+	out.Gripper = grip / wsum
+	return true
+}

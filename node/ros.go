@@ -1,0 +1,324 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/policy"
+)
+
+// eeChunkNames label the columns of an end-effector chunk published as a
+// trajectory_msgs/JointTrajectory (one point per step, time_from_start =
+// k*period, header.stamp = the observation's stamp).
+var eeChunkNames = [msgs.EEActionDim]string{"dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"}
+
+// diagnosticsPeriod is how often /diagnostics is published (ROS convention: 1 Hz).
+const diagnosticsPeriod = time.Second
+
+// Node is the running ROS node.
+type Node struct {
+	cfg    Config
+	log    *zap.Logger
+	pol    policy.Policy
+	clock  func() time.Time
+	inputs *Inputs
+	ctl    *Controller
+}
+
+// New prepares a node for cfg driving pol (the node does not close pol).
+func New(cfg Config, pol policy.Policy, log *zap.Logger) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, pol: pol, clock: time.Now}
+	var err error
+	if n.inputs, err = NewInputs(&n.cfg, n.clock); err != nil {
+		return nil, err
+	}
+	if n.ctl, err = NewController(&n.cfg, pol, n.inputs, log, n.clock); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Controller exposes the node's controller (tests).
+func (n *Node) Controller() *Controller { return n.ctl }
+
+// masterAddress resolves the master from config or $ROS_MASTER_URI.
+func masterAddress(cfg string) string {
+	if cfg == "" {
+		cfg = os.Getenv("ROS_MASTER_URI")
+	}
+	cfg = strings.TrimPrefix(cfg, "http://")
+	return strings.TrimSuffix(cfg, "/")
+}
+
+func hostAddress(cfg string) string {
+	if cfg != "" {
+		return cfg
+	}
+	if ip := os.Getenv("ROS_IP"); ip != "" {
+		return ip
+	}
+	return os.Getenv("ROS_HOSTNAME")
+}
+
+// Run connects to the ROS master, runs until ctx is cancelled, then
+// publishes a stop (hold) command and shuts down cleanly.
+func (n *Node) Run(ctx context.Context) (err error) {
+	cfg := &n.cfg
+	rn, err := goroslib.NewNode(goroslib.NodeConf{
+		Name:            cfg.NodeName,
+		MasterAddress:   masterAddress(cfg.MasterURI),
+		Host:            hostAddress(cfg.Host),
+		LogDestinations: goroslib.LogDestinationCallback,
+		OnLog: func(l goroslib.LogLevel, s string) {
+			n.log.Debug("goroslib", zap.Int("level", int(l)), zap.String("msg", s))
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("node: connect to ROS master: %w", err)
+	}
+	defer rn.Close()
+
+	pubs, err := n.publishers(rn)
+	if err != nil {
+		return err
+	}
+	defer pubs.close()
+	n.ctl.OnChunk = pubs.chunk
+
+	subs, err := n.subscribe(rn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range subs {
+			s.Close()
+		}
+	}()
+	n.log.Info("node running", zap.String("name", cfg.NodeName), zap.Int("cameras", len(cfg.Cameras)),
+		zap.Float64("control_hz", cfg.ControlHz), zap.String("mode", cfg.Execution.Mode), zap.String("output", cfg.Execution.Output))
+
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.ctl.RunInference(workerCtx)
+	}()
+	n.controlLoop(ctx, pubs)
+	stopWorker()
+	wg.Wait()
+
+	// Stop: hold where the robot is, published before the publishers close.
+	var stop Target
+	if n.ctl.StopTarget(&stop) {
+		pubs.command(&stop, n.clock())
+		n.log.Info("published stop command")
+		// Give the publisher goroutines a moment to flush the stop to subscribers.
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+func (n *Node) controlLoop(ctx context.Context, pubs *publishers) {
+	tick := time.NewTicker(n.cfg.ControlPeriod())
+	defer tick.Stop()
+	nextDiag := n.clock().Add(diagnosticsPeriod)
+	var prevInputs InputStats
+	var target Target
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := n.clock()
+		res := n.ctl.Tick(now, &target)
+		t1 := n.clock()
+		n.ctl.stats.addStage(StageTick, t1.Sub(now))
+		if res.Valid {
+			pubs.command(&target, now)
+			n.ctl.stats.addStage(StagePublish, n.clock().Sub(t1))
+		}
+		if !now.Before(nextDiag) {
+			d := n.ctl.Diagnostics(now, &prevInputs)
+			pubs.diag.Write(&d)
+			nextDiag = now.Add(diagnosticsPeriod)
+		}
+	}
+}
+
+type publishers struct {
+	cfg     *Config
+	log     *zap.Logger
+	pose    *goroslib.Publisher
+	gripper *goroslib.Publisher
+	joints  *goroslib.Publisher
+	chunkP  *goroslib.Publisher
+	diag    *goroslib.Publisher
+	names   []string
+	chunkMu sync.Mutex
+}
+
+func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
+	cfg := &n.cfg
+	p := &publishers{cfg: cfg, log: n.log}
+	var err error
+	mk := func(topic string, msg any) *goroslib.Publisher {
+		if err != nil {
+			return nil
+		}
+		var pub *goroslib.Publisher
+		pub, err = goroslib.NewPublisher(goroslib.PublisherConf{Node: rn, Topic: topic, Msg: msg})
+		if err != nil {
+			err = fmt.Errorf("node: publisher %s: %w", topic, err)
+		}
+		return pub
+	}
+	if cfg.Execution.Output == "joint" {
+		p.joints = mk(cfg.Topics.CommandJoints, &trajectory_msgs.JointTrajectory{})
+	} else {
+		p.pose = mk(cfg.Topics.CommandPose, &geometry_msgs.PoseStamped{})
+		p.gripper = mk(cfg.Topics.CommandGripper, &std_msgs.Float64{})
+	}
+	p.chunkP = mk(cfg.Topics.Chunk, &trajectory_msgs.JointTrajectory{})
+	p.diag = mk(cfg.Topics.Diagnostics, &diagnostic_msgs.DiagnosticArray{})
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *publishers) close() {
+	for _, pub := range []*goroslib.Publisher{p.pose, p.gripper, p.joints, p.chunkP, p.diag} {
+		if pub != nil {
+			pub.Close()
+		}
+	}
+}
+
+// command publishes one command. goroslib serializes asynchronously, so each
+// message is a fresh value (never a reused buffer).
+func (p *publishers) command(t *Target, now time.Time) {
+	if p.joints != nil {
+		pt := trajectory_msgs.JointTrajectoryPoint{Positions: append([]float64(nil), t.Joints...), TimeFromStart: 0}
+		p.joints.Write(&trajectory_msgs.JointTrajectory{Header: rosconv.Header(now, p.cfg.BaseFrame),
+			JointNames: p.cfg.Execution.JointNames, Points: []trajectory_msgs.JointTrajectoryPoint{pt}})
+		return
+	}
+	ps := rosconv.PoseStampedToROS(t.Pose, now, p.cfg.BaseFrame)
+	p.pose.Write(&ps)
+	p.gripper.Write(&std_msgs.Float64{Data: t.Gripper})
+}
+
+// chunk publishes the raw action chunk (called by the inference worker).
+func (p *publishers) chunk(c *msgs.ActionChunk) {
+	p.chunkMu.Lock()
+	defer p.chunkMu.Unlock()
+	names := p.cfg.Execution.JointNames
+	if p.cfg.Execution.Output != "joint" || len(names) != c.Dim {
+		names = p.chunkNames(c.Dim)
+	}
+	m := &trajectory_msgs.JointTrajectory{}
+	if err := rosconv.ChunkToJointTrajectory(c, names, p.cfg.BaseFrame, m); err != nil {
+		p.log.Warn("cannot publish chunk", zap.Error(err))
+		return
+	}
+	p.chunkP.Write(m)
+}
+
+func (p *publishers) chunkNames(dim int) []string {
+	if len(p.names) == dim {
+		return p.names
+	}
+	p.names = make([]string, dim)
+	for i := range dim {
+		if i < len(eeChunkNames) {
+			p.names[i] = eeChunkNames[i]
+		} else {
+			p.names[i] = fmt.Sprintf("a%d", i)
+		}
+	}
+	return p.names
+}
+
+// subscribe creates every subscriber; callbacks feed Inputs and log
+// per-topic errors once per error episode.
+func (n *Node) subscribe(rn *goroslib.Node) ([]*goroslib.Subscriber, error) {
+	cfg := &n.cfg
+	var subs []*goroslib.Subscriber
+	var err error
+	add := func(topic string, cb any) {
+		if err != nil {
+			return
+		}
+		var s *goroslib.Subscriber
+		s, err = goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: topic, Callback: cb, QueueSize: 4})
+		if err != nil {
+			err = fmt.Errorf("node: subscribe %s: %w", topic, err)
+			return
+		}
+		subs = append(subs, s)
+	}
+	in := n.inputs
+	for c, cam := range cfg.Cameras {
+		colorLog, depthLog := n.onceLogger(cam.ColorTopic), n.onceLogger(cam.DepthTopic)
+		add(cam.ColorTopic, func(m *sensor_msgs.Image) { colorLog(in.OnColor(c, m)) })
+		add(cam.DepthTopic, func(m *sensor_msgs.Image) { depthLog(in.OnDepth(c, m)) })
+		add(cam.InfoTopic, func(m *sensor_msgs.CameraInfo) { in.OnCameraInfo(c, m) })
+	}
+	tfLog, tfsLog := n.onceLogger(cfg.Topics.TF), n.onceLogger(cfg.Topics.TFStatic)
+	add(cfg.Topics.TF, func(m *tf2_msgs.TFMessage) { tfLog(in.OnTF(m, false)) })
+	add(cfg.Topics.TFStatic, func(m *tf2_msgs.TFMessage) { tfsLog(in.OnTF(m, true)) })
+	poseLog, jsLog := n.onceLogger(cfg.Topics.EEPose), n.onceLogger(cfg.Topics.JointStates)
+	add(cfg.Topics.EEPose, func(m *geometry_msgs.PoseStamped) { poseLog(in.OnPose(m)) })
+	add(cfg.Topics.JointStates, func(m *sensor_msgs.JointState) { jsLog(in.OnJointState(m)) })
+	add(cfg.Topics.Instruction, func(m *std_msgs.String) {
+		in.OnInstruction(m)
+		n.log.Info("instruction", zap.String("text", m.Data))
+	})
+	if err != nil {
+		for _, s := range subs {
+			s.Close()
+		}
+		return nil, err
+	}
+	return subs, nil
+}
+
+// onceLogger returns a function that logs an input error when an error
+// episode starts on topic and when it ends, not on every message.
+func (n *Node) onceLogger(topic string) func(error) {
+	var mu sync.Mutex
+	failing := false
+	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !failing:
+			failing = true
+			n.log.Warn("input rejected", zap.String("topic", topic), zap.Error(err))
+		case err == nil && failing:
+			failing = false
+			n.log.Info("input accepted again", zap.String("topic", topic))
+		}
+	}
+}
