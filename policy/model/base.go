@@ -1,0 +1,86 @@
+package model
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// BaseOutput is what the base vision-language-action policy hands on.
+type BaseOutput struct {
+	// Patches are the per-view 2D visual tokens F, [B, V*N, d] (view-major),
+	// the input of Multi-View Spatial Fusion.
+	Patches *Node
+	// Tokens are the base's context for the action expert: visual tokens,
+	// instruction tokens and the proprio token, [B, V*N+L+1, d].
+	Tokens *Node
+	// Mask is 1 for attendable tokens of Tokens (instruction padding is 0).
+	Mask *Node
+}
+
+// Base builds the base policy in scope "base": a trainable linear patch
+// encoder per view (with patch-position and view embeddings), a learned
+// instruction embedding over the dataset vocabulary, a proprio token, and a
+// small transformer over all of them. A frozen pretrained encoder plugs in
+// by replacing patchEncoder's output with its features (same [B,V,N,d]).
+func Base(ctx *context.Context, cfg Config, images, proprio, instruction *Node) BaseOutput {
+	ctx = ctx.In("base")
+	g := images.Graph()
+	b := images.Shape().Dimensions[0]
+	d := cfg.Width
+
+	patches := patchEncoder(ctx.In("patch_encoder"), cfg, images) // [B,V,N,d]
+	visual := Reshape(patches, b, cfg.Tokens(), d)
+
+	text, textMask := instructionEmbedding(ctx.In("instruction_embedding"), cfg, instruction)
+	prop := InsertAxes(dense(ctx, "proprio", proprio, d), 1) // [B,1,d]
+
+	tokens := Concatenate([]*Node{visual, text, prop}, 1)
+	mask := Concatenate([]*Node{
+		Ones(g, shapeOf(dtypes.Float32, b, cfg.Tokens())), textMask, Ones(g, shapeOf(dtypes.Float32, b, 1)),
+	}, 1)
+	for i := range cfg.BaseLayers {
+		tokens = block(ctx.Inf("layer_%d", i), tokens, attnArgs{Heads: cfg.Heads, KeyMask: mask}, d*cfg.MLPRatio)
+	}
+	tokens = layerNorm(ctx, "norm_out", tokens)
+	return BaseOutput{
+		Patches: Slice(tokens, AxisRange(), AxisRange(0, cfg.Tokens())),
+		Tokens:  tokens,
+		Mask:    mask,
+	}
+}
+
+// patchEncoder cuts [B,V,3,H,W] images into p x p patches (row-major grid)
+// and embeds each with one linear layer: a stride-p convolution written as
+// reshape + matmul, which keeps the exported graph Conv-free.
+func patchEncoder(ctx *context.Context, cfg Config, images *Node) *Node {
+	g := images.Graph()
+	b, v, p := images.Shape().Dimensions[0], cfg.Cameras, cfg.PatchSize
+	gh, gw := cfg.GridH(), cfg.GridW()
+	x := Reshape(images, b, v, 3, gh, p, gw, p)
+	x = TransposeAllAxes(x, 0, 1, 3, 5, 2, 4, 6) // [B,V,gh,gw,3,p,p]
+	x = Reshape(x, b, v, gh*gw, 3*p*p)
+	// Centre [0,1] pixels so the initial embedding is zero-mean.
+	x = AddScalar(x, -0.5)
+	x = dense(ctx, "patch_embedding", x, cfg.Width)
+	pos := learned(ctx, g, "position_embedding", 1, 1, cfg.Patches(), cfg.Width)
+	view := learned(ctx, g, "view_embedding", 1, cfg.Cameras, 1, cfg.Width)
+	return Add(Add(x, pos), view)
+}
+
+// instructionEmbedding looks token ids [B,L] (0 = padding) up in a learned
+// table and adds a position embedding; returns tokens [B,L,d] and the
+// non-padding mask [B,L]. Ids outside the vocabulary map to 0 (unknown).
+func instructionEmbedding(ctx *context.Context, cfg Config, ids *Node) (*Node, *Node) {
+	g := ids.Graph()
+	l := ids.Shape().Dimensions[1]
+	ids = ConvertDType(ids, dtypes.Int32)
+	inVocab := LogicalAnd(GreaterOrEqual(ids, ScalarZero(g, dtypes.Int32)),
+		LessThan(ids, Scalar(g, dtypes.Int32, cfg.VocabSize)))
+	ids = Where(inVocab, ids, ZerosLike(ids))
+	table := learned(ctx, g, "table", cfg.VocabSize, cfg.Width)
+	tok := Gather(table, InsertAxes(ids, -1)) // [B,L,d]
+	tok = Add(tok, learned(ctx, g, "position_embedding", 1, l, cfg.Width))
+	mask := ConvertDType(GreaterThan(ids, ZerosLike(ids)), dtypes.Float32)
+	return tok, mask
+}

@@ -1,0 +1,187 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vla3d/vla3d/policy"
+)
+
+// Action head kinds.
+const (
+	HeadL1   = "l1"   // OpenVLA-OFT style parallel regression, trained with L1.
+	HeadFlow = "flow" // pi0 style flow matching, Euler-integrated at inference.
+)
+
+// Completion coordinate sources for the predictor's completion queries.
+const (
+	// CompletionDerived derives the 6x5 completion coordinates in-graph from
+	// the top instances' reference points (the only source at inference).
+	CompletionDerived = "derived"
+	// CompletionInput reads them from Inputs.CompletionCoords (computed from
+	// labels by perception's completion-target generation during training).
+	CompletionInput = "input"
+)
+
+// Config holds every size of the model. DefaultConfig is CPU-sized.
+type Config struct {
+	// Observation layout (must match policy.Spec).
+	Cameras, ImageHeight, ImageWidth, PatchSize int
+	ProprioDim, InstructionLen, VocabSize       int
+	Horizon, ActionDim                          int
+	ControlHz                                   float64
+	ActionSpace                                 string
+
+	// Shared transformer sizes.
+	Width, Heads, MLPRatio int
+	// Base policy.
+	BaseLayers int
+	// Multi-View Spatial Fusion.
+	FusionLayers int
+	RoPEBase     float64 // 10000 in the paper's formula
+	RoPEScale    float64 // metres -> RoPE position units (100: centimetres)
+
+	// Object-Centric 3D Instance Module.
+	Probes         int        // Q probes
+	KeepInstances  int        // confident instance tokens kept (<= 16)
+	InstanceLayers int        // decoder layers (each refines r)
+	DeformKeys     int        // sampling keys per head and level
+	MaskDim        int        // channels of the 1/4-scale mask map
+	RefineBound    float64    // lambda, metres per layer
+	DepthEps       float64    // z clamp in the projection, metres
+	WorkspaceMin   [3]float64 // initial reference points live in this box (base frame)
+	WorkspaceMax   [3]float64
+
+	// Coordinate-Driven 3D Self-Supervised Predictor.
+	PredictorLayers     int
+	MaskRatio           float64 // asymmetric multi-view masking ratio (0.5)
+	FourierBands        int     // Fourier3D bands
+	CompletionInstances int     // occluded instances queried (6)
+	CompletionPerInst   int     // completion queries per instance (5)
+	CompletionOffset    float64 // metres, derived completion pattern radius
+	CompletionSource    string  // CompletionDerived or CompletionInput
+	EMAMomentum         float64 // teacher momentum
+
+	// Spatially-Conditioned Geometry Aggregation.
+	EEBands   int     // L of the EE-relative sinusoid
+	RouteK    int     // nearest completion tokens per instance
+	RouteBeta float64 // initial distance penalty beta (1/m^2)
+	GateBias  float64 // constant bias of the gate's zero-initialised last layer
+
+	// Action expert.
+	ExpertLayers int
+	ActionHead   string // HeadL1 or HeadFlow
+	FlowSteps    int
+
+	// ProprioMean/ProprioStd de-normalize the first three proprio values to
+	// the end-effector position in metres (EE-relative encoding needs metres).
+	// Empty means proprio[0:3] already is metric.
+	ProprioMean, ProprioStd []float32
+
+	Modules policy.Modules
+}
+
+// DefaultConfig is sized for training on 2 CPU cores with the pure-Go backend.
+func DefaultConfig() Config {
+	return Config{
+		Cameras: 3, ImageHeight: 96, ImageWidth: 96, PatchSize: 16,
+		ProprioDim: 8, InstructionLen: 16, VocabSize: 256,
+		Horizon: 8, ActionDim: 7, ControlHz: 10, ActionSpace: "ee_delta",
+		Width: 64, Heads: 4, MLPRatio: 2,
+		BaseLayers: 1, FusionLayers: 2, RoPEBase: 10000, RoPEScale: 100,
+		Probes: 20, KeepInstances: 16, InstanceLayers: 2, DeformKeys: 4, MaskDim: 16,
+		RefineBound: 0.05, DepthEps: 0.05,
+		WorkspaceMin: [3]float64{0.2, -0.4, 0.0}, WorkspaceMax: [3]float64{0.9, 0.4, 0.4},
+		PredictorLayers: 2, MaskRatio: 0.5, FourierBands: 6,
+		CompletionInstances: 6, CompletionPerInst: 5, CompletionOffset: 0.04,
+		CompletionSource: CompletionDerived, EMAMomentum: 0.996,
+		EEBands: 6, RouteK: 5, RouteBeta: 10, GateBias: 0,
+		ExpertLayers: 2, ActionHead: HeadL1, FlowSteps: 10,
+		Modules: policy.Modules{Instance: true, Predictor: true, Routing: true},
+	}
+}
+
+// Row returns the configuration with the modules of an ablation row:
+// "baseline", "A", "B" or "C".
+func (c Config) Row(row string) (Config, error) {
+	switch row {
+	case "baseline", "Baseline":
+		c.Modules = policy.Modules{}
+	case "A":
+		c.Modules = policy.Modules{Instance: true}
+	case "B":
+		c.Modules = policy.Modules{Instance: true, Predictor: true}
+	case "C":
+		c.Modules = policy.Modules{Instance: true, Predictor: true, Routing: true}
+	default:
+		return c, fmt.Errorf("unknown ablation row %q (want baseline, A, B or C)", row)
+	}
+	return c, nil
+}
+
+// GridH and GridW are the patch grid of one view.
+func (c Config) GridH() int { return c.ImageHeight / c.PatchSize }
+
+// GridW is the patch grid width of one view.
+func (c Config) GridW() int { return c.ImageWidth / c.PatchSize }
+
+// Patches is N, the patch tokens per view.
+func (c Config) Patches() int { return c.GridH() * c.GridW() }
+
+// Tokens is V*N, the multi-view sequence length.
+func (c Config) Tokens() int { return c.Cameras * c.Patches() }
+
+// CompletionQueries is the number of completion queries (6 x 5).
+func (c Config) CompletionQueries() int { return c.CompletionInstances * c.CompletionPerInst }
+
+// HeadDim is the per-head channel count.
+func (c Config) HeadDim() int { return c.Width / c.Heads }
+
+// fusionActive reports whether Multi-View Spatial Fusion runs: it feeds the
+// instance module and the predictor and is not part of the baseline.
+func (c Config) fusionActive() bool { return c.Modules.Instance || c.Modules.Predictor }
+
+// Validate checks sizes and switch combinations.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.Cameras > 0 && c.ProprioDim >= 3 && c.InstructionLen > 0 && c.VocabSize > 1, "bad observation sizes")
+	check(c.Horizon > 0 && c.ActionDim > 0, "bad action sizes")
+	check(c.PatchSize == 8 || c.PatchSize == 16 || c.PatchSize == 32, "patch size %d: want 8, 16 or 32 (pyramid strides 8/16/32)", c.PatchSize)
+	check(c.ImageHeight%32 == 0 && c.ImageWidth%32 == 0, "image %dx%d must be a multiple of 32 (stride-32 level)", c.ImageHeight, c.ImageWidth)
+	check(c.Heads > 0 && c.Width%c.Heads == 0 && c.HeadDim()%2 == 0, "width %d must split in %d even heads", c.Width, c.Heads)
+	check(c.HeadDim() >= 6, "head dim %d too small for 3D RoPE (>= 6)", c.HeadDim())
+	check(c.ActionHead == HeadL1 || c.ActionHead == HeadFlow, "action head %q: want l1 or flow", c.ActionHead)
+	check(c.ActionHead != HeadFlow || c.FlowSteps > 0, "flow head needs FlowSteps > 0")
+	check(c.KeepInstances > 0 && c.KeepInstances <= 16 && c.KeepInstances <= c.Probes, "keep %d instances: want 1..min(16, probes)", c.KeepInstances)
+	check(c.CompletionInstances <= c.KeepInstances && c.CompletionInstances <= 6 && c.CompletionPerInst <= 5, "completion queries at most 6 x 5 and <= kept instances")
+	check(c.MaskRatio > 0 && c.MaskRatio < 1, "mask ratio %v not in (0,1)", c.MaskRatio)
+	check(c.RouteK > 0 && c.RouteK <= c.CompletionQueries(), "route k %d not in 1..%d", c.RouteK, c.CompletionQueries())
+	check(c.CompletionSource == CompletionDerived || c.CompletionSource == CompletionInput, "completion source %q", c.CompletionSource)
+	check(!c.Modules.Predictor || c.Modules.Instance, "predictor (row B) needs the instance module (row A)")
+	check(!c.Modules.Routing || c.Modules.Predictor, "routing (row C) needs the predictor (row B)")
+	check(len(c.ProprioMean) == len(c.ProprioStd) && (len(c.ProprioMean) == 0 || len(c.ProprioMean) >= 3), "proprio mean/std lengths")
+	return errors.Join(errs...)
+}
+
+// Spec is the model sidecar for this configuration (normalization statistics
+// and vocabulary are filled in by the trainer).
+func (c Config) Spec() policy.Spec {
+	return policy.Spec{
+		Cameras: c.Cameras, ImageWidth: c.ImageWidth, ImageHeight: c.ImageHeight, PatchSize: c.PatchSize,
+		ActionDim: c.ActionDim, Horizon: c.Horizon, ProprioDim: c.ProprioDim, InstructionLen: c.InstructionLen,
+		ControlHz: c.ControlHz, ActionSpace: c.ActionSpace, Modules: c.Modules,
+		ProprioMean: c.ProprioMean, ProprioStd: c.ProprioStd,
+	}
+}
+
+// CPUBackend is the GoMLX backend configuration to use on CPU: the pure-Go
+// backend with ops executed sequentially. SimpleGo v0.26.0's parallel op
+// scheduler deadlocks on 2-core machines (every worker slot held by an op
+// waiting for DotGeneral sub-workers); sequential ops still parallelize
+// inside each DotGeneral.
+const CPUBackend = "go:ops_sequential"

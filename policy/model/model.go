@@ -1,0 +1,120 @@
+// Package model is the 3DVLA policy as GoMLX graphs: a base
+// vision-language-action policy (Base + ActionExpert) and the paper's
+// plug-and-play 3D modules — SpatialFusion (Multi-View Spatial Fusion),
+// InstanceModule (Object-Centric 3D Instance Module), Predictor
+// (Coordinate-Driven 3D Self-Supervised Predictor) and Aggregation
+// (Spatially-Conditioned Geometry Aggregation) — each in its own variable
+// scope so the trainer can freeze and unfreeze them by stage.
+//
+// Forward builds the training graph when ctx.IsTraining(g) and the
+// deterministic inference graph otherwise; the inference graph keeps to the
+// op set the ONNX exporter supports (see nn.go and each module's notes).
+package model
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Variable scopes, named after the paper's modules.
+const (
+	ScopeBase              = "base"
+	ScopeSpatialFusion     = "spatial_fusion"
+	ScopeInstanceModule    = "instance_module"
+	ScopePredictor         = "predictor"
+	ScopeAggregation       = "aggregation"
+	ScopeActionExpert      = "action_expert"
+	ScopePredictorTeacher  = "/predictor/teacher"
+	ScopePredictorStudent  = "/predictor/context_encoder"
+)
+
+// Inputs are the graph inputs with the layouts of policy.Input plus a leading
+// batch axis. Noise is read only by the flow head. The remaining fields are
+// training-only and optional.
+type Inputs struct {
+	Images      *Node // [B,V,3,H,W] float32 in [0,1]
+	Points      *Node // [B,V,N,3] float32, base frame, metres
+	PointValid  *Node // [B,V,N] float32 0/1
+	Intrinsics  *Node // [B,V,4] fx, fy, cx, cy
+	CamFromBase *Node // [B,V,12] row-major [R|t]
+	Proprio     *Node // [B,P]
+	Instruction *Node // [B,L] int64 token ids
+	Noise       *Node // [B,H,A], flow head
+
+	// Training-only.
+	TargetActions    *Node // [B,H,A] normalized actions (flow head's x_1)
+	FlowTime         *Node // [B] flow time; sampled U[0,1) in-graph when nil
+	PredictorMask    *Node // [B,V,N] 1 = masked target; sampled in-graph when nil
+	CompletionCoords *Node // [B,6*5,3] when Config.CompletionSource == CompletionInput
+	CompletionValid  *Node // [B,6*5] 0/1, with CompletionCoords
+}
+
+// Outputs of Forward. Only Actions is set in the inference graph; the rest
+// are set in training when the producing module is on.
+type Outputs struct {
+	Actions *Node // [B,H,A] normalized
+
+	// Instance module (row A and above).
+	ClassLogits    *Node // [B,Q] objectness logits of all probes
+	Boxes          *Node // [B,Q,V,4] normalized cx,cy,w,h per view
+	MaskLogits     *Node // [B,Q,V,H/4,W/4]
+	RefPoints      *Node // [B,Q,3] refined reference points, metres
+	InstanceTokens *Node // [B,K,d] confident instance tokens (K <= 16)
+	InstanceRefs   *Node // [B,K,3]
+
+	// Predictor (row B and above).
+	PredictorPred    *Node // [B,V*N,d] predictions at every token position
+	PredictorTarget  *Node // [B,V*N,d] EMA-teacher targets (stop-gradient)
+	PredictorMask    *Node // [B,V*N] 1 where the loss applies (masked and valid)
+	CompletionCoords *Node // [B,6*5,3] coordinates the completion tokens were queried at
+	CompletionTokens *Node // [B,6*5,d]
+
+	// Flow head.
+	FlowVelocity, FlowTarget *Node // [B,H,A]
+}
+
+// Model builds 3DVLA graphs for one configuration.
+type Model struct {
+	Config Config
+}
+
+// New validates cfg and returns a Model.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	return &Model{Config: cfg}, nil
+}
+
+// Forward builds the model graph into the graph of in.Images. It panics (the
+// GoMLX convention for graph-building errors) on shape mismatches.
+func (m *Model) Forward(ctx *context.Context, in Inputs) *Outputs {
+	cfg := m.Config
+	g := in.Images.Graph()
+	training := ctx.IsTraining(g)
+	out := &Outputs{}
+
+	base := Base(ctx, cfg, in.Images, in.Proprio, in.Instruction)
+	tokens, mask := []*Node{base.Tokens}, []*Node{base.Mask}
+
+	if cfg.fusionActive() {
+		fused := SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
+		extra, extraMask := m.forward3D(ctx, in, fused, training, out)
+		tokens = append(tokens, extra...)
+		mask = append(mask, extraMask...)
+	}
+
+	ea := ExpertArgs{Context: Concatenate(tokens, 1), Mask: Concatenate(mask, 1), Noise: in.Noise, Training: training}
+	if training && cfg.ActionHead == HeadFlow {
+		ea.Targets = in.TargetActions
+		ea.FlowTime = in.FlowTime
+		if ea.FlowTime == nil {
+			ea.FlowTime = ctx.RandomUniform(g, shapeOf(in.Images.DType(), in.Images.Shape().Dimensions[0]))
+		}
+	}
+	exp := ActionExpert(ctx, cfg, ea)
+	out.Actions, out.FlowVelocity, out.FlowTarget = exp.Actions, exp.Velocity, exp.VelocityTarget
+	return out
+}

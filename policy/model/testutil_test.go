@@ -1,0 +1,167 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // pure-Go backend, the CPU default here
+	. "github.com/gomlx/gomlx/pkg/core/graph"     //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// testBackend returns the pure-Go backend (the XLA default panics here).
+func testBackend(t testing.TB) backends.Backend {
+	t.Helper()
+	b, err := backends.NewWithConfig(CPUBackend)
+	if err != nil {
+		t.Fatalf("pure-Go backend: %v", err)
+	}
+	return b
+}
+
+// smallConfig keeps test graphs cheap: 2 views of 64x64, width 48.
+func smallConfig() Config {
+	c := DefaultConfig()
+	c.Cameras, c.ImageHeight, c.ImageWidth = 2, 64, 64
+	c.Width, c.Heads = 48, 4 // head dim 12: two rotated pairs per axis
+	c.FusionLayers, c.InstanceLayers, c.PredictorLayers, c.ExpertLayers = 1, 1, 1, 1
+	c.Probes, c.KeepInstances, c.DeformKeys = 10, 8, 2
+	c.InstructionLen, c.VocabSize, c.Horizon = 6, 32, 4
+	c.FlowSteps = 3
+	return c
+}
+
+// lookAt returns the row-major [R|t] mapping base -> optical frame of a
+// camera at eye looking at target (optical: z forward, x right, y down).
+func lookAt(eye, target [3]float64) [12]float64 {
+	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+	norm := func(a [3]float64) [3]float64 {
+		n := math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
+		return [3]float64{a[0] / n, a[1] / n, a[2] / n}
+	}
+	cross := func(a, b [3]float64) [3]float64 {
+		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+	}
+	z := norm(sub(target, eye))
+	x := norm(cross(z, [3]float64{0, 0, 1}))
+	y := cross(z, x)
+	var m [12]float64
+	for i, r := range [][3]float64{x, y, z} {
+		m[i*4], m[i*4+1], m[i*4+2] = r[0], r[1], r[2]
+		m[i*4+3] = -(r[0]*eye[0] + r[1]*eye[1] + r[2]*eye[2])
+	}
+	return m
+}
+
+// exampleBatch is one batch of synthetic but geometrically consistent inputs.
+type exampleBatch struct {
+	B                                            int
+	images, points, valid, intr, cam, prop, nois []float32
+	instr                                        []int64
+	actions                                      []float32
+}
+
+func newExampleBatch(cfg Config, b int, seed uint64) *exampleBatch {
+	r := rand.New(rand.NewPCG(seed, 7))
+	v, n := cfg.Cameras, cfg.Patches()
+	e := &exampleBatch{B: b}
+	for range b * v * 3 * cfg.ImageHeight * cfg.ImageWidth {
+		e.images = append(e.images, r.Float32())
+	}
+	for i := range b * v * n {
+		for a := range 3 {
+			e.points = append(e.points, float32(cfg.WorkspaceMin[a]+r.Float64()*(cfg.WorkspaceMax[a]-cfg.WorkspaceMin[a])))
+		}
+		if i%11 == 5 {
+			e.valid = append(e.valid, 0)
+		} else {
+			e.valid = append(e.valid, 1)
+		}
+	}
+	for range b {
+		for c := range v {
+			ang := 2 * math.Pi * float64(c) / float64(v)
+			m := lookAt([3]float64{0.55 + 0.8*math.Cos(ang), 0.8 * math.Sin(ang), 0.7}, [3]float64{0.55, 0, 0.1})
+			for _, x := range m {
+				e.cam = append(e.cam, float32(x))
+			}
+			f := float32(cfg.ImageWidth)
+			e.intr = append(e.intr, f, f, float32(cfg.ImageWidth)/2, float32(cfg.ImageHeight)/2)
+		}
+		for range cfg.ProprioDim {
+			e.prop = append(e.prop, float32(r.NormFloat64()*0.3))
+		}
+		for i := range cfg.InstructionLen {
+			if i < cfg.InstructionLen-2 {
+				e.instr = append(e.instr, int64(1+r.IntN(cfg.VocabSize-1)))
+			} else {
+				e.instr = append(e.instr, 0)
+			}
+		}
+		for range cfg.Horizon * cfg.ActionDim {
+			e.nois = append(e.nois, float32(r.NormFloat64()))
+			e.actions = append(e.actions, float32(r.NormFloat64()*0.5))
+		}
+	}
+	return e
+}
+
+// tensors returns the inference inputs in Inputs field order.
+func (e *exampleBatch) tensors(cfg Config) []any {
+	b, v, n := e.B, cfg.Cameras, cfg.Patches()
+	return []any{
+		tensors.FromFlatDataAndDimensions(e.images, b, v, 3, cfg.ImageHeight, cfg.ImageWidth),
+		tensors.FromFlatDataAndDimensions(e.points, b, v, n, 3),
+		tensors.FromFlatDataAndDimensions(e.valid, b, v, n),
+		tensors.FromFlatDataAndDimensions(e.intr, b, v, 4),
+		tensors.FromFlatDataAndDimensions(e.cam, b, v, 12),
+		tensors.FromFlatDataAndDimensions(e.prop, b, cfg.ProprioDim),
+		tensors.FromFlatDataAndDimensions(e.instr, b, cfg.InstructionLen),
+		tensors.FromFlatDataAndDimensions(e.nois, b, cfg.Horizon, cfg.ActionDim),
+		tensors.FromFlatDataAndDimensions(e.actions, b, cfg.Horizon, cfg.ActionDim),
+	}
+}
+
+// inputsFrom maps graph parameters (in tensors() order) to Inputs.
+func inputsFrom(p []*Node) Inputs {
+	return Inputs{Images: p[0], Points: p[1], PointValid: p[2], Intrinsics: p[3], CamFromBase: p[4],
+		Proprio: p[5], Instruction: p[6], Noise: p[7], TargetActions: p[8]}
+}
+
+// newTestContext returns a context with a fixed initialization seed.
+func newTestContext() *context.Context {
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(42))
+	return ctx
+}
+
+// runGraph builds fn on the example inputs and returns its outputs.
+func runGraph(t testing.TB, ctx *context.Context, cfg Config, e *exampleBatch, fn func(ctx *context.Context, in Inputs) []*Node) []*tensors.Tensor {
+	t.Helper()
+	exec, err := context.NewExec(testBackend(t), ctx, func(ctx *context.Context, p []*Node) []*Node {
+		return fn(ctx, inputsFrom(p))
+	})
+	if err != nil {
+		t.Fatalf("NewExec: %v", err)
+	}
+	out, err := exec.Exec(e.tensors(cfg)...)
+	if err != nil {
+		t.Fatalf("Exec: %v", err)
+	}
+	return out
+}
+
+func dimsEqual(a []int, b ...int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
