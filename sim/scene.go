@@ -160,3 +160,6 @@ func distractorObjects() []Object {
 		{Name: "distractor_2", Label: 9, Shape: ShapeBox, Size: Vec3{0.03, 0.015, 0.012}, RGBA: [4]float64{0.6, 0.6, 0.6, 1}, Movable: true, Mass: 0.05},
 	}
 }
+
+// NumCameras is the number of cameras every scene renders.
+func NumCameras() int { return len(defaultCameras()) }
