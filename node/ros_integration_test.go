@@ -1,0 +1,331 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+// roscore is a real ROS master on a free loopback port, stopped by process group.
+type roscore struct {
+	cmd  *exec.Cmd
+	port int
+	env  []string
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRoscore starts `roscore -p PORT` with ROS_HOME in a temp dir and
+// waits until the master answers; the test is skipped if roscore is absent.
+func startRoscore(t *testing.T) *roscore {
+	t.Helper()
+	bin, err := exec.LookPath("roscore")
+	if err != nil {
+		t.Skip("roscore not on PATH (install Debian's ros-core to run the ROS integration tests)")
+	}
+	port := freePort(t)
+	home := t.TempDir()
+	env := append(os.Environ(),
+		fmt.Sprintf("ROS_MASTER_URI=http://127.0.0.1:%d", port), "ROS_IP=127.0.0.1", "ROS_HOME="+home,
+		"ROS_LOG_DIR="+home+"/log", "PATH=/usr/bin:"+os.Getenv("PATH"))
+	cmd := exec.Command(bin, "-p", fmt.Sprint(port))
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start roscore: %v", err)
+	}
+	rc := &roscore{cmd: cmd, port: port, env: env}
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := goroslib.NewNode(goroslib.NodeConf{Name: "probe", MasterAddress: rc.addr(), Host: "127.0.0.1",
+			LogDestinations: goroslib.LogDestinationCallback})
+		if err == nil {
+			n.Close()
+			return rc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roscore did not come up: %v\n%s", err, out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (r *roscore) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
+
+// fakeRobot publishes cameras, camera_info, tf_static and the EE pose.
+type fakeRobot struct {
+	node    *goroslib.Node
+	pubs    []*goroslib.Publisher
+	stalled atomic.Bool
+}
+
+func newFakeRobot(t *testing.T, rc *roscore, cfg *Config, size int) *fakeRobot {
+	t.Helper()
+	n, err := goroslib.NewNode(goroslib.NodeConf{Name: "fake_robot", MasterAddress: rc.addr(), Host: "127.0.0.1",
+		LogDestinations: goroslib.LogDestinationCallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRobot{node: n}
+	t.Cleanup(func() {
+		for _, p := range f.pubs {
+			p.Close()
+		}
+		n.Close()
+	})
+	return f
+}
+
+func (f *fakeRobot) pub(t *testing.T, topic string, msg any, latch bool) *goroslib.Publisher {
+	t.Helper()
+	p, err := goroslib.NewPublisher(goroslib.PublisherConf{Node: f.node, Topic: topic, Msg: msg, Latch: latch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pubs = append(f.pubs, p)
+	return p
+}
+
+// run publishes at 30 Hz until ctx ends; cameras stop while stalled.
+func (f *fakeRobot) run(ctx context.Context, t *testing.T, cfg *Config, size int) {
+	type camPubs struct{ color, depth, info *goroslib.Publisher }
+	var cams []camPubs
+	for _, c := range cfg.Cameras {
+		cams = append(cams, camPubs{
+			f.pub(t, c.ColorTopic, &sensor_msgs.Image{}, false),
+			f.pub(t, c.DepthTopic, &sensor_msgs.Image{}, false),
+			f.pub(t, c.InfoTopic, &sensor_msgs.CameraInfo{}, true),
+		})
+	}
+	tfs := f.pub(t, cfg.Topics.TFStatic, &tf2_msgs.TFMessage{}, true)
+	pose := f.pub(t, cfg.Topics.EEPose, &geometry_msgs.PoseStamped{}, false)
+	instr := f.pub(t, cfg.Topics.Instruction, &std_msgs.String{}, true)
+	tfs.Write(staticTF(cfg))
+	instr.Write(&std_msgs.String{Data: "pick the cube"})
+	tick := time.NewTicker(33 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		pose.Write(eePose(cfg.BaseFrame, now))
+		if f.stalled.Load() {
+			continue
+		}
+		for i, c := range cfg.Cameras {
+			col, dep, info := camMsgs(c.Name, size, now)
+			cams[i].info.Write(info)
+			cams[i].color.Write(col)
+			cams[i].depth.Write(dep)
+		}
+	}
+}
+
+// monitor subscribes to the node's outputs.
+type monitor struct {
+	mu        sync.Mutex
+	poses     []time.Time
+	lastX     float64
+	grippers  int
+	chunks    int
+	lastDiag  diagnostic_msgs.DiagnosticArray
+	diagCount int
+}
+
+func (m *monitor) posesBetween(a, b time.Time) (n int, lastX float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.poses {
+		if !t.Before(a) && t.Before(b) {
+			n++
+		}
+	}
+	return n, m.lastX
+}
+
+func (m *monitor) controlStatus() (string, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.lastDiag.Status {
+		if strings.HasSuffix(s.Name, ": control") {
+			return s.Message, m.diagCount
+		}
+	}
+	return "", m.diagCount
+}
+
+func TestNodeAgainstRealRoscore(t *testing.T) {
+	rc := startRoscore(t)
+	const size = 64
+	cfg := testConfig(2)
+	cfg.MasterURI = "http://" + rc.addr()
+	cfg.Host = "127.0.0.1"
+	cfg.ControlHz = 20
+	cfg.Safety.MaxInputAge = Duration{300 * time.Millisecond}
+	pol := newLinePolicy(2, size)
+	pol.Delay = 30 * time.Millisecond // a model slower than a control tick
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	node, err := New(cfg, pol, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := &monitor{}
+	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.addr(), Host: "127.0.0.1",
+		LogDestinations: goroslib.LogDestinationCallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obsNode.Close()
+	sub := func(topic string, cb any) {
+		s, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: obsNode, Topic: topic, Callback: cb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+	}
+	sub(cfg.Topics.CommandPose, func(m *geometry_msgs.PoseStamped) {
+		mon.mu.Lock()
+		mon.poses = append(mon.poses, time.Now())
+		mon.lastX = m.Pose.Position.X
+		mon.mu.Unlock()
+	})
+	sub(cfg.Topics.CommandGripper, func(*std_msgs.Float64) { mon.mu.Lock(); mon.grippers++; mon.mu.Unlock() })
+	sub(cfg.Topics.Chunk, func(*trajectory_msgs.JointTrajectory) { mon.mu.Lock(); mon.chunks++; mon.mu.Unlock() })
+	sub(cfg.Topics.Diagnostics, func(m *diagnostic_msgs.DiagnosticArray) {
+		mon.mu.Lock()
+		mon.lastDiag, mon.diagCount = *m, mon.diagCount+1
+		mon.mu.Unlock()
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- node.Run(ctx) }()
+	robot := newFakeRobot(t, rc, &cfg, size)
+	robotCtx, stopRobot := context.WithCancel(ctx)
+	defer stopRobot()
+	go robot.run(robotCtx, t, &cfg, size)
+
+	// Wait for the policy's commands (x > 0.4 means not holding).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, x := mon.posesBetween(time.Time{}, time.Now())
+		if x > 0.4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no policy command within 10 s (last x %v)", x)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Rate over 2 s at 20 Hz.
+	start := time.Now()
+	time.Sleep(2 * time.Second)
+	n, x := mon.posesBetween(start, time.Now())
+	if hz := float64(n) / 2; hz < 16 || hz > 24 {
+		t.Errorf("command rate %.1f Hz, want ~20", hz)
+	}
+	if x <= 0.4 {
+		t.Errorf("command x %v: not executing the policy", x)
+	}
+	// The real rostopic tool sees the command topic.
+	if out, err := rostopicEcho(rc, cfg.Topics.CommandGripper); err != nil {
+		t.Errorf("rostopic echo: %v\n%s", err, out)
+	} else if !strings.Contains(out, "data:") {
+		t.Errorf("rostopic echo output %q", out)
+	}
+
+	// Stall the cameras: the node must keep publishing, now the hold command.
+	robot.stalled.Store(true)
+	time.Sleep(time.Second)
+	start = time.Now()
+	time.Sleep(time.Second)
+	n, x = mon.posesBetween(start, time.Now())
+	if n < 15 {
+		t.Errorf("only %d commands in 1 s while the camera stalled", n)
+	}
+	if x != 0.4 {
+		t.Errorf("command x %v during the stall, want the hold pose 0.4", x)
+	}
+	time.Sleep(1200 * time.Millisecond) // one more diagnostics period
+	if msg, count := mon.controlStatus(); !strings.Contains(msg, "stale_cameras") {
+		t.Errorf("diagnostics control status %q after %d arrays, want stale_cameras", msg, count)
+	}
+	mon.mu.Lock()
+	chunks, grippers := mon.chunks, mon.grippers
+	mon.mu.Unlock()
+	if chunks == 0 || grippers == 0 {
+		t.Errorf("chunks %d, gripper commands %d", chunks, grippers)
+	}
+
+	// Clean shutdown publishes a stop (the hold pose) and returns nil.
+	before, _ := mon.posesBetween(time.Time{}, time.Now())
+	stopRobot()
+	cancel()
+	select {
+	case err := <-runErr:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node did not shut down")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if after, x := mon.posesBetween(time.Time{}, time.Now()); after <= before || x != 0.4 {
+		t.Errorf("no stop command on shutdown (%d -> %d commands, last x %v)", before, after, x)
+	}
+}
+
+// rostopicEcho runs the real `rostopic echo -n 1` against the test master.
+func rostopicEcho(rc *roscore, topic string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "/usr/bin/rostopic", "echo", "-n", "1", topic)
+	cmd.Env = rc.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
