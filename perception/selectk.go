@@ -1,6 +1,6 @@
 package perception
 
-import "math"
+import "math/bits"
 
 // lowerMedian returns the lower median a[(n-1)/2] of the sorted order of a
 // (len >= 1): always a measured value, never an interpolation. It reorders a.
@@ -10,8 +10,8 @@ func lowerMedian(a []float32) float32 {
 
 // selectKth partially orders a so that a[k] is the k-th smallest value, with
 // a[:k] <= a[k] <= a[k+1:], and returns it (Hoare partition, median-of-three
-// pivot so sorted or constant inputs stay linear). General purpose; hot loops
-// over many small sets use histSelect, which avoids its unpredictable branches.
+// pivot so sorted or constant inputs stay linear). General purpose; the patch
+// loop uses histKeySelect, which avoids quickselect's unpredictable branches.
 func selectKth(a []float32, k int) float32 {
 	lo, hi := 0, len(a)-1
 	for lo < hi {
@@ -53,76 +53,68 @@ func selectKth(a []float32, k int) float32 {
 	return a[k]
 }
 
-// histBuckets is the fan-out of one histSelect pass: 64 counters fit in L1
-// and cut a 256-value patch to a handful of candidates per pass.
-const histBuckets = 64
+// Depth values are positive finite float32s, whose IEEE-754 bit patterns
+// order exactly like the values. The patch median therefore works on those
+// bits as uint32 keys: validity, extremes and histogram buckets become
+// integer operations the compiler turns into conditional moves and shifts,
+// with no float-to-int conversions and no unpredictable branches.
 
-// histSelect returns the k-th smallest of a (finite values, len >= 1) by
-// bucketing values between min and max into a histogram, keeping only the
-// bucket holding rank k, and repeating; small remainders are insertion
-// sorted. Every pass is a straight-line loop, so unlike quickselect it does
-// not pay a branch misprediction per comparison on noisy depth. tmp must be
-// at least len(a) long; a and tmp are both overwritten.
-func histSelect(a, tmp []float32, k int) float32 {
-	lo, hi := minMax(a)
-	return histSelectRange(a, tmp, k, lo, hi)
+// depthKeyMaxValid is the bit pattern of the largest finite float32; valid
+// depth keys lie in [1, depthKeyMaxValid] (positive, finite, nonzero).
+const depthKeyMaxValid = 0x7F7FFFFF
+
+// depthKeyValid returns 1 when bits encodes a positive finite nonzero
+// float32 and 0 otherwise (zero, negative, ±Inf, NaN), without branching:
+// the 64-bit difference is negative exactly when bits-1 < depthKeyMaxValid.
+func depthKeyValid(bits uint32) uint32 {
+	return uint32((uint64(bits-1) - depthKeyMaxValid) >> 63)
 }
 
-// histSelectRange is histSelect for a caller that already knows a's exact
-// minimum lo and maximum hi (the patch gather computes them for free).
-func histSelectRange(a, tmp []float32, k int, lo, hi float32) float32 {
+// histBucketBits sets the fan-out of one histKeySelect pass: 64 counters
+// (cheap to clear per patch) cut a 256-pixel patch to a few candidates.
+const histBucketBits = 6
+
+// histKeySelect returns the k-th smallest of keys (len >= 1) whose exact
+// minimum and maximum are lo and hi. Each pass buckets keys by their offset
+// from lo, keeps the bucket holding rank k, and repeats; small remainders are
+// insertion sorted. lo lands in bucket 0 and hi in a bucket >= 32 whenever
+// keys differ, so every pass shrinks the set. tmp must be at least len(keys)
+// long; keys and tmp are both overwritten.
+func histKeySelect(keys, tmp []uint32, k int, lo, hi uint32) uint32 {
 	for {
-		n := len(a)
-		if n <= 16 {
-			insertionSort(a)
-			return a[k]
-		}
+		n := len(keys)
 		if lo == hi {
 			return lo
 		}
-		scale := histBuckets / (hi - lo)
-		if math.IsInf(float64(scale), 0) {
-			return selectKth(a, k) // subnormal spread: bucketing would divide by ~0
+		if n <= 16 {
+			insertionSortKeys(keys)
+			return keys[k]
 		}
-		var counts [histBuckets]int32
-		for _, v := range a {
-			counts[min(int((v-lo)*scale), histBuckets-1)]++
+		shift := uint(max(0, bits.Len32(hi-lo)-histBucketBits))
+		var counts [1 << histBucketBits]int32
+		for _, v := range keys {
+			counts[(v-lo)>>shift]++
 		}
-		b, before := 0, 0
+		b, before := uint32(0), 0
 		for ; before+int(counts[b]) <= k; b++ {
 			before += int(counts[b])
 		}
-		// lo lands in bucket 0 and hi in the last, so the kept bucket is
-		// strictly smaller than a and the loop terminates.
 		m := 0
 		out := tmp[:n]
-		for _, v := range a {
+		for _, v := range keys {
 			out[m] = v
-			if min(int((v-lo)*scale), histBuckets-1) == b {
-				m++
-			}
+			// +1 exactly when v is in bucket b: (x ^ b) is 0 only then.
+			m += int((uint64(((v-lo)>>shift)^b) - 1) >> 63)
 		}
-		a, tmp, k = out[:m], a, k-before
-		lo, hi = minMax(a)
+		keys, tmp, k = out[:m], keys, k-before
+		lo, hi = keys[0], keys[0]
+		for _, v := range keys[1:] {
+			lo, hi = min(lo, v), max(hi, v)
+		}
 	}
 }
 
-// minMax returns the extremes of a (len >= 1, no NaN). Plain comparisons:
-// the min/max builtins carry NaN and ±0 handling that costs 4x here.
-func minMax(a []float32) (lo, hi float32) {
-	lo, hi = a[0], a[0]
-	for _, v := range a[1:] {
-		if v < lo {
-			lo = v
-		}
-		if v > hi {
-			hi = v
-		}
-	}
-	return lo, hi
-}
-
-func insertionSort(a []float32) {
+func insertionSortKeys(a []uint32) {
 	for i := 1; i < len(a); i++ {
 		v := a[i]
 		j := i - 1

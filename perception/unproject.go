@@ -30,17 +30,18 @@ type PatchUnprojector struct {
 	// valid depth for the patch to be valid (0 = at least one pixel).
 	MinValidFraction float64
 
-	scratch []float32
-	rays    []float64 // [cols*rows*2] x, y of the ray at each patch centre (z = 1)
-	rayCam  Pinhole
-	rayP    int
+	keys   []uint32  // 2*patch² depth bit patterns: gather buffer + select scratch
+	rays   []float64 // [cols*rows*2] x, y of the ray at each patch centre (z = 1)
+	rayCam Pinhole
+	rayP   int
 }
 
 // Unproject writes, for every patch of the grid PatchGrid(cam.Width,
 // cam.Height, patch) in row-major order, the base-frame 3D point seen at the
 // patch-centre pixel at the patch's robust depth (the lower median of its
-// valid pixels: a measured value, not an interpolation) into dstPoints[3i:3i+3], and 1 into dstValid[i]. A patch without
-// enough valid depth gets point (0,0,0) and valid 0: flagged, not guessed.
+// valid pixels: a measured value, not an interpolation) into
+// dstPoints[3i:3i+3], and 1 into dstValid[i]. A patch without enough valid
+// depth gets point (0,0,0) and valid 0: flagged, not guessed.
 //
 // depth is metres, row-major cam.Width x cam.Height, NaN = invalid (as
 // written by DecodeDepth). dstPoints needs 3*N values and dstValid N.
@@ -63,34 +64,14 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 	for pr := range rows {
 		for pc := range cols {
 			i := pr*cols + pc
-			buf := u.scratch[:patch*patch]
-			m := 0
-			lo, hi := float32(math.MaxFloat32), float32(0)
-			for y := pr * patch; y < (pr+1)*patch; y++ {
-				row := depth[y*w+pc*patch : y*w+(pc+1)*patch]
-				for _, z := range row {
-					// Store unconditionally and advance only for valid depth,
-					// so 5% random holes cost no branch mispredictions. NaN
-					// fails both tests; non-positive depth cannot be a surface
-					// in front of the camera.
-					buf[m] = z
-					if z > 0 && z <= math.MaxFloat32 {
-						m++
-						if z < lo {
-							lo = z
-						}
-						if z > hi {
-							hi = z
-						}
-					}
-				}
-			}
-			if m < minValid {
+			keys := u.keys[:patch*patch]
+			m, lo, hi := gatherPatchKeys(depth, w, pc*patch, pr*patch, patch, keys)
+			if int(m) < minValid {
 				dstPoints[3*i], dstPoints[3*i+1], dstPoints[3*i+2] = 0, 0, 0
 				dstValid[i] = 0
 				continue
 			}
-			z := float64(histSelectRange(buf[:m], u.scratch[patch*patch:], (m-1)/2, lo, hi))
+			z := float64(math.Float32frombits(histKeySelect(keys[:m], u.keys[patch*patch:], int(m-1)/2, lo, hi)))
 			x, y := u.rays[2*i]*z, u.rays[2*i+1]*z
 			dstPoints[3*i] = float32(R[0]*x + R[1]*y + R[2]*z + T[0])
 			dstPoints[3*i+1] = float32(R[3]*x + R[4]*y + R[5]*z + T[1])
@@ -101,11 +82,45 @@ func (u *PatchUnprojector) Unproject(depth []float32, cam Pinhole, baseFromCamer
 	return nil
 }
 
+// gatherPatchKeys copies the depth bit patterns of the patch x patch tile at
+// (x0,y0) into keys, valid ones first (keys[:m]), and returns m with the
+// valid keys' minimum lo and maximum hi.
+func gatherPatchKeys(depth []float32, w, x0, y0, patch int, keys []uint32) (m, lo, hi uint32) {
+	// lo is tracked as min(key-1) so that invalid pixels, folded to key 0,
+	// wrap to MaxUint32 and never win; hi is max(key) directly.
+	loM1 := uint32(math.MaxUint32)
+	for y := y0; y < y0+patch; y++ {
+		m, loM1, hi = gatherRowKeys(depth[y*w+x0:y*w+x0+patch], keys, m, loM1, hi)
+	}
+	return m, loM1 + 1, hi
+}
+
+// gatherRowKeys is gatherPatchKeys' inner loop, kept out of line so its five
+// live values stay in registers instead of spilling. Branch-free on float
+// bits (see depthKeyValid): every key is stored, m advances only over valid
+// depth (NaN, ±Inf, zero and negative depth are invalid).
+//
+//go:noinline
+func gatherRowKeys(row []float32, keys []uint32, m, loM1, hi uint32) (uint32, uint32, uint32) {
+	keys = keys[m:]
+	k := 0
+	for _, z := range row {
+		bits := math.Float32bits(z)
+		ok := depthKeyValid(bits)
+		keys[k] = bits
+		k += int(ok)
+		key := bits & -ok
+		loM1 = min(loM1, key-1)
+		hi = max(hi, key)
+	}
+	return m + uint32(k), loM1, hi
+}
+
 // prepare sizes the scratch buffer and recomputes the patch-centre rays
 // when the camera or patch size changed since the last call.
 func (u *PatchUnprojector) prepare(cam Pinhole, patch, cols, rows int) {
-	if cap(u.scratch) < 2*patch*patch {
-		u.scratch = make([]float32, 2*patch*patch)
+	if len(u.keys) < 2*patch*patch {
+		u.keys = make([]uint32, 2*patch*patch)
 	}
 	if u.rays != nil && u.rayCam == cam && u.rayP == patch {
 		return

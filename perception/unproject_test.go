@@ -36,12 +36,35 @@ func TestSelectionMatchesSort(t *testing.T) {
 			if got := selectKth(slices.Clone(a), k); got != s[k] {
 				t.Fatalf("n=%d trial=%d selectKth(%d) = %v want %v", n, trial, k, got, s[k])
 			}
-			if got := histSelect(slices.Clone(a), make([]float32, n), k); got != s[k] {
-				t.Fatalf("n=%d trial=%d histSelect(%d) = %v want %v", n, trial, k, got, s[k])
+			if trial%5 != 4 { // histKeySelect takes positive depth only
+				keys := make([]uint32, n)
+				for i, v := range a {
+					keys[i] = math.Float32bits(v + 1)
+				}
+				lo, hi := slices.Min(keys), slices.Max(keys)
+				if got := math.Float32frombits(histKeySelect(keys, make([]uint32, n), k, lo, hi)); got != s[k]+1 {
+					t.Fatalf("n=%d trial=%d histKeySelect(%d) = %v want %v", n, trial, k, got, s[k]+1)
+				}
 			}
 			if got := lowerMedian(slices.Clone(a)); got != s[(n-1)/2] {
 				t.Fatalf("n=%d trial=%d lowerMedian = %v want %v", n, trial, got, s[(n-1)/2])
 			}
+		}
+	}
+}
+
+func TestDepthKeyValid(t *testing.T) {
+	tests := []struct {
+		z    float32
+		want uint32
+	}{
+		{1, 1}, {1e-38, 1}, {math.SmallestNonzeroFloat32, 1}, {math.MaxFloat32, 1},
+		{0, 0}, {float32(math.Copysign(0, -1)), 0}, {-1, 0}, {float32(math.Inf(1)), 0},
+		{float32(math.Inf(-1)), 0}, {float32(math.NaN()), 0}, {-float32(math.NaN()), 0},
+	}
+	for _, tc := range tests {
+		if got := depthKeyValid(math.Float32bits(tc.z)); got != tc.want {
+			t.Errorf("depthKeyValid(%v) = %d want %d", tc.z, got, tc.want)
 		}
 	}
 }
