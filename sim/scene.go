@@ -149,7 +149,7 @@ func baseObjects() []Object {
 
 // occluderObject hides the target from the front camera in the occlusion task.
 func occluderObject() Object {
-	return Object{Name: "occluder", Label: 6, Shape: ShapeBox, Size: Vec3{0.02, 0.06, 0.03}, RGBA: [4]float64{0.55, 0.3, 0.65, 1}, Movable: true, Mass: 0.3}
+	return Object{Name: "occluder", Label: 6, Shape: ShapeBox, Size: Vec3{0.02, 0.06, 0.035}, RGBA: [4]float64{0.55, 0.3, 0.65, 1}, Movable: true, Mass: 0.3}
 }
 
 // distractorObjects are added by the Layout perturbation.
