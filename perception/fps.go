@@ -17,7 +17,7 @@ type FarthestPointSampler struct {
 }
 
 // Sample writes the indices of k points of points [N*3] into dstIdx[:k],
-// starting at index start. It needs 1 <= k <= N.
+// starting at index start. It needs 1 <= k <= N and finite coordinates.
 func (s *FarthestPointSampler) Sample(points []float32, k, start int, dstIdx []int) error {
 	n := len(points) / 3
 	if len(points) != 3*n || k < 1 || k > n || start < 0 || start >= n || len(dstIdx) < k {
@@ -29,8 +29,13 @@ func (s *FarthestPointSampler) Sample(points []float32, k, start int, dstIdx []i
 	}
 	dist, xs, ys, zs := s.dist[:n], s.x[:n], s.y[:n], s.z[:n]
 	for i := range n {
+		x, y, z := points[3*i], points[3*i+1], points[3*i+2]
+		// A NaN would never compare as nearer or farther and derail the order.
+		if (x-x)+(y-y)+(z-z) != 0 { // x-x is NaN exactly for ±Inf and NaN
+			return fmt.Errorf("%w: FPS point %d (%v, %v, %v) is not finite", ErrBadShape, i, x, y, z)
+		}
 		dist[i] = math.MaxFloat32
-		xs[i], ys[i], zs[i] = points[3*i], points[3*i+1], points[3*i+2]
+		xs[i], ys[i], zs[i] = x, y, z
 	}
 	last := start
 	for j := range k {

@@ -22,6 +22,12 @@ func TestFPSHandComputed(t *testing.T) {
 	if want := []int{0, 4, 2, 1}; !slices.Equal(idx, want) {
 		t.Fatalf("idx = %v want %v", idx, want)
 	}
+	if err := s.Sample([]float32{0, 0, 0, float32(math.NaN()), 0, 0}, 1, 0, idx); !errors.Is(err, ErrBadShape) {
+		t.Fatalf("NaN point err = %v", err)
+	}
+	if err := s.Sample([]float32{0, 0, 0, float32(math.Inf(1)), 0, 0}, 1, 0, idx); !errors.Is(err, ErrBadShape) {
+		t.Fatalf("Inf point err = %v", err)
+	}
 	if err := s.Sample(pts, 6, 0, idx); !errors.Is(err, ErrBadShape) {
 		t.Fatalf("k > n err = %v", err)
 	}
