@@ -50,3 +50,11 @@ func BoxGIoU(a, b [4]float32) float64 {
 	}
 	return iou - (c-union)/c
 }
+
+// NormalizeBox divides an XYXY pixel box (pixel-edge convention, see
+// Pinhole) by the image size, giving [0,1] coordinates like the model's
+// sampling points.
+func NormalizeBox(b [4]float32, width, height int) [4]float32 {
+	w, h := float32(width), float32(height)
+	return [4]float32{b[0] / w, b[1] / h, b[2] / w, b[3] / h}
+}

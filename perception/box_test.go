@@ -14,6 +14,9 @@ func TestBox2DConversions(t *testing.T) {
 	if CXCYWHToXYXY(c) != b {
 		t.Fatalf("round trip = %v", CXCYWHToXYXY(c))
 	}
+	if got := NormalizeBox(b, 10, 20); got != [4]float32{0.1, 0.1, 0.5, 0.5} {
+		t.Fatalf("NormalizeBox = %v", got)
+	}
 }
 
 func TestBoxIoUGIoU(t *testing.T) {

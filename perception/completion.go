@@ -151,8 +151,9 @@ func NewCompletionTargets(cfg CompletionConfig) (*CompletionTargets, error) {
 }
 
 // Generate writes up to k query coordinates [k*3] (base frame) for the object
-// whose observed points [N*3] were seen from viewpoint (camera centre, base
-// frame) into dst, and returns how many it wrote: fewer than k when the object
+// whose observed points [N*3] were seen from viewpoint (the camera centre in
+// the base frame, i.e. baseFromCamera.T; with several views, the one that saw
+// the most points) into dst, and returns how many it wrote: fewer than k when the object
 // has too few points, 0 when nothing survives denoising.
 func (g *CompletionTargets) Generate(observed []float32, viewpoint [3]float32, k int, dst []float32) (int, error) {
 	n := len(observed) / 3
