@@ -121,15 +121,16 @@ func NewInputs(cfg *Config, clock func() time.Time) (*Inputs, error) {
 // Ready is signalled (capacity 1) whenever a new synchronized set arrives.
 func (in *Inputs) Ready() <-chan struct{} { return in.ready }
 
-// emit runs inside sync.Add (in.mu held): copy the matched images out of the
-// ring slots, which the next messages will overwrite.
+// emit runs inside sync.Add (in.mu held). An emitted slot has left the
+// synchronizer for good, so its decoded buffers are swapped (not copied)
+// into latest; the slot keeps latest's previous buffers for reuse.
 func (in *Inputs) emit(set []*slot) {
 	l := in.latest
 	l.stamp = time.Time{}
 	for c := range len(set) / 2 {
 		col, dep := set[2*c], set[2*c+1]
-		copyRGB(&l.color[c], &col.color)
-		copyDepth(&l.depth[c], &dep.depth)
+		l.color[c], col.color = col.color, l.color[c]
+		l.depth[c], dep.depth = dep.depth, l.depth[c]
 		l.stamps[c] = col.stamp
 		l.frames[c] = col.frame
 		if col.stamp.After(l.stamp) {
@@ -147,16 +148,6 @@ func (in *Inputs) emit(set []*slot) {
 	case in.ready <- struct{}{}:
 	default:
 	}
-}
-
-func copyRGB(dst, src *msgs.RGBImage) {
-	dst.Width, dst.Height = src.Width, src.Height
-	dst.Pix = append(dst.Pix[:0], src.Pix...)
-}
-
-func copyDepth(dst, src *msgs.DepthImage) {
-	dst.Width, dst.Height = src.Width, src.Height
-	dst.Meters = append(dst.Meters[:0], src.Meters...)
 }
 
 // OnColor takes camera c's colour image.

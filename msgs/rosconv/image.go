@@ -85,26 +85,47 @@ func DecodeColor(m *sensor_msgs.Image, dst *msgs.RGBImage) error {
 	for y := range h {
 		src := m.Data[y*step : y*step+w*bpp]
 		out := dst.Pix[y*w*3 : (y+1)*w*3]
-		switch bpp {
-		case 3:
-			if m.Encoding == EncRGB8 {
-				copy(out, src)
-				continue
-			}
-			for x := 0; x+2 < len(src) && x+2 < len(out); x += 3 {
-				out[x], out[x+1], out[x+2] = src[x+ro], src[x+gof], src[x+bo]
-			}
-		case 4:
-			for x, o := 0, 0; x+3 < len(src) && o+2 < len(out); x, o = x+4, o+3 {
-				out[o], out[o+1], out[o+2] = src[x+ro], src[x+gof], src[x+bo]
-			}
-		default:
-			for x, v := range src {
-				out[3*x], out[3*x+1], out[3*x+2] = v, v, v
-			}
-		}
+		swizzle(out, src, bpp, ro, gof, bo, m.Encoding == EncRGB8)
 	}
 	return nil
+}
+
+// swizzle converts one row to packed RGB. The loops re-slice instead of
+// indexing so the compiler drops the bounds checks (this runs on every
+// pixel of every camera frame).
+func swizzle(out, src []uint8, bpp, ro, gof, bo int, rgb bool) {
+	switch {
+	case rgb:
+		copy(out, src)
+	case bpp == 1:
+		for _, v := range src {
+			if len(out) < 3 {
+				return
+			}
+			out[0], out[1], out[2] = v, v, v
+			out = out[3:]
+		}
+	case bpp == 3 && ro == 2: // bgr8
+		for len(src) >= 3 && len(out) >= 3 {
+			out[0], out[1], out[2] = src[2], src[1], src[0]
+			src, out = src[3:], out[3:]
+		}
+	case bpp == 4 && ro == 0: // rgba8
+		for len(src) >= 4 && len(out) >= 3 {
+			out[0], out[1], out[2] = src[0], src[1], src[2]
+			src, out = src[4:], out[3:]
+		}
+	case bpp == 4: // bgra8
+		for len(src) >= 4 && len(out) >= 3 {
+			out[0], out[1], out[2] = src[2], src[1], src[0]
+			src, out = src[4:], out[3:]
+		}
+	default:
+		for len(src) >= bpp && len(out) >= 3 && bpp > max(ro, gof, bo) {
+			out[0], out[1], out[2] = src[ro], src[gof], src[bo]
+			src, out = src[bpp:], out[3:]
+		}
+	}
 }
 
 // DecodeDepth converts a 16UC1 (millimetres) or 32FC1 (metres) image into

@@ -90,9 +90,20 @@ type resizer struct {
 func (r *resizer) resizeRGB(src []uint8, sw, sh int, dst []float32, dw, dh int, mode ResizeMode) {
 	plane := dw * dh
 	if sw == dw && sh == dh {
-		for i := range plane {
-			p := src[3*i : 3*i+3]
-			dst[i], dst[plane+i], dst[2*plane+i] = unit(p[0]), unit(p[1]), unit(p[2])
+		// One sequential pass per output plane; re-slicing drops bounds checks.
+		for c := range 3 {
+			out := dst[c*plane : (c+1)*plane]
+			in := src[c:]
+			for i := range out {
+				if len(in) == 0 {
+					break
+				}
+				out[i] = unit(in[0])
+				if len(in) < 3 {
+					break
+				}
+				in = in[3:]
+			}
 		}
 		return
 	}
