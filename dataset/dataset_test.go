@@ -10,10 +10,18 @@ import (
 	"time"
 
 	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/dataset/synth"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/preprocess"
 )
+
+func mustWrite(t *testing.T, s synth.Config, path string) {
+	t.Helper()
+	if err := s.Write(path); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func openSrc(t *testing.T, path string) bag.Source {
 	t.Helper()
@@ -71,9 +79,9 @@ func readSteps(t *testing.T, src bag.Source, cfg Config) ([]stepCopy, []EpisodeS
 func TestSpans(t *testing.T) {
 	dir := t.TempDir()
 	marked := filepath.Join(dir, "m.bag")
-	synth{episodes: 3, steps: 5, gapBetween: time.Second}.write(t, marked)
+	mustWrite(t, synth.Config{Episodes: 3, Steps: 5, GapBetween: time.Second}, marked)
 	unmarked := filepath.Join(dir, "u.bag")
-	synth{episodes: 3, steps: 5, noMarkers: true, gapBetween: 5 * time.Second}.write(t, unmarked)
+	mustWrite(t, synth.Config{Episodes: 3, Steps: 5, NoMarkers: true, GapBetween: 5 * time.Second}, unmarked)
 	cases := []struct {
 		name  string
 		path  string
@@ -114,7 +122,7 @@ func TestSpans(t *testing.T) {
 func TestReadEpisodeRecorded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.bag")
 	const steps = 8
-	synth{episodes: 2, steps: steps, labels: true, gapBetween: time.Second}.write(t, path)
+	mustWrite(t, synth.Config{Episodes: 2, Steps: steps, Labels: true, GapBetween: time.Second}, path)
 	cfg := DefaultConfig()
 	cfg.Labels = true
 	got, stats := readSteps(t, openSrc(t, path), cfg)
@@ -126,12 +134,12 @@ func TestReadEpisodeRecorded(t *testing.T) {
 		if s.idx != k || s.ep != i/steps || s.derived {
 			t.Fatalf("step %d: %+v", i, s)
 		}
-		if s.action != synthAction(k, steps) {
+		if s.action != synth.Action(k, steps) {
 			t.Fatalf("step %d action %v", i, s.action)
 		}
 		wantG := 0.0
 		if k > 0 {
-			wantG = float64(synthAction(k-1, steps)[6])
+			wantG = float64(synth.Action(k-1, steps)[6])
 		}
 		if s.gripper != wantG {
 			t.Fatalf("step %d gripper %v want %v", i, s.gripper, wantG)
@@ -158,13 +166,13 @@ func TestReadEpisodeRecorded(t *testing.T) {
 func TestReadEpisodeDerived(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.bag")
 	const steps = 8
-	synth{episodes: 1, steps: steps, noAction: true}.write(t, path)
+	mustWrite(t, synth.Config{Episodes: 1, Steps: steps, NoAction: true}, path)
 	got, stats := readSteps(t, openSrc(t, path), DefaultConfig())
 	if len(got) != steps-1 || stats[0].Dropped[DropLastDerived] != 1 {
 		t.Fatalf("got %d steps, stats %+v", len(got), stats)
 	}
 	for i, s := range got {
-		want := synthAction(i, steps)
+		want := synth.Action(i, steps)
 		if !s.derived {
 			t.Fatal("action not flagged derived")
 		}
@@ -205,13 +213,13 @@ func TestDeriveActionTable(t *testing.T) {
 
 func TestMCAPSourcesMatchBag(t *testing.T) {
 	dir := t.TempDir()
-	s := synth{episodes: 2, steps: 5, gapBetween: time.Second}
-	s.write(t, filepath.Join(dir, "a.bag"))
+	s := synth.Config{Episodes: 2, Steps: 5, GapBetween: time.Second}
+	mustWrite(t, s, filepath.Join(dir, "a.bag"))
 	want, _ := readSteps(t, openSrc(t, filepath.Join(dir, "a.bag")), DefaultConfig())
 	for _, enc := range []string{"ros1", "cdr"} {
-		s.mcap, s.mcapEncoding = true, enc
+		s.MCAP, s.Encoding = true, enc
 		p := filepath.Join(dir, enc+".mcap")
-		s.write(t, p)
+		mustWrite(t, s, p)
 		got, _ := readSteps(t, openSrc(t, p), DefaultConfig())
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: mcap steps differ from bag steps (%d vs %d)", enc, len(got), len(want))
@@ -223,7 +231,7 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("missing camera_info", func(t *testing.T) {
 		p := filepath.Join(dir, "noinfo.bag")
-		synth{episodes: 1, steps: 5, noInfo: "wrist"}.write(t, p)
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 5, NoInfo: "wrist"}, p)
 		got, stats := readSteps(t, openSrc(t, p), DefaultConfig())
 		if len(got) != 0 || stats[0].Dropped[DropNoCameraInfo] != 5 {
 			t.Fatalf("got %d steps, stats %+v", len(got), stats)
@@ -231,7 +239,7 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("out of order stamps", func(t *testing.T) {
 		p := filepath.Join(dir, "ooo.bag")
-		synth{episodes: 1, steps: 8, swapStamps: 3}.write(t, p)
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 8, SwapStamps: 3}, p)
 		got, stats := readSteps(t, openSrc(t, p), DefaultConfig())
 		if stats[0].OutOfOrder == 0 || len(got) < 4 {
 			t.Fatalf("got %d steps, stats %+v", len(got), stats)
@@ -239,7 +247,7 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("stamp jitter", func(t *testing.T) {
 		p := filepath.Join(dir, "jit.bag")
-		synth{episodes: 1, steps: 6, depthJitter: 7 * time.Millisecond}.write(t, p)
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 6, DepthJitter: 7 * time.Millisecond}, p)
 		got, _ := readSteps(t, openSrc(t, p), DefaultConfig())
 		if len(got) != 6 {
 			t.Fatalf("jittered depth: got %d steps", len(got))
@@ -247,10 +255,10 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("missing camera", func(t *testing.T) {
 		p := filepath.Join(dir, "cam.bag")
-		synth{episodes: 1, steps: 3}.write(t, p)
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 3}, p)
 		cfg := DefaultConfig()
 		cfg.Cameras = []string{"front", "side"}
-		_, err := ReadEpisode(context.Background(), openSrc(t, p), Span{Start: t0, End: t0.Add(time.Hour)}, cfg, func(*Step) error { return nil })
+		_, err := ReadEpisode(context.Background(), openSrc(t, p), Span{Start: synth.T0, End: synth.T0.Add(time.Hour)}, cfg, func(*Step) error { return nil })
 		if err == nil {
 			t.Fatal("a configured camera without topics must be an error")
 		}
@@ -270,7 +278,7 @@ func testSpec() policy.Spec {
 func TestDatasetSplitOrderCache(t *testing.T) {
 	dir := t.TempDir()
 	for i := 0; i < 3; i++ {
-		synth{episodes: 2, steps: 6, labels: true, gapBetween: time.Second}.write(t, filepath.Join(dir, fmt.Sprintf("ep%d.bag", i)))
+		mustWrite(t, synth.Config{Episodes: 2, Steps: 6, Labels: true, GapBetween: time.Second}, filepath.Join(dir, fmt.Sprintf("ep%d.bag", i)))
 	}
 	ctx := context.Background()
 	cfg := DefaultConfig()
