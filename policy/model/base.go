@@ -44,7 +44,7 @@ func Base(ctx *context.Context, cfg Config, images, proprio, instruction *Node) 
 	}
 	tokens = layerNorm(ctx, "norm_out", tokens)
 	return BaseOutput{
-		Patches: Slice(tokens, AxisRange(), AxisRange(0, cfg.Tokens())),
+		Patches: take(tokens, 1, 0, cfg.Tokens()),
 		Tokens:  tokens,
 		Mask:    mask,
 	}

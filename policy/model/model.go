@@ -20,14 +20,14 @@ import (
 
 // Variable scopes, named after the paper's modules.
 const (
-	ScopeBase              = "base"
-	ScopeSpatialFusion     = "spatial_fusion"
-	ScopeInstanceModule    = "instance_module"
-	ScopePredictor         = "predictor"
-	ScopeAggregation       = "aggregation"
-	ScopeActionExpert      = "action_expert"
-	ScopePredictorTeacher  = "/predictor/teacher"
-	ScopePredictorStudent  = "/predictor/context_encoder"
+	ScopeBase             = "base"
+	ScopeSpatialFusion    = "spatial_fusion"
+	ScopeInstanceModule   = "instance_module"
+	ScopePredictor        = "predictor"
+	ScopeAggregation      = "aggregation"
+	ScopeActionExpert     = "action_expert"
+	ScopePredictorTeacher = "/predictor/teacher"
+	ScopePredictorStudent = "/predictor/context_encoder"
 )
 
 // Inputs are the graph inputs with the layouts of policy.Input plus a leading

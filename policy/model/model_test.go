@@ -10,7 +10,7 @@ import (
 )
 
 func TestForwardActionShapes(t *testing.T) {
-	for _, row := range []string{"baseline"} {
+	for _, row := range []string{"baseline", "A", "B", "C"} {
 		for _, head := range []string{HeadL1, HeadFlow} {
 			for _, training := range []bool{false, true} {
 				if testing.Short() && (row == "A" || row == "B") {

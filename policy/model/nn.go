@@ -71,7 +71,7 @@ func layerNorm(ctx *context.Context, name string, x *Node) *Node {
 	mean := ReduceAndKeep(x, ReduceMean, -1)
 	xc := Sub(x, mean)
 	variance := ReduceAndKeep(Square(xc), ReduceMean, -1)
-	y := Mul(xc, Rsqrt(AddScalar(variance, 1e-5)))
+	y := Div(xc, Sqrt(AddScalar(variance, 1e-5))) // Rsqrt has no GoMLX gradient
 	gain := c.WithInitializer(initializers.One).VariableWithShape("gain", shapes.Make(x.DType(), d)).ValueGraph(g)
 	offset := c.WithInitializer(initializers.Zero).VariableWithShape("offset", shapes.Make(x.DType(), d)).ValueGraph(g)
 	return Add(Mul(y, ExpandLeftToRank(gain, y.Rank())), ExpandLeftToRank(offset, y.Rank()))
@@ -96,3 +96,6 @@ func shapeOf(dt dtypes.DType, dims ...int) shapes.Shape { return shapes.Make(dt,
 
 // relu is max(x, 0).
 func relu(x *Node) *Node { return Max(x, ZerosLike(x)) }
+
+// dtypeF32 is the model's float type.
+const dtypeF32 = dtypes.Float32

@@ -23,9 +23,7 @@ func Project(cfg Config, r, camFromBase, intrinsics *Node) Projection {
 	rot := Slice(rt, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, 3))
 	trans := Squeeze(Slice(rt, AxisRange(), AxisRange(), AxisRange(), AxisElem(3)), -1) // [B,V,3]
 	pc := Add(Einsum("bvij,bqj->bqvi", rot, r), InsertAxes(trans, 1))                   // [B,Q,V,3]
-	x := Squeeze(Slice(pc, AxisRange(), AxisRange(), AxisRange(), AxisElem(0)), -1)
-	y := Squeeze(Slice(pc, AxisRange(), AxisRange(), AxisRange(), AxisElem(1)), -1)
-	z := Squeeze(Slice(pc, AxisRange(), AxisRange(), AxisRange(), AxisElem(2)), -1)
+	x, y, z := takeElem(pc, -1, 0), takeElem(pc, -1, 1), takeElem(pc, -1, 2)
 	k := InsertAxes(intrinsics, 1) // [B,1,V,4]
 	fx := Squeeze(Slice(k, AxisRange(), AxisRange(), AxisRange(), AxisElem(0)), -1)
 	fy := Squeeze(Slice(k, AxisRange(), AxisRange(), AxisRange(), AxisElem(1)), -1)

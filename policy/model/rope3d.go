@@ -71,8 +71,8 @@ func (r RoPE3D) Rotate(x, angles *Node) *Node {
 	dims := x.Shape().Dimensions
 	b, h, t, dh := dims[0], dims[1], dims[2], dims[3]
 	pairs := Reshape(x, b, h, t, dh/2, 2)
-	x0 := Squeeze(Slice(pairs, AxisRange(), AxisRange(), AxisRange(), AxisRange(), AxisElem(0)), -1)
-	x1 := Squeeze(Slice(pairs, AxisRange(), AxisRange(), AxisRange(), AxisRange(), AxisElem(1)), -1)
+	x0 := takeElem(pairs, -1, 0)
+	x1 := takeElem(pairs, -1, 1)
 	cos := InsertAxes(Cos(angles), 1) // [B,1,T,dh/2]
 	sin := InsertAxes(Sin(angles), 1)
 	y0 := Sub(Mul(x0, cos), Mul(x1, sin))

@@ -3,19 +3,24 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego" // pure-Go backend, the CPU default here
-	. "github.com/gomlx/gomlx/pkg/core/graph"     //nolint:revive // GoMLX graph code reads best with the dot import.
+	. "github.com/gomlx/gomlx/pkg/core/graph"    //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
+// sharedBackend is one pure-Go backend for the whole test binary: tensors
+// (variables) cannot move between backend instances.
+var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return backends.NewWithConfig(CPUBackend) })
+
 // testBackend returns the pure-Go backend (the XLA default panics here).
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := backends.NewWithConfig(CPUBackend)
+	b, err := sharedBackend()
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

@@ -1,0 +1,67 @@
+package model
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// DeformableAttention is the instance module's multi-view deformable
+// cross-attention: for probe i and view v,
+//
+//	attn_v = W_o sum_h sum_l sum_k A_hlk * W F_l(point_v + offset_hlk)
+//
+// where offsets (in feature-map pixels of level l) and A (softmax over the
+// L*K samples of each head) are predicted from the probe state q, and point_v
+// is the projected reference point. Returns attn [B,Q,V,d].
+//
+// Bilinear sampling is written densely: the sample at pixel position (x, y)
+// is sum_j relu(1-|x-x_j|) relu(1-|y-y_j|) F_j over all map positions j,
+// which is exactly bilinear interpolation with zero padding outside the map.
+// It needs only Abs/Max/Mul and matmuls (no Gather), is differentiable in the
+// sampling position everywhere, and at the pyramid sizes used here (<= 12x12
+// per level) costs less than the attention around it.
+func DeformableAttention(ctx *context.Context, cfg Config, q *Node, uv *Node, levels []Level) *Node {
+	b, nq := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
+	v, d, heads, keys := cfg.Cameras, cfg.Width, cfg.Heads, cfg.DeformKeys
+	dh := d / heads
+	nl := len(levels)
+
+	offsets := Reshape(dense(ctx, "sampling_offsets", q, heads*nl*keys*2), b, nq, heads, nl, keys, 2)
+	weights := Softmax(Reshape(dense(ctx, "attention_weights", q, heads*nl*keys), b, nq, heads, nl*keys), -1)
+	weights = Reshape(weights, b, nq, heads, nl, keys)
+
+	var sum *Node
+	for l, lv := range levels {
+		val := dense(ctx, fmt.Sprintf("value_%d", lv.Stride), lv.Map, d) // [B,V,h,w,d]
+		val = Reshape(val, b, v, lv.H, lv.W, heads, dh)
+		off := takeElem(offsets, 3, l) // [B,Q,heads,K,2]
+		// Pixel coordinates with pixel centres at integers: x = u*W - 0.5.
+		size := Const(q.Graph(), []float32{float32(lv.W), float32(lv.H)})
+		pix := Sub(Mul(InsertAxes(uv, 3, 3), ExpandLeftToRank(size, 6)), ConstAs(uv, 0.5)) // [B,Q,V,1,1,2]
+		pix = Add(pix, InsertAxes(off, 2))                                                 // [B,Q,V,heads,K,2]
+		px, py := takeElem(pix, -1, 0), takeElem(pix, -1, 1)
+		wx := hatWeights(px, lv.W) // [B,Q,V,heads,K,w]
+		wy := hatWeights(py, lv.H) // [B,Q,V,heads,K,h]
+		// Contract x, then y, with (b, v, head) as batch axes.
+		rows := Einsum("bqvhkx,bvyxhc->bvhqkyc", wx, val)
+		samp := Einsum("bvhqky,bvhqkyc->bvhqkc", TransposeAllAxes(wy, 0, 2, 3, 1, 4, 5), rows)
+		a := takeElem(weights, 3, l) // [B,Q,heads,K]
+		contrib := Einsum("bqhk,bvhqkc->bqvhc", a, samp)
+		if sum == nil {
+			sum = contrib
+		} else {
+			sum = Add(sum, contrib)
+		}
+	}
+	return dense(ctx, "output", Reshape(sum, b, nq, v, d), d)
+}
+
+// hatWeights returns relu(1 - |p - j|) for j = 0..n-1, appended as a last
+// axis: the bilinear interpolation weights of position p on a 1D grid.
+func hatWeights(p *Node, n int) *Node {
+	grid := Iota(p.Graph(), shapeOf(p.DType(), n), 0)
+	dist := Abs(Sub(InsertAxes(p, -1), ExpandLeftToRank(grid, p.Rank()+1)))
+	return relu(OneMinus(dist))
+}
