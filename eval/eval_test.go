@@ -1,0 +1,220 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
+	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/vla3d/vla3d/dataset"
+	"github.com/vla3d/vla3d/dataset/synth"
+	"github.com/vla3d/vla3d/node"
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/onnx"
+	"github.com/vla3d/vla3d/policy/ort"
+)
+
+func requireORT(t testing.TB) {
+	t.Helper()
+	lib, err := ort.ResolveLibrary("")
+	if err != nil {
+		t.Skipf("ONNX Runtime library not found (%v); run scripts/install.sh", err)
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
+	}
+}
+
+// gripperMean is the constant gripper command of the test model.
+const gripperMean = 0.25
+
+func evalSpec() policy.Spec {
+	m := synth.Action(0, 2)
+	return policy.Spec{
+		Cameras: 2, ImageWidth: 16, ImageHeight: 12, PatchSize: 4, ActionDim: 7, Horizon: 2,
+		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta",
+		// The model outputs normalized zeros, so every predicted action is
+		// ActionMean: the synthetic expert's motion and a gripper of 0.25.
+		ActionMean: []float32{m[0], m[1], m[2], m[3], m[4], m[5], gripperMean},
+		ActionStd:  []float32{1, 1, 1, 1, 1, 1, 1},
+		Opset:      onnx.DefaultOpset,
+	}
+}
+
+// constantModel exports an ONNX model that reads every node input and
+// returns zeros of shape [B, H, A].
+func constantModel(t testing.TB, s policy.Spec) string {
+	t.Helper()
+	v, n := s.Cameras, s.PatchesPerView()
+	inputs := []onnx.Input{
+		{Name: ort.InputImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
+		{Name: ort.InputPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: ort.InputPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: ort.InputIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: ort.InputCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: ort.InputProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
+		{Name: ort.InputInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
+	}
+	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
+		b := x[0].Shape().Dimensions[0]
+		valid := ReduceSum(x[2], 1, 2) // [B]: ties the output to the inputs
+		base := BroadcastToDims(Reshape(MulScalar(valid, 0), b, 1, 1), b, s.Horizon, s.ActionDim)
+		return []*Node{base}
+	}
+	model, err := onnx.Export(gomlxctx.New(), inputs, []string{ort.OutputActions}, build, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ort.WriteSpec(path, s); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func nodeConfig() node.Config {
+	cfg := node.DefaultConfig()
+	cfg.Cameras = []node.CameraConfig{node.CameraTopics("front"), node.CameraTopics("wrist")}
+	return cfg
+}
+
+func TestReplayScoresAgainstRecordedActions(t *testing.T) {
+	requireORT(t)
+	dir := t.TempDir()
+	const steps = 10
+	if err := (synth.Config{Episodes: 2, Steps: steps, GapBetween: time.Second}).Write(filepath.Join(dir, "rec.bag")); err != nil {
+		t.Fatal(err)
+	}
+	if err := (synth.Config{Episodes: 1, Steps: steps, NoAction: true, NoMarkers: true}).Write(filepath.Join(dir, "poses.bag")); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	opts := Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig(), KeepSeries: true}
+	rep, err := Run(context.Background(), []string{dir}, pol, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Episodes) != 3 {
+		t.Fatalf("%d episodes", len(rep.Episodes))
+	}
+	// poses.bag sorts first: its actions are derived from consecutive poses
+	// (one fewer than the steps), and the gripper is not scored.
+	der := rep.Episodes[0]
+	if !der.Derived || der.Metrics.N != steps-1 || der.Metrics.GripperN != 0 || der.Failures != 0 {
+		t.Fatalf("derived episode: %+v", der)
+	}
+	for _, e := range rep.Episodes[1:] {
+		if e.Derived || e.Predictions != steps || e.Metrics.N != steps || e.Failures != 0 || e.Unmatched != 0 {
+			t.Fatalf("recorded episode: %+v", e)
+		}
+		// Hand-computed: motion exact; gripper 0.25 vs 0 (first half) and
+		// 1 (second half): L1 = 0.5, L2 = sqrt((0.0625+0.5625)/2), accuracy 0.5.
+		for k := 0; k < 6; k++ {
+			if e.Metrics.L1[k] > 1e-6 {
+				t.Fatalf("dim %d L1 %v", k, e.Metrics.L1[k])
+			}
+		}
+		if math.Abs(e.Metrics.L1[6]-0.5) > 1e-6 || math.Abs(e.Metrics.L2[6]-math.Sqrt(0.3125)) > 1e-6 || e.Metrics.GripperAccuracy != 0.5 {
+			t.Fatalf("gripper metrics %+v", e.Metrics)
+		}
+	}
+	for k := 0; k < 6; k++ {
+		if der.Metrics.L1[k] > 1e-5 {
+			t.Fatalf("derived dim %d L1 %v", k, der.Metrics.L1[k])
+		}
+	}
+	if rep.Overall.N != 2*steps+steps-1 || rep.Overall.GripperN != 2*steps {
+		t.Fatalf("overall %+v", rep.Overall)
+	}
+	for _, s := range []string{StageRead, StageIntake, StagePrepare, StagePredict, StageInference} {
+		if rep.Latency[s].Count == 0 {
+			t.Fatalf("stage %s not timed: %+v", s, rep.Latency)
+		}
+	}
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "overall") || !strings.Contains(txt.String(), StagePredict) {
+		t.Fatalf("text report:\n%s", txt.String())
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+	png := filepath.Join(t.TempDir(), "ep.png")
+	if err := PlotEpisode(&rep.Episodes[1], png); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil || len(b) < 1000 || string(b[1:4]) != "PNG" {
+		t.Fatalf("plot: %v (%d bytes)", err, len(b))
+	}
+	t.Log("\n" + txt.String())
+}
+
+func TestReplayCountsNodeFaults(t *testing.T) {
+	requireORT(t)
+	dir := t.TempDir()
+	// No camera_info for the wrist camera: the node refuses every set.
+	if err := (synth.Config{Episodes: 1, Steps: 5, NoInfo: "wrist"}).Write(filepath.Join(dir, "noinfo.bag")); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	rep, err := Run(context.Background(), []string{dir}, pol, Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := rep.Episodes[0]
+	if e.Predictions != 0 || e.Failures != 5 || rep.Overall.N != 0 {
+		t.Fatalf("%+v", e)
+	}
+	// A model for another camera count is refused up front.
+	cfg := nodeConfig()
+	cfg.Cameras = cfg.Cameras[:1]
+	if _, err := Run(context.Background(), []string{dir}, pol, Options{Node: cfg, Episodes: dataset.DefaultConfig()}); err == nil {
+		t.Fatal("camera count mismatch must be an error")
+	}
+}
+
+func TestMetricsTable(t *testing.T) {
+	var m Metrics
+	m.Add([]float32{1, 0, 0, 0, 0, 0, 1}, []float32{0, 0, 0, 0, 0, 0, 0}, true)
+	m.Add([]float32{-1, 2, 0, 0, 0, 0, 0.4}, []float32{0, 0, 0, 0, 0, 0, 0.6}, true)
+	want := Metrics{N: 2, GripperN: 2}
+	want.L1 = [Dims]float64{1, 1, 0, 0, 0, 0, 0.6} // gripper: |1-0| and |0.4-0.6|
+	want.L2 = [Dims]float64{1, math.Sqrt(2), 0, 0, 0, 0, math.Sqrt((1 + 0.04) / 2)}
+	for k := range Dims {
+		if math.Abs(m.L1[k]-want.L1[k]) > 1e-6 || math.Abs(m.L2[k]-want.L2[k]) > 1e-6 {
+			t.Fatalf("dim %d: L1 %v L2 %v, want %v %v", k, m.L1[k], m.L2[k], want.L1[k], want.L2[k])
+		}
+	}
+	if m.GripperAccuracy != 0 || math.Abs(m.MeanL1-2.0/6) > 1e-9 {
+		t.Fatalf("%+v", m)
+	}
+	var o Metrics
+	o.Add([]float32{0, 0, 0, 0, 0, 0, 1}, []float32{0, 0, 0, 0, 0, 0, 1}, true)
+	m.Merge(&o)
+	if m.N != 3 || math.Abs(m.GripperAccuracy-1.0/3) > 1e-9 || math.Abs(m.L1[0]-2.0/3) > 1e-9 {
+		t.Fatalf("merged %+v", m)
+	}
+}
