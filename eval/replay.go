@@ -69,8 +69,8 @@ type EpisodeReport struct {
 
 // Report is the result of a replay.
 type Report struct {
-	Episodes []EpisodeReport   `json:"episodes"`
-	Overall  Metrics           `json:"overall"`
+	Episodes []EpisodeReport    `json:"episodes"`
+	Overall  Metrics            `json:"overall"`
 	Latency  map[string]Latency `json:"latency"`
 	// RecordedSeconds is the recorded time replayed; WallSeconds how long the
 	// replay took; Speedup their ratio.
