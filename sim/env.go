@@ -1,8 +1,3 @@
-// Package sim is the MuJoCo tabletop robot: a mocap-driven end effector with a
-// two-finger gripper, objects that occlude each other, two fixed cameras and a
-// wrist camera rendering RGB, metric depth and instance labels, tasks with
-// success checks, a scripted expert, LIBERO-Plus style perturbation splits and
-// a closed-loop evaluation API.
 package sim
 
 import (
@@ -58,10 +53,8 @@ const (
 	settleTime         = 0.3  // seconds of physics after reset
 )
 
-var (
-	workspaceMin = Vec3{0.05, -0.55, 0.005}
-	workspaceMax = Vec3{0.95, 0.55, 0.5}
-)
+// workspace is the box the commanded end-effector target is kept in.
+func workspace() (lo, hi Vec3) { return Vec3{0.05, -0.55, 0.005}, Vec3{0.95, 0.55, 0.5} }
 
 // Env is one simulated robot. It is not safe for concurrent use.
 type Env struct {
@@ -298,8 +291,9 @@ func (e *Env) StepTo(ctx context.Context, pos Vec3, q Quat, gripper float64) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	lo, hi := workspace()
 	for k := range pos {
-		pos[k] = math.Max(workspaceMin[k], math.Min(workspaceMax[k], pos[k]))
+		pos[k] = math.Max(lo[k], math.Min(hi[k], pos[k]))
 	}
 	q = quatNormalize(q)
 	e.gripper = clamp01(gripper)

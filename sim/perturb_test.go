@@ -243,8 +243,9 @@ func FuzzStep(f *testing.F) {
 			t.Fatalf("invalid action %v accepted", act)
 		}
 		st := env.State()
+		lo, hi := workspace()
 		for k := 0; k < 3; k++ {
-			if math.IsNaN(st.TargetPos[k]) || st.TargetPos[k] < workspaceMin[k] || st.TargetPos[k] > workspaceMax[k] {
+			if math.IsNaN(st.TargetPos[k]) || st.TargetPos[k] < lo[k] || st.TargetPos[k] > hi[k] {
 				t.Fatalf("target %v left the workspace", st.TargetPos)
 			}
 		}

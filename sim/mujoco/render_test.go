@@ -75,7 +75,7 @@ func BenchmarkRender128(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer gl.Close()
-	m, err := Load(`<mujoco><visual><global offwidth="128" offheight="128"/></visual>
+	m, err := Load(`<mujoco><visual><global offwidth="128" offheight="128"/><quality shadowsize="0" offsamples="0"/></visual>
 <worldbody><light pos="0 0 3"/><geom type="plane" size="5 5 0.1"/><geom type="box" size="0.1 0.1 0.1" pos="0 0 0.1"/><camera name="c" pos="0 -1 1" xyaxes="1 0 0 0 0.7 0.7"/></worldbody></mujoco>`)
 	if err != nil {
 		b.Fatal(err)

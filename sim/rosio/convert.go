@@ -140,24 +140,18 @@ func (t Topics) InstructionMsg(text string) Message {
 	return Message{Topic: t.Instruction, Msg: &std_msgs.String{Data: text}, Latch: true}
 }
 
-// actionLabels names the expert action's components (msgs action layout).
-var actionLabels = [msgs.EEActionDim]string{"dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"}
+// ActionLayoutLabel names the expert action's components (msgs action
+// layout); it is the label of the Float32MultiArray's single dimension.
+const ActionLayoutLabel = "dx,dy,dz,droll,dpitch,dyaw,gripper"
 
 // ExpertActionMsg wraps one end-effector delta action; the layout's single
-// dimension is labelled with the component names joined by commas.
+// dimension is labelled ActionLayoutLabel.
 func (t Topics) ExpertActionMsg(a []float32) (Message, error) {
 	if len(a) != msgs.EEActionDim {
 		return Message{}, fmt.Errorf("rosio: action has %d values, want %d", len(a), msgs.EEActionDim)
 	}
-	label := ""
-	for i, l := range actionLabels {
-		if i > 0 {
-			label += ","
-		}
-		label += l
-	}
 	m := &std_msgs.Float32MultiArray{
-		Layout: std_msgs.MultiArrayLayout{Dim: []std_msgs.MultiArrayDimension{{Label: label, Size: uint32(len(a)), Stride: uint32(len(a))}}},
+		Layout: std_msgs.MultiArrayLayout{Dim: []std_msgs.MultiArrayDimension{{Label: ActionLayoutLabel, Size: uint32(len(a)), Stride: uint32(len(a))}}},
 		Data:   append([]float32(nil), a...),
 	}
 	return Message{Topic: t.ExpertAction, Msg: m}, nil
