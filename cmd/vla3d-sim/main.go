@@ -135,6 +135,7 @@ func runNode(ctx context.Context, args []string) error {
 	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
 	defer env.Close()
 	cfg.Topics, cfg.Logger = topics, log
+	cfg.Name = rosName(fs.Args(), cfg.Name)
 	cfg.Spec = sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity, Seed: c.seed}
 	return rosnode.Run(ctx, env, cfg)
 }
@@ -148,6 +149,16 @@ func registerTopics(fs *flag.FlagSet, t *rosio.Topics) {
 	fs.StringVar(&t.ExpertAction, "expert-action-topic", t.ExpertAction, "expert action topic (record)")
 	fs.StringVar(&t.Episode, "episode-topic", t.Episode, "episode marker topic")
 	fs.StringVar(&t.Depth, "depth-encoding", t.Depth, "depth encoding: 32FC1 (m) or 16UC1 (mm)")
+}
+
+// rosName applies roslaunch's "__name:=NAME" remapping argument, if given.
+func rosName(args []string, name string) string {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "__name:="); ok && v != "" {
+			name = v
+		}
+	}
+	return name
 }
 
 func masterFromEnv() string {

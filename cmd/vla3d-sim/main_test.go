@@ -47,3 +47,12 @@ func TestMasterFromEnv(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestRosName(t *testing.T) {
+	if got := rosName([]string{"__name:=sim2", "__log:=/tmp/x.log"}, "vla3d_sim"); got != "sim2" {
+		t.Errorf("got %q", got)
+	}
+	if got := rosName(nil, "vla3d_sim"); got != "vla3d_sim" {
+		t.Errorf("got %q", got)
+	}
+}
