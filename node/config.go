@@ -143,8 +143,8 @@ func DefaultConfig() Config {
 		Cameras:   []CameraConfig{CameraTopics("front")},
 		Topics: Topics{
 			TF: "/tf", TFStatic: "/tf_static", EEPose: "/ee_pose", JointStates: "/joint_states",
-			Instruction: "/instruction", CommandPose: "/vla3d/command/pose", CommandGripper: "/vla3d/command/gripper",
-			CommandJoints: "/vla3d/command/joints", Chunk: "/vla3d/action_chunk", Diagnostics: "/diagnostics",
+			Instruction: "/instruction", CommandPose: "/vla3d/command_pose", CommandGripper: "/vla3d/command_gripper",
+			CommandJoints: "/vla3d/command_joints", Chunk: "/vla3d/action_chunk", Diagnostics: "/diagnostics",
 		},
 		Sync: SyncConfig{QueueSize: 5, MaxInterval: Duration{50 * time.Millisecond}, AgePenalty: 0.1},
 		Safety: SafetyConfig{

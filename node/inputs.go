@@ -317,7 +317,11 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		if frame == "" {
 			frame = l.frames[c]
 		}
-		rig, _, terr := in.tf.Lookup(in.cfg.BaseFrame, frame)
+		rig, oldest, terr := in.tf.Lookup(in.cfg.BaseFrame, frame)
+		if terr == nil && !oldest.IsZero() && in.clock().Sub(oldest) > in.cfg.Safety.MaxInputAge.Duration {
+			// A moving mount (wrist camera) whose tf stopped updating.
+			terr = fmt.Errorf("%w: tf to %s last updated %v ago", ErrNoTransform, frame, in.clock().Sub(oldest))
+		}
 		if e := in.cfg.Cameras[c].Extrinsic; terr != nil && e != nil {
 			// tf has no chain: fall back to the configured mount.
 			f.BaseFromCamera = msgs.Transform{Translation: e.Translation, Rotation: e.Rotation}

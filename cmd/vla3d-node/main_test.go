@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vla3d/vla3d/node"
+)
+
+const bundledConfig = "../../launch/vla3d_node.yaml"
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, &out, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"Usage", "--config", "-rate", "-mode", "SIGINT"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBundledConfigIsValid(t *testing.T) {
+	cfg, err := node.LoadConfig(bundledConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Cameras) != 3 || cfg.Execution.GripperJoint != "finger_left" {
+		t.Errorf("bundled config %+v", cfg)
+	}
+}
+
+func TestFlagsOverrideConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"--config", bundledConfig, "--rate", "15", "--cameras", "a, b", "--mode", "replan", "--print-config", "__name:=from_roslaunch", "__log:=/tmp/x.log"}
+	if err := run(context.Background(), args, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	var got node.Config
+	if err := yaml.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("printed config does not parse: %v\n%s", err, out.String())
+	}
+	if got.ControlHz != 15 || len(got.Cameras) != 2 || got.Cameras[1].ColorTopic != "/b/color/image_raw" ||
+		got.Execution.Mode != "replan" || got.NodeName != "from_roslaunch" || got.Execution.GripperClosed != 0.04 {
+		t.Errorf("effective config %+v", got)
+	}
+	// The printed YAML round-trips through LoadConfig.
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.LoadConfig(p); err != nil {
+		t.Errorf("printed config does not load: %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", bundledConfig}, "no model"},
+		{[]string{"--config", "/nonexistent.yaml"}, "no such file"},
+		{[]string{"--rate", "-1", "--check"}, "control_hz"},
+		{[]string{"--log-level", "loud", "--check"}, "log-level"},
+	}
+	for _, tc := range tests {
+		var out bytes.Buffer
+		err := run(context.Background(), tc.args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// The launch files resolve with the real roslaunch: node names, wrapper
+// scripts and arguments.
+func TestLaunchFilesResolve(t *testing.T) {
+	bin, err := exec.LookPath("roslaunch")
+	if err != nil {
+		t.Skip("roslaunch not on PATH (install Debian's ros-core)")
+	}
+	launch, err := filepath.Abs("../../launch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "ROS_PACKAGE_PATH="+launch, "ROS_HOME="+t.TempDir())
+	tests := []struct {
+		file, node string
+		want       []string
+	}{
+		{"vla3d_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--config " + launch + "/vla3d_node.yaml", "--model /m.onnx"}},
+		{"sim_with_node.launch", "vla3d_sim", []string{"scripts/vla3d-sim", "node --task pick_place"}},
+		{"sim_with_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--rate 10", "--model /m.onnx"}},
+	}
+	for _, tc := range tests {
+		cmd := exec.Command("/usr/bin/python3", bin, "--args", tc.node, filepath.Join(launch, tc.file), "model:=/m.onnx")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("roslaunch --args %s %s: %v\n%s", tc.node, tc.file, err, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s/%s command line lacks %q: %s", tc.file, tc.node, w, out)
+			}
+		}
+	}
+}
