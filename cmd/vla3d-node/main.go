@@ -45,9 +45,9 @@ Flags:
 // options are the command-line overrides.
 type options struct {
 	config, model, master, host, name, mode, output, cameras, instruction, providers, logLevel string
-	rate                                                                                   float64
-	threads                                                                                int
-	printConfig, check                                                                     bool
+	rate                                                                                       float64
+	threads                                                                                    int
+	printConfig, check                                                                         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
