@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
+	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/vla3d/vla3d/dataset/synth"
+	"github.com/vla3d/vla3d/eval"
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/onnx"
+	"github.com/vla3d/vla3d/policy/ort"
+)
+
+// zeroModel writes an ONNX model returning normalized zeros (so every
+// prediction is the spec's ActionMean) and its sidecar.
+func zeroModel(t *testing.T, dir string) string {
+	t.Helper()
+	s := policy.Spec{Cameras: 2, ImageWidth: 16, ImageHeight: 12, PatchSize: 4, ActionDim: 7, Horizon: 1,
+		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Opset: onnx.DefaultOpset}
+	v, n := s.Cameras, s.PatchesPerView()
+	inputs := []onnx.Input{
+		{Name: ort.InputImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
+		{Name: ort.InputPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: ort.InputPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: ort.InputIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: ort.InputCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: ort.InputProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
+		{Name: ort.InputInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
+	}
+	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
+		b := x[0].Shape().Dimensions[0]
+		return []*Node{BroadcastToDims(Reshape(MulScalar(ReduceSum(x[2], 1, 2), 0), b, 1, 1), b, s.Horizon, s.ActionDim)}
+	}
+	model, err := onnx.Export(gomlxctx.New(), inputs, []string{ort.OutputActions}, build, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.onnx")
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ort.WriteSpec(path, s); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunWritesReports(t *testing.T) {
+	lib, err := ort.ResolveLibrary("")
+	if err != nil {
+		t.Skipf("ONNX Runtime library not found (%v); run scripts/install.sh", err)
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
+	}
+	dir := t.TempDir()
+	bagPath := filepath.Join(dir, "demo.bag")
+	if err := (synth.Config{Episodes: 2, Steps: 6}).Write(bagPath); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	args := []string{"--model", zeroModel(t, dir), "--cameras", "front,wrist", "--out", out, bagPath}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "overall") {
+		t.Fatalf("stdout:\n%s", stdout.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep eval.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Episodes) != 2 || rep.Overall.N != 12 {
+		t.Fatalf("report: %d episodes, %d steps", len(rep.Episodes), rep.Overall.N)
+	}
+	for _, f := range []string{"report.txt", "episode_000.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), []string{"--model", "x.onnx"}, &stdout, &stderr); err == nil {
+		t.Fatal("no recordings must be an error")
+	}
+}
