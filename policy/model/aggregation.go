@@ -71,8 +71,9 @@ func Routing(ctx *context.Context, cfg Config, a RoutingArgs) *Node {
 	rank := rankAscendingRows(Add(dist2, MulScalar(OneMinus(ok), 1e6)))
 	nbr := Mul(ConvertDType(LessThan(rank, Scalar(g, dtypeF32, cfg.RouteK)), dtypeF32), ok)
 
-	betaInit := math.Log(math.Expm1(cfg.RouteBeta)) // softplus^-1
-	beta := Softplus(ctx.WithInitializer(constInit(betaInit)).VariableWithShape("beta_raw", shapeOf(dtypeF32)).ValueGraph(g))
+	// beta = exp(log_beta) stays positive; Softplus would bring Log1p and
+	// IsFinite into the exported graph.
+	beta := Exp(ctx.WithInitializer(constInit(math.Log(cfg.RouteBeta))).VariableWithShape("log_beta", shapeOf(dtypeF32)).ValueGraph(g))
 	q := dense(ctx, "query", a.Instances, d)
 	k := dense(ctx, "key", a.Completion, d)
 	val := dense(ctx, "value", a.Completion, d)

@@ -42,11 +42,7 @@ func DeformableAttention(ctx *context.Context, cfg Config, q *Node, uv *Node, le
 		pix := Sub(Mul(InsertAxes(uv, 3, 3), ExpandLeftToRank(size, 6)), ConstAs(uv, 0.5)) // [B,Q,V,1,1,2]
 		pix = Add(pix, InsertAxes(off, 2))                                                 // [B,Q,V,heads,K,2]
 		px, py := takeElem(pix, -1, 0), takeElem(pix, -1, 1)
-		wx := hatWeights(px, lv.W) // [B,Q,V,heads,K,w]
-		wy := hatWeights(py, lv.H) // [B,Q,V,heads,K,h]
-		// Contract x, then y, with (b, v, head) as batch axes.
-		rows := Einsum("bqvhkx,bvyxhc->bvhqkyc", wx, val)
-		samp := Einsum("bvhqky,bvhqkyc->bvhqkc", TransposeAllAxes(wy, 0, 2, 3, 1, 4, 5), rows)
+		samp := bilinearSample(val, px, py)
 		a := takeElem(weights, 3, l) // [B,Q,heads,K]
 		contrib := Einsum("bqhk,bvhqkc->bqvhc", a, samp)
 		if sum == nil {
@@ -64,4 +60,16 @@ func hatWeights(p *Node, n int) *Node {
 	grid := Iota(p.Graph(), shapeOf(p.DType(), n), 0)
 	dist := Abs(Sub(InsertAxes(p, -1), ExpandLeftToRank(grid, p.Rank()+1)))
 	return relu(OneMinus(dist))
+}
+
+// bilinearSample samples val [B,V,h,w,heads,c] at pixel positions px, py
+// [B,Q,V,heads,K] (pixel centres at integers) with zero padding; returns
+// [B,V,heads,Q,K,c]. x is contracted first, then y, with (b, v, head) as
+// batch axes.
+func bilinearSample(val, px, py *Node) *Node {
+	dims := val.Shape().Dimensions
+	wx := hatWeights(px, dims[3]) // [B,Q,V,heads,K,w]
+	wy := hatWeights(py, dims[2]) // [B,Q,V,heads,K,h]
+	rows := Einsum("bqvhkx,bvyxhc->bvhqkyc", wx, val)
+	return Einsum("bvhqky,bvhqkyc->bvhqkc", TransposeAllAxes(wy, 0, 2, 3, 1, 4, 5), rows)
 }

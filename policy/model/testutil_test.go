@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -170,3 +171,7 @@ func dimsEqual(a []int, b ...int) bool {
 	}
 	return true
 }
+
+type shapesDType = dtypes.DType
+
+const dtypeI64 = dtypes.Int64

@@ -1,0 +1,113 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// GraphCost is the arithmetic of one built graph.
+type GraphCost struct {
+	// MatMulFLOPs counts 2*M*N*K for every Dot/DotGeneral (multiply + add).
+	MatMulFLOPs int64
+	// ElementwiseOps counts one op per output element of every other
+	// non-shape node (Add, Exp, Reduce..., Where...); Reshape, Transpose,
+	// Broadcast, Slice, Concatenate, constants and parameters count zero.
+	ElementwiseOps int64
+	// OpCounts is the number of nodes per op type.
+	OpCounts map[string]int
+}
+
+// FLOPs is MatMulFLOPs + ElementwiseOps.
+func (c GraphCost) FLOPs() int64 { return c.MatMulFLOPs + c.ElementwiseOps }
+
+// OpTypes returns the op types present, sorted.
+func (c GraphCost) OpTypes() []string {
+	var ops []string
+	for k := range c.OpCounts {
+		ops = append(ops, k)
+	}
+	sort.Strings(ops)
+	return ops
+}
+
+// zeroCostOps move or describe data without arithmetic.
+var zeroCostOps = map[string]bool{
+	"Parameter": true, "Constant": true, "Reshape": true, "Transpose": true, "Broadcast": true,
+	"BroadcastInDim": true, "Slice": true, "Concatenate": true, "Iota": true, "ConvertDType": true,
+	"Identity": true, "StopGradient": true, "Gather": true, "Where": true,
+}
+
+var contractingAxesRE = regexp.MustCompile(`lhsContractingAxes=\[([0-9 ]*)\]`)
+
+// CountGraph walks every node of g (built, not necessarily compiled).
+func CountGraph(g *Graph) (GraphCost, error) {
+	c := GraphCost{OpCounts: map[string]int{}}
+	for _, n := range g.Nodes() {
+		typ := n.Type().String()
+		typ = strings.TrimPrefix(typ, "NodeType")
+		c.OpCounts[typ]++
+		switch {
+		case typ == "DotGeneral":
+			lhs := n.Inputs()[0].Shape()
+			m := contractingAxesRE.FindStringSubmatch(n.String())
+			if m == nil {
+				return c, fmt.Errorf("cannot read contracting axes of %s", n)
+			}
+			k := int64(1)
+			for _, f := range strings.Fields(m[1]) {
+				ax, err := strconv.Atoi(f)
+				if err != nil {
+					return c, fmt.Errorf("contracting axis %q: %w", f, err)
+				}
+				k *= int64(lhs.Dimensions[ax])
+			}
+			c.MatMulFLOPs += 2 * k * int64(n.Shape().Size())
+		case typ == "Dot":
+			lhs := n.Inputs()[0].Shape()
+			k := int64(lhs.Dimensions[lhs.Rank()-1])
+			c.MatMulFLOPs += 2 * k * int64(n.Shape().Size())
+		case zeroCostOps[typ]:
+		default:
+			if n.NumOutputs() == 1 {
+				c.ElementwiseOps += int64(n.Shape().Size())
+			}
+		}
+	}
+	return c, nil
+}
+
+// ParamCounts returns the number of parameters per top-level scope (module)
+// of the variables in ctx, skipping the EMA teacher (a copy, not part of the
+// deployed model) and non-float state such as the RNG.
+func ParamCounts(ctx *context.Context) map[string]int {
+	counts := map[string]int{}
+	for v := range ctx.IterVariables() {
+		if !v.DType().IsFloat() || strings.HasPrefix(v.Scope(), ScopePredictorTeacher) {
+			continue
+		}
+		parts := strings.SplitN(strings.TrimPrefix(v.Scope(), "/"), "/", 2)
+		counts[parts[0]] += v.Shape().Size()
+	}
+	return counts
+}
+
+// ModuleReport is the cost of one configuration's inference graph.
+type ModuleReport struct {
+	Row    string
+	Cost   GraphCost
+	Params map[string]int
+}
+
+// BaseParams is the parameter count of the base policy and action expert.
+func (r ModuleReport) BaseParams() int { return r.Params[ScopeBase] + r.Params[ScopeActionExpert] }
+
+// AddedParams is the parameter count of the 3D modules.
+func (r ModuleReport) AddedParams() int {
+	return r.Params[ScopeSpatialFusion] + r.Params[ScopeInstanceModule] + r.Params[ScopePredictor] + r.Params[ScopeAggregation]
+}

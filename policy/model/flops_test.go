@@ -1,0 +1,103 @@
+package model
+
+import (
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// buildInference builds the batch-1 inference graph of cfg into a fresh
+// context and returns its report (variables are created, not initialised).
+func buildInference(t testing.TB, cfg Config, row string) ModuleReport {
+	t.Helper()
+	cfg, err := cfg.Row(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	g := NewGraph(testBackend(t), "inference_"+row)
+	v, n := cfg.Cameras, cfg.Patches()
+	p := func(name string, dt shapesDType, dims ...int) *Node {
+		return Parameter(g, name, shapes.Make(dt, dims...))
+	}
+	in := Inputs{
+		Images: p("images", dtypeF32, 1, v, 3, cfg.ImageHeight, cfg.ImageWidth), Points: p("points", dtypeF32, 1, v, n, 3),
+		PointValid: p("point_valid", dtypeF32, 1, v, n), Intrinsics: p("intrinsics", dtypeF32, 1, v, 4),
+		CamFromBase: p("cam_from_base", dtypeF32, 1, v, 12), Proprio: p("proprio", dtypeF32, 1, cfg.ProprioDim),
+		Instruction: p("instruction", dtypeI64, 1, cfg.InstructionLen), Noise: p("noise", dtypeF32, 1, cfg.Horizon, cfg.ActionDim),
+	}
+	out := m.Forward(ctx, in)
+	g.Compile(out.Actions)
+	cost, err := CountGraph(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ModuleReport{Row: row, Cost: cost, Params: ParamCounts(ctx)}
+}
+
+// TestCountGraphMatMul checks the FLOP count of a known matmul chain.
+func TestCountGraphMatMul(t *testing.T) {
+	g := NewGraph(testBackend(t), "count")
+	x := Parameter(g, "x", shapes.Make(dtypeF32, 2, 5, 7))
+	w := Parameter(g, "w", shapes.Make(dtypeF32, 7, 3))
+	y := Einsum("bti,io->bto", x, w) // 2*(2*5*3)*7 = 420
+	z := Add(y, y)                   // 30 elementwise
+	g.Compile(z)
+	c, err := CountGraph(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MatMulFLOPs != 420 || c.ElementwiseOps != 30 {
+		t.Errorf("matmul %d (want 420), elementwise %d (want 30); ops %v", c.MatMulFLOPs, c.ElementwiseOps, c.OpCounts)
+	}
+}
+
+// onnxOps is the op set agreed with the ONNX exporter for the inference graph.
+var onnxOps = map[string]bool{
+	"Parameter": true, "Constant": true, "Add": true, "Sub": true, "Mul": true, "Div": true, "Neg": true,
+	"Exp": true, "Log": true, "Sqrt": true, "Rsqrt": true, "Tanh": true, "Logistic": true, "Sin": true, "Cos": true,
+	"Max": true, "Min": true, "Abs": true, "DotGeneral": true, "Dot": true, "Reshape": true, "Transpose": true,
+	"Concatenate": true, "Slice": true, "Broadcast": true, "BroadcastInDim": true, "ReduceSum": true, "ReduceMax": true,
+	"Gather": true, "Where": true, "Iota": true, "ConvertDType": true, "Equal": true, "NotEqual": true,
+	"GreaterThan": true, "GreaterOrEqual": true, "LessThan": true, "LessOrEqual": true, "LogicalAnd": true,
+	"LogicalOr": true, "LogicalNot": true, "StopGradient": true, "Identity": true,
+}
+
+// TestInferenceGraphOpsAndCost checks that every row's inference graph keeps
+// to the exporter's op set, and logs FLOPs and parameters per module.
+func TestInferenceGraphOpsAndCost(t *testing.T) {
+	base := DefaultConfig()
+	var baseline ModuleReport
+	for _, row := range []string{"baseline", "A", "B", "C"} {
+		for _, head := range []string{HeadL1, HeadFlow} {
+			cfg := base
+			cfg.ActionHead = head
+			r := buildInference(t, cfg, row)
+			for op := range r.Cost.OpCounts {
+				if !onnxOps[op] {
+					t.Errorf("%s/%s: inference graph uses op %s outside the exporter's set", row, head, op)
+				}
+			}
+			if head != HeadL1 {
+				continue
+			}
+			if row == "baseline" {
+				baseline = r
+				if r.AddedParams() != 0 {
+					t.Errorf("baseline has %d 3D-module parameters", r.AddedParams())
+				}
+			} else if r.AddedParams() == 0 || r.Cost.FLOPs() <= baseline.Cost.FLOPs() {
+				t.Errorf("row %s adds no parameters or FLOPs", row)
+			}
+			t.Logf("row %-8s FLOPs/sample %.1f M (matmul %.1f M)  params base+expert %d  added %d (%.1f%%)  per module %v",
+				row, float64(r.Cost.FLOPs())/1e6, float64(r.Cost.MatMulFLOPs)/1e6, r.BaseParams(), r.AddedParams(),
+				100*float64(r.AddedParams())/float64(r.BaseParams()), r.Params)
+		}
+	}
+}
