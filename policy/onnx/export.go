@@ -113,7 +113,7 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	if opts.GraphName == "" {
 		opts.GraphName = "vla3d"
 	}
-	inner, err := simplego.New("")
+	inner, err := simplego.New("ops_sequential") // see ops_test.go: avoids a workers-pool deadlock
 	if err != nil {
 		return nil, fmt.Errorf("onnx export: pure-Go backend: %w", err)
 	}

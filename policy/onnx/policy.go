@@ -1,0 +1,118 @@
+package onnx
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/model"
+)
+
+// Names of the policy's ONNX tensors: policy.Input's fields in snake_case,
+// plus the flow head's noise, and the normalized action chunk.
+const (
+	NameImages      = "images"
+	NamePoints      = "points"
+	NamePointValid  = "point_valid"
+	NameIntrinsics  = "intrinsics"
+	NameCamFromBase = "cam_from_base"
+	NameProprio     = "proprio"
+	NameInstruction = "instruction"
+	NameNoise       = "noise"
+	NameActions     = "actions"
+)
+
+// SpecMetadataKey is the ModelProto metadata entry holding the sidecar JSON,
+// so a model file stays self-describing even without its model.json.
+const SpecMetadataKey = "vla3d.spec"
+
+// PolicyInputs are the model inputs for cfg, per sample (the batch axis is
+// added by Export). Noise is an input only for the flow head, whose
+// inference graph is deterministic given it.
+func PolicyInputs(cfg model.Config) []Input {
+	v, n := cfg.Cameras, cfg.Patches()
+	in := []Input{
+		{Name: NameImages, DType: dtypes.Float32, Dims: []int{v, 3, cfg.ImageHeight, cfg.ImageWidth}},
+		{Name: NamePoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: NamePointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: NameIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: NameCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: NameProprio, DType: dtypes.Float32, Dims: []int{cfg.ProprioDim}},
+		{Name: NameInstruction, DType: dtypes.Int64, Dims: []int{cfg.InstructionLen}},
+	}
+	if cfg.ActionHead == model.HeadFlow {
+		in = append(in, Input{Name: NameNoise, DType: dtypes.Float32, Dims: []int{cfg.Horizon, cfg.ActionDim}})
+	}
+	return in
+}
+
+// PolicyBuild is the inference graph of m, taking the nodes of PolicyInputs
+// in order and returning the normalized actions.
+func PolicyBuild(m *model.Model) BuildFunc {
+	return func(ctx *context.Context, x []*graph.Node) []*graph.Node {
+		in := model.Inputs{
+			Images: x[0], Points: x[1], PointValid: x[2], Intrinsics: x[3],
+			CamFromBase: x[4], Proprio: x[5], Instruction: x[6],
+		}
+		if len(x) > 7 {
+			in.Noise = x[7]
+		}
+		return []*graph.Node{m.Forward(ctx, in).Actions}
+	}
+}
+
+// ExportPolicy writes the inference graph of m with the variables of ctx to
+// modelPath (e.g. out/model.onnx) and spec to the sidecar next to it
+// (out/model.json). spec carries what only the trainer knows (normalization
+// statistics, vocabulary); its layout must agree with m's configuration.
+func ExportPolicy(ctx *context.Context, m *model.Model, spec policy.Spec, modelPath string) error {
+	if err := sameLayout(spec, m.Config.Spec()); err != nil {
+		return err
+	}
+	spec.Opset = DefaultOpset
+	js, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("onnx export: encoding sidecar: %w", err)
+	}
+	opts := Options{
+		GraphName: "vla3d_policy",
+		DocString: "3DVLA policy exported by vla3d: inputs are policy.Input with a leading batch axis; output actions are normalized (de-normalize with the sidecar's action_mean/action_std).",
+		Metadata:  map[string]string{SpecMetadataKey: string(js)},
+	}
+	if err := WriteFile(modelPath, ctx, PolicyInputs(m.Config), []string{NameActions}, PolicyBuild(m), opts); err != nil {
+		return err
+	}
+	side := strings.TrimSuffix(modelPath, ".onnx") + ".json"
+	if err := os.WriteFile(side, append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("onnx export: writing sidecar: %w", err)
+	}
+	return nil
+}
+
+// sameLayout checks the tensor layout fields of two specs.
+func sameLayout(got, want policy.Spec) error {
+	type pair struct {
+		name string
+		g, w int
+	}
+	for _, p := range []pair{
+		{"cameras", got.Cameras, want.Cameras}, {"image_width", got.ImageWidth, want.ImageWidth},
+		{"image_height", got.ImageHeight, want.ImageHeight}, {"patch_size", got.PatchSize, want.PatchSize},
+		{"action_dim", got.ActionDim, want.ActionDim}, {"horizon", got.Horizon, want.Horizon},
+		{"proprio_dim", got.ProprioDim, want.ProprioDim}, {"instruction_len", got.InstructionLen, want.InstructionLen},
+	} {
+		if p.g != p.w {
+			return fmt.Errorf("onnx export: spec %s is %d but the model's configuration has %d", p.name, p.g, p.w)
+		}
+	}
+	if got.Modules != want.Modules {
+		return fmt.Errorf("onnx export: spec modules %+v differ from the model's %+v", got.Modules, want.Modules)
+	}
+	return nil
+}

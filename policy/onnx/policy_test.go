@@ -1,0 +1,213 @@
+package onnx_test
+
+import (
+	stdctx "context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/model"
+	"github.com/vla3d/vla3d/policy/onnx"
+	"github.com/vla3d/vla3d/policy/ort"
+)
+
+// parityConfig is a small but complete configuration (every module sized
+// down) so the parity test runs in seconds on the pure-Go backend.
+func parityConfig(t testing.TB, row string) model.Config {
+	t.Helper()
+	c := model.DefaultConfig()
+	c.Cameras, c.ImageHeight, c.ImageWidth = 2, 64, 64
+	c.Width, c.Heads = 48, 4
+	c.FusionLayers, c.InstanceLayers, c.PredictorLayers, c.ExpertLayers = 1, 1, 1, 1
+	c.Probes, c.KeepInstances, c.DeformKeys = 10, 8, 2
+	c.InstructionLen, c.VocabSize, c.Horizon = 6, 32, 4
+	c.FlowSteps = 3
+	c, err := c.Row(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// lookAt is the row-major [R|t] mapping base -> optical frame of a camera at
+// eye looking at target (optical: z forward, x right, y down).
+func lookAt(eye, target [3]float64) []float32 {
+	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+	norm := func(a [3]float64) [3]float64 {
+		n := math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
+		return [3]float64{a[0] / n, a[1] / n, a[2] / n}
+	}
+	cross := func(a, b [3]float64) [3]float64 {
+		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+	}
+	z := norm(sub(target, eye))
+	x := norm(cross(z, [3]float64{0, 0, 1}))
+	y := cross(z, x)
+	m := make([]float32, 0, 12)
+	for _, r := range [][3]float64{x, y, z} {
+		m = append(m, float32(r[0]), float32(r[1]), float32(r[2]), float32(-(r[0]*eye[0] + r[1]*eye[1] + r[2]*eye[2])))
+	}
+	return m
+}
+
+// policyBatch fills geometrically consistent random inputs for batch b, in
+// PolicyInputs order.
+func policyBatch(cfg model.Config, b int, seed uint64) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 11))
+	v, n := cfg.Cameras, cfg.Patches()
+	uni := func(k int, lo, hi float64) []float32 {
+		x := make([]float32, k)
+		for i := range x {
+			x[i] = float32(lo + (hi-lo)*r.Float64())
+		}
+		return x
+	}
+	images := uni(b*v*3*cfg.ImageHeight*cfg.ImageWidth, 0, 1)
+	var points, valid, intr, cam []float32
+	for range b * v * n {
+		for a := range 3 {
+			points = append(points, float32(cfg.WorkspaceMin[a]+r.Float64()*(cfg.WorkspaceMax[a]-cfg.WorkspaceMin[a])))
+		}
+		if r.IntN(10) == 0 {
+			valid = append(valid, 0)
+		} else {
+			valid = append(valid, 1)
+		}
+	}
+	for range b {
+		for k := range v {
+			f := float32(cfg.ImageWidth) * 0.9
+			intr = append(intr, f, f, float32(cfg.ImageWidth)/2, float32(cfg.ImageHeight)/2)
+			ang := 2 * math.Pi * float64(k) / float64(v)
+			cam = append(cam, lookAt([3]float64{0.55 + 0.8*math.Cos(ang), 0.8 * math.Sin(ang), 0.7}, [3]float64{0.55, 0, 0.1})...)
+		}
+	}
+	out := [][]float32{images, points, valid, intr, cam, uni(b*cfg.ProprioDim, -1, 1)}
+	if cfg.ActionHead == model.HeadFlow {
+		noise := make([]float32, b*cfg.Horizon*cfg.ActionDim)
+		for i := range noise {
+			noise[i] = float32(r.NormFloat64())
+		}
+		out = append(out, noise)
+	}
+	return out
+}
+
+// checkParity runs the GoMLX forward and the exported ONNX model on the same
+// random batch and compares them.
+func checkParity(t *testing.T, cfg model.Config) {
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	build := onnx.PolicyBuild(m)
+	backend := newBackend(t)
+	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, xs []*Node) []*Node { return build(ctx, xs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const b = 2
+	inputs := onnx.PolicyInputs(cfg)
+	data := policyBatch(cfg, b, 3)
+	instr := make([]int64, b*cfg.InstructionLen)
+	for i := range instr {
+		instr[i] = int64(i % (cfg.VocabSize + 3)) // a few out-of-vocabulary ids too
+	}
+	var args []any
+	var ortIn []ort.Tensor
+	fi := 0
+	for _, in := range inputs {
+		dims := append([]int{b}, in.Dims...)
+		shape := make([]int64, len(dims))
+		for i, d := range dims {
+			shape[i] = int64(d)
+		}
+		if in.Name == onnx.NameInstruction {
+			args = append(args, tensors.FromFlatDataAndDimensions(instr, dims...))
+			ortIn = append(ortIn, ort.Tensor{Name: in.Name, Shape: shape, Data: instr})
+			continue
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(data[fi], dims...))
+		ortIn = append(ortIn, ort.Tensor{Name: in.Name, Shape: shape, Data: data[fi]})
+		fi++
+	}
+	want, err := exec.Exec(args...)
+	if err != nil {
+		t.Fatalf("GoMLX forward: %v", err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.onnx")
+	spec := cfg.Spec()
+	if err := onnx.ExportPolicy(ctx, m, spec, path); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	modelBytes, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ort.Run(stdctx.Background(), modelBytes, ortIn, []string{onnx.NameActions}, ort.Options{Providers: []string{ort.ProviderCPU}})
+	if err != nil {
+		t.Fatalf("ONNX Runtime: %v", err)
+	}
+	w := toFloat64(tensors.MustCopyFlatData[float32](want[0]))
+	g := toFloat64(got[0].Data)
+	if len(w) != len(g) {
+		t.Fatalf("%d values from ORT, %d from GoMLX", len(g), len(w))
+	}
+	e := maxRelErr(g, w)
+	t.Logf("%d actions, max rel err %.3g, model %d bytes", len(w), e, len(modelBytes))
+	if e > 1e-4 {
+		t.Errorf("max rel err %.3g > 1e-4\n ort=%v\n gomlx=%v", e, head(g), head(w))
+	}
+	// The sidecar written next to the model describes it.
+	js, err := os.ReadFile(filepath.Join(dir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var side policy.Spec
+	if err := json.Unmarshal(js, &side); err != nil {
+		t.Fatal(err)
+	}
+	if side.Cameras != cfg.Cameras || side.Modules != cfg.Modules || side.Opset != onnx.DefaultOpset {
+		t.Errorf("sidecar %+v does not describe the model", side)
+	}
+}
+
+func TestPolicyParity(t *testing.T) {
+	requireORT(t)
+	for _, row := range []string{"baseline", "C"} {
+		t.Run(row, func(t *testing.T) { checkParity(t, parityConfig(t, row)) })
+	}
+	t.Run("C_flow", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("flow head parity skipped in -short")
+		}
+		c := parityConfig(t, "C")
+		c.ActionHead = model.HeadFlow
+		checkParity(t, c)
+	})
+}
+
+func TestExportPolicyRefusesLayoutMismatch(t *testing.T) {
+	cfg := parityConfig(t, "baseline")
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := cfg.Spec()
+	spec.Cameras++
+	err = onnx.ExportPolicy(context.New(), m, spec, filepath.Join(t.TempDir(), "model.onnx"))
+	if err == nil {
+		t.Fatal("mismatched spec exported")
+	}
+	t.Log(err)
+}
