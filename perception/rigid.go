@@ -164,3 +164,28 @@ func (a Rigid) Quaternion() [4]float64 {
 	}
 	return [4]float64{x, y, z, w}
 }
+
+// LookAt returns baseFromCamera for a camera at eye looking at target, with
+// the REP 103 optical axes: z towards target, x to the image's right, y down
+// (up is the world's up direction, e.g. (0,0,1)). It fails when eye and
+// target coincide or the view is parallel to up (the roll is then undefined).
+func LookAt(eye, target, up [3]float64) (Rigid, error) {
+	f := [3]float64{target[0] - eye[0], target[1] - eye[1], target[2] - eye[2]}
+	fn := math.Sqrt(dot3(f, f))
+	if !(fn > 1e-12) || math.IsInf(fn, 0) {
+		return Rigid{}, fmt.Errorf("%w: look-at eye %v and target %v", ErrInvalidTransform, eye, target)
+	}
+	z := [3]float64{f[0] / fn, f[1] / fn, f[2] / fn}
+	x := cross3(z, up)
+	xn := math.Sqrt(dot3(x, x))
+	if !(xn > 1e-9*math.Sqrt(dot3(up, up))) {
+		return Rigid{}, fmt.Errorf("%w: look-at direction %v parallel to up %v", ErrInvalidTransform, z, up)
+	}
+	x = [3]float64{x[0] / xn, x[1] / xn, x[2] / xn}
+	y := cross3(z, x)
+	// Columns of R are the optical axes expressed in the base frame.
+	return Rigid{
+		R: [9]float64{x[0], y[0], z[0], x[1], y[1], z[1], x[2], y[2], z[2]},
+		T: eye,
+	}, nil
+}

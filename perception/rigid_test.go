@@ -156,3 +156,35 @@ func FuzzRigidFromQuaternion(f *testing.F) {
 		}
 	})
 }
+
+func TestLookAt(t *testing.T) {
+	// Looking along base +x from (0,0,1): optical z = +x, x = -y (right), y = -z (down).
+	r, err := LookAt([3]float64{0, 0, 1}, [3]float64{5, 0, 1}, [3]float64{0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Rigid{R: [9]float64{0, 0, 1, -1, 0, 0, 0, -1, 0}, T: [3]float64{0, 0, 1}}
+	if !rigidNear(r, want, 1e-12) {
+		t.Fatalf("LookAt = %+v want %+v", r, want)
+	}
+	// The target projects to the principal point of any camera.
+	eye, target := [3]float64{0.1, -0.4, 0.7}, [3]float64{0.5, 0.2, 0.05}
+	r, err = LookAt(eye, target, [3]float64{0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := Pinhole{Fx: 200, Fy: 200, Cx: 112, Cy: 112, Width: 224, Height: 224}
+	u, v, ok := cam.Project(r.Inverse().Apply(target))
+	if !ok || !near(u, 112, 1e-9) || !near(v, 112, 1e-9) {
+		t.Fatalf("target projects to %v,%v,%v", u, v, ok)
+	}
+	if d := det3(r.R); !near(d, 1, 1e-12) {
+		t.Fatalf("det = %v", d)
+	}
+	if _, err := LookAt(eye, eye, [3]float64{0, 0, 1}); !errors.Is(err, ErrInvalidTransform) {
+		t.Fatalf("coincident err = %v", err)
+	}
+	if _, err := LookAt([3]float64{0, 0, 1}, [3]float64{0, 0, 0}, [3]float64{0, 0, 1}); !errors.Is(err, ErrInvalidTransform) {
+		t.Fatalf("parallel err = %v", err)
+	}
+}
