@@ -19,14 +19,15 @@
 //
 //   - Cameras and extrinsics: Pinhole (PinholeFromCameraInfo, Scaled,
 //     Project, Unproject, plumb_bob/rational_polynomial Distortion), Rigid
-//     (RigidFromQuaternion, RigidFromMatrix3x4, Compose, Inverse, Matrix3x4).
+//     (RigidFromQuaternion, RigidFromMatrix3x4, LookAt, Compose, Inverse,
+//     Matrix3x4).
 //   - Depth: DecodeDepth (16UC1 mm, 32FC1 m), ResizeDepthNearest.
 //   - 3D tokens: PatchUnprojector (per-patch median depth at the patch
 //     centre, base frame), UnprojectDepth (per pixel), ProjectPoints (the
 //     instance module's projection with the depth clamp z' = max(z, eps)).
 //   - Positional encodings: Fourier3D, EERelativeEncoding, RoPE3D.
 //   - Sets and matching: FarthestPointSampler, DBSCAN, Hungarian, 2D boxes
-//     (BoxIoU, BoxGIoU), AABB.
+//     (BoxIoU, BoxGIoU, NormalizeBox), AABB.
 //   - Pseudo-labels: MaskFromLabels, BackprojectMask, MaskBox,
 //     InstanceCentroid, and CompletionTargets for the predictor's completion
 //     queries (denoise, complete the shape, keep the occluded part, FPS).
