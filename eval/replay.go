@@ -5,7 +5,9 @@
 // (snapshot, policy/preprocess, policy.Predict). The first action of every
 // predicted chunk is compared with the action recorded for that observation
 // (or, without an action topic, the one derived from the next end-effector
-// pose), per episode and overall, and every stage is timed.
+// pose), per episode and overall, and every stage is timed. The node's clock
+// is the recording's receive time, so its freshness checks judge the
+// recorded timing, not how fast the replay runs.
 package eval
 
 import (
@@ -185,16 +187,20 @@ type episodeReplay struct {
 	fails   int
 	ready   bool // a set is waiting for the messages recorded at the same time
 	readyAt time.Time
+	// now is the replay clock: the receive time of the message being
+	// delivered, so the node's freshness checks see the recorded timing.
+	now time.Time
 }
 
 func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies) (EpisodeReport, error) {
 	cfg := opts.Node
-	r := &episodeReplay{cfg: &cfg, lat: lat, log: opts.Logger}
+	r := &episodeReplay{cfg: &cfg, lat: lat, log: opts.Logger, now: sp.Start}
+	clock := func() time.Time { return r.now }
 	var err error
-	if r.inputs, err = node.NewInputs(&cfg, time.Now); err != nil {
+	if r.inputs, err = node.NewInputs(&cfg, clock); err != nil {
 		return EpisodeReport{}, err
 	}
-	if r.ctrl, err = node.NewController(&cfg, timedPolicy{pol, lat}, r.inputs, opts.Logger, time.Now); err != nil {
+	if r.ctrl, err = node.NewController(&cfg, timedPolicy{pol, lat}, r.inputs, opts.Logger, clock); err != nil {
 		return EpisodeReport{}, err
 	}
 	r.ctrl.OnChunk = func(c *msgs.ActionChunk) {
@@ -344,6 +350,9 @@ func (r *episodeReplay) feed(ctx context.Context, src bag.Source, q bag.Query) e
 		m := it.Message()
 		if r.ready && m.Time.After(r.readyAt) {
 			r.infer(ctx)
+		}
+		if m.Time.After(r.now) {
+			r.now = m.Time
 		}
 		h := r.routes[m.Conn.Topic]
 		if h == nil {
