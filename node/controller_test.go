@@ -232,3 +232,57 @@ func TestControllerSpecMismatch(t *testing.T) {
 		t.Error("3-camera model accepted for a 2-camera config")
 	}
 }
+
+func TestControllerStaleMovingTF(t *testing.T) {
+	r := newRig(t, 1, 32, nil)
+	// The camera hangs off a moving link published on /tf (like a wrist camera).
+	if err := r.in.OnTF(staticTF(&r.cfg), false); err != nil {
+		t.Fatal(err)
+	}
+	r.feed(t, true, false)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	if !r.ctl.InferOnce(context.Background()) {
+		t.Fatalf("fresh moving tf rejected: %v", r.ctl.workerErr)
+	}
+	// Cameras keep coming but /tf stops: after max_input_age the chain is stale.
+	for range 12 {
+		r.clock.Advance(50 * time.Millisecond)
+		r.feed(t, false, false)
+	}
+	if r.ctl.InferOnce(context.Background()) {
+		t.Fatal("inferred with a stale moving tf")
+	}
+	var out Target
+	if res := r.ctl.Tick(r.clock.Now(), &out); res.Fault&FaultNoTF == 0 {
+		t.Errorf("tick %+v, want no_tf", res)
+	}
+}
+
+// In replan mode the worker infers only when the control loop asks (every
+// replan_every ticks, or when no chunk covers now).
+func TestControllerReplanCadence(t *testing.T) {
+	r := newRig(t, 1, 32, func(c *Config) { c.Execution.Mode, c.Execution.ReplanEvery = "replan", 3 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { r.ctl.RunInference(ctx); close(done) }()
+	r.feed(t, true, true)
+	var out Target
+	for range 30 {
+		r.clock.Advance(50 * time.Millisecond)
+		r.feed(t, false, false)
+		r.ctl.Tick(r.clock.Now(), &out)
+		time.Sleep(2 * time.Millisecond) // let the worker run
+	}
+	cancel()
+	<-done
+	r.pol.mu.Lock()
+	calls := r.pol.calls
+	r.pol.mu.Unlock()
+	// 30 ticks, a replan every 3: about 10 inferences (fewer on a loaded
+	// machine), never one per frame as in ensemble mode.
+	if calls < 1 || calls > 15 {
+		t.Errorf("%d inferences over 30 ticks with replan_every 3", calls)
+	}
+}
