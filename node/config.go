@@ -88,23 +88,26 @@ type ExecutionConfig struct {
 
 // Config is the node's full configuration (YAML; see launch/vla3d_node.yaml).
 type Config struct {
-	NodeName    string          `yaml:"node_name"`
-	MasterURI   string          `yaml:"master_uri"` // "" = $ROS_MASTER_URI
-	Host        string          `yaml:"host"`       // "" = $ROS_IP / $ROS_HOSTNAME / auto
-	BaseFrame   string          `yaml:"base_frame"`
-	ControlHz   float64         `yaml:"control_hz"`
-	Model       string          `yaml:"model"` // path to model.onnx (sidecar model.json next to it)
-	Providers   []string        `yaml:"providers"`
-	Threads     int             `yaml:"threads"`
-	Resize      string          `yaml:"resize"` // "bilinear" or "area"
-	DepthMin    float32         `yaml:"depth_min"`
-	DepthMax    float32         `yaml:"depth_max"`
-	Cameras     []CameraConfig  `yaml:"cameras"`
-	Topics      Topics          `yaml:"topics"`
-	Sync        SyncConfig      `yaml:"sync"`
-	Safety      SafetyConfig    `yaml:"safety"`
-	Execution   ExecutionConfig `yaml:"execution"`
-	Instruction string          `yaml:"instruction"` // used until /instruction publishes one
+	NodeName  string   `yaml:"node_name"`
+	MasterURI string   `yaml:"master_uri"` // "" = $ROS_MASTER_URI
+	Host      string   `yaml:"host"`       // "" = $ROS_IP / $ROS_HOSTNAME / auto
+	BaseFrame string   `yaml:"base_frame"`
+	ControlHz float64  `yaml:"control_hz"`
+	Model     string   `yaml:"model"` // path to model.onnx (sidecar model.json next to it)
+	Providers []string `yaml:"providers"`
+	Threads   int      `yaml:"threads"`
+	Resize    string   `yaml:"resize"` // "bilinear" or "area"
+	// ParallelPreprocess preprocesses the cameras concurrently (one worker
+	// goroutine each): lower latency on multi-core robot computers.
+	ParallelPreprocess bool            `yaml:"parallel_preprocess"`
+	DepthMin           float32         `yaml:"depth_min"`
+	DepthMax           float32         `yaml:"depth_max"`
+	Cameras            []CameraConfig  `yaml:"cameras"`
+	Topics             Topics          `yaml:"topics"`
+	Sync               SyncConfig      `yaml:"sync"`
+	Safety             SafetyConfig    `yaml:"safety"`
+	Execution          ExecutionConfig `yaml:"execution"`
+	Instruction        string          `yaml:"instruction"` // used until /instruction publishes one
 }
 
 // Duration is a time.Duration that reads "50ms" or seconds as a number.
@@ -133,14 +136,15 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 // DefaultConfig is the data contract of DESIGN.md with one camera "front".
 func DefaultConfig() Config {
 	return Config{
-		NodeName:  "vla3d_node",
-		BaseFrame: "base_link",
-		ControlHz: 10,
-		Threads:   1,
-		Resize:    "bilinear",
-		DepthMin:  0.05,
-		DepthMax:  5,
-		Cameras:   []CameraConfig{CameraTopics("front")},
+		NodeName:           "vla3d_node",
+		BaseFrame:          "base_link",
+		ControlHz:          10,
+		Threads:            1,
+		Resize:             "bilinear",
+		ParallelPreprocess: true,
+		DepthMin:           0.05,
+		DepthMax:           5,
+		Cameras:            []CameraConfig{CameraTopics("front")},
 		Topics: Topics{
 			TF: "/tf", TFStatic: "/tf_static", EEPose: "/ee_pose", JointStates: "/joint_states",
 			Instruction: "/instruction", CommandPose: "/vla3d/command_pose", CommandGripper: "/vla3d/command_gripper",

@@ -83,7 +83,7 @@ func NewController(cfg *Config, pol policy.Policy, inputs *Inputs, log *zap.Logg
 		return nil, fmt.Errorf("node: end-effector model action dim %d < %d", spec.ActionDim, msgs.EEActionDim)
 	}
 	mode, _ := preprocess.ParseResizeMode(cfg.Resize)
-	pre, err := preprocess.New(spec, preprocess.Options{Resize: mode})
+	pre, err := preprocess.New(spec, preprocess.Options{Resize: mode, Parallel: cfg.ParallelPreprocess})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -298,6 +298,10 @@ func (c *Controller) StopTarget(out *Target) bool {
 	c.copyHold(out)
 	return true
 }
+
+// Close releases the preprocessing workers. Call it after RunInference
+// has returned; the Controller must not be used afterwards.
+func (c *Controller) Close() { c.pre.Close() }
 
 // Executor exposes the chunk executor (for tests and diagnostics).
 func (c *Controller) Executor() *Executor { return c.exec }

@@ -42,6 +42,7 @@ func newRig(t testing.TB, cams, size int, mutate func(*Config)) *rig {
 	if r.ctl, err = NewController(&r.cfg, r.pol, r.in, zap.New(core), r.clock.Now); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.ctl.Close)
 	return r
 }
 
@@ -213,6 +214,7 @@ func TestControllerSurvivesPolicyPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ctl.Close()
 	r.feed(t, true, true)
 	r.clock.Advance(30 * time.Millisecond)
 	r.feed(t, false, false)

@@ -79,7 +79,7 @@ func hostAddress(cfg string) string {
 }
 
 // Run connects to the ROS master, runs until ctx is cancelled, then
-// publishes a stop (hold) command and shuts down cleanly.
+// publishes a stop (hold) command and shuts down cleanly. A Node runs once.
 func (n *Node) Run(ctx context.Context) (err error) {
 	cfg := &n.cfg
 	rn, err := goroslib.NewNode(goroslib.NodeConf{
@@ -125,6 +125,7 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	n.controlLoop(ctx, pubs)
 	stopWorker()
 	wg.Wait()
+	defer n.ctl.Close()
 
 	// Stop: hold where the robot is, published before the publishers close.
 	var stop Target

@@ -328,11 +328,18 @@ func TestProcessErrors(t *testing.T) {
 }
 
 func TestProcessZeroAllocs(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		testZeroAllocs(t, par)
+	}
+}
+
+func testZeroAllocs(t *testing.T, parallel bool) {
 	spec := testSpec(3, 64, 16, ProprioDimRPY)
-	p, err := New(spec, Options{})
+	p, err := New(spec, Options{Parallel: parallel})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	in := policy.NewInput(spec)
 	obs := observation(frame("a", 96, 80, 1, 60, identity), frame("b", 64, 64, 1, 60, identity), frame("c", 128, 96, 1, 60, identity))
 	if err := p.Process(obs, in); err != nil {
@@ -343,27 +350,68 @@ func TestProcessZeroAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}); n != 0 {
-		t.Errorf("Process allocates %v per frame in steady state", n)
+		t.Errorf("parallel=%v: Process allocates %v per frame in steady state", parallel, n)
+	}
+}
+
+// Parallel and sequential processing give identical inputs.
+func TestParallelMatchesSequential(t *testing.T) {
+	spec := testSpec(3, 32, 8, ProprioDimRPY)
+	obs := observation(frame("a", 48, 40, 1, 30, identity), frame("b", 32, 32, 2, 30, identity), frame("c", 64, 64, 0.5, 50, identity))
+	var got [2]*policy.Input
+	for i, par := range []bool{false, true} {
+		p, err := New(spec, Options{Parallel: par})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		got[i] = policy.NewInput(spec)
+		if err := p.Process(obs, got[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range got[0].Images {
+		if got[0].Images[i] != got[1].Images[i] {
+			t.Fatalf("image value %d differs", i)
+		}
+	}
+	for i := range got[0].Points {
+		if got[0].Points[i] != got[1].Points[i] {
+			t.Fatalf("point value %d differs", i)
+		}
+	}
+	bad := observation(frame("a", 32, 32, 1, 30, identity), frame("b", 32, 32, 1, 30, identity), frame("c", 32, 32, 1, 30, identity))
+	bad.Cameras[2].Info.Width = 7
+	p, _ := New(spec, Options{Parallel: true})
+	defer p.Close()
+	if err := p.Process(bad, policy.NewInput(spec)); !errors.Is(err, ErrSize) {
+		t.Errorf("parallel error lost: %v", err)
 	}
 }
 
 // BenchmarkProcess3x224 is the node's per-frame preprocessing: three 224x224
 // RGB-D cameras into a 224x224, patch-16 model.
 func BenchmarkProcess3x224(b *testing.B) {
-	benchProcess(b, 224, 224)
+	benchProcess(b, 224, 224, false)
+}
+
+// BenchmarkProcess3x224Parallel processes the three cameras concurrently.
+func BenchmarkProcess3x224Parallel(b *testing.B) {
+	benchProcess(b, 224, 224, true)
 }
 
 // BenchmarkProcess3x640to224 resizes 640x480 camera frames (bilinear).
 func BenchmarkProcess3x640to224(b *testing.B) {
-	benchProcess(b, 640, 480)
+	benchProcess(b, 640, 480, false)
 }
 
-func benchProcess(b *testing.B, w, h int) {
+func benchProcess(b *testing.B, w, h int, parallel bool) {
 	spec := testSpec(3, 224, 16, ProprioDimRPY)
-	p, err := New(spec, Options{})
+	p, err := New(spec, Options{Parallel: parallel})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer p.Close()
 	in := policy.NewInput(spec)
 	obs := observation(frame("a", w, h, 1, 300, identity), frame("b", w, h, 1.5, 300, identity), frame("c", w, h, 0.8, 300, identity))
 	b.ReportAllocs()
