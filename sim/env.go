@@ -169,6 +169,9 @@ func (e *Env) ResetScene(ctx context.Context, spec EpisodeSpec, scene *Scene) er
 	for i := 0; i < int(settleTime/physicsTimestep); i++ {
 		e.model.Step()
 	}
+	if e.model.Unstable() > 0 {
+		return errors.New("sim: physics diverged while the scene settled")
+	}
 	e.t0 = e.model.Time()
 	e.cfg.Logger.Debug("episode reset", zap.String("task", spec.Task), zap.String("split", spec.Split),
 		zap.Float64("severity", spec.Severity), zap.Uint64("seed", spec.Seed))
@@ -315,6 +318,9 @@ func (e *Env) StepTo(ctx context.Context, pos Vec3, q Quat, gripper float64) err
 	}
 	e.target, e.targetQ = pos, q
 	e.steps++
+	if e.model.Unstable() > 0 {
+		return errors.New("sim: physics diverged (MuJoCo reset the state); reset the episode")
+	}
 	return nil
 }
 

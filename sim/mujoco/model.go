@@ -218,3 +218,11 @@ func (m *Model) SetBodyForce(b int, f [3]float64) {
 	x := unsafe.Slice((*float64)(unsafe.Pointer(m.s.d.xfrc_applied)), 6*int(m.s.m.nbody))
 	copy(x[6*b:6*b+3], f[:])
 }
+
+// Unstable counts MuJoCo's "bad number in qpos/qvel/qacc" warnings since
+// the data was made; MuJoCo resets the state when it raises them, so any
+// increase means the simulation diverged.
+func (m *Model) Unstable() int {
+	w := m.s.d.warning
+	return int(w[C.mjWARN_BADQPOS].number + w[C.mjWARN_BADQVEL].number + w[C.mjWARN_BADQACC].number)
+}

@@ -92,3 +92,25 @@ func BenchmarkRender128(b *testing.B) {
 		}
 	}
 }
+
+func TestUnstableDetected(t *testing.T) {
+	m, err := Load(`<mujoco><worldbody><body><freejoint/><geom type="sphere" size="0.1"/></body></worldbody></mujoco>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.Step()
+	if m.Unstable() != 0 {
+		t.Fatal("fresh model reported unstable")
+	}
+	m.QVel()[0] = math.NaN()
+	m.Step()
+	if m.Unstable() == 0 {
+		t.Fatal("NaN velocity not detected")
+	}
+	for _, v := range m.QPos() {
+		if math.IsNaN(v) {
+			t.Fatal("state not reset after divergence")
+		}
+	}
+}

@@ -38,7 +38,16 @@ void vla_gl_destroy(vla_gl* g) {
   g->buf = NULL;
 }
 
+// MuJoCo's default warning handler appends to MUJOCO_LOG.TXT in the working
+// directory; send warnings to stderr instead (the Go side also counts the
+// instability warnings through mjData.warning).
+static void vla_warning(const char* msg) {
+  fprintf(stderr, "MuJoCo warning: %s\n", msg);
+  fflush(stderr);
+}
+
 mjModel* vla_load_xml(const char* xml, int len, char* err, int errlen) {
+  mju_user_warning = vla_warning;
   mjVFS* vfs = (mjVFS*)malloc(sizeof(mjVFS));
   if (!vfs) {
     snprintf(err, errlen, "out of memory for VFS");
