@@ -118,3 +118,55 @@ func TestPoseCommand(t *testing.T) {
 		}
 	}
 }
+
+func FuzzPoseCommand(f *testing.F) {
+	f.Add("base_link", 0.5, 0.0, 0.2, 0.0, 0.0, 0.0, 1.0)
+	f.Add("", math.NaN(), 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+	f.Add("odom", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+	tp := DefaultTopics()
+	f.Fuzz(func(t *testing.T, frame string, x, y, z, qx, qy, qz, qw float64) {
+		m := geometry_msgs.PoseStamped{Pose: geometry_msgs.Pose{
+			Position:    geometry_msgs.Point{X: x, Y: y, Z: z},
+			Orientation: geometry_msgs.Quaternion{X: qx, Y: qy, Z: qz, W: qw},
+		}}
+		m.Header.FrameId = frame
+		p, err := tp.PoseCommand(&m)
+		if err != nil {
+			return
+		}
+		for _, v := range append(p.Position[:], p.Orientation[:]...) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("accepted non-finite pose %+v", p)
+			}
+		}
+		if frame != "" && frame != tp.BaseFrame {
+			t.Fatalf("accepted frame %q", frame)
+		}
+	})
+}
+
+// BenchmarkObservationMsgs224 measures converting one 3-camera 224x224
+// observation (colour, depth, labels, infos, tf, pose, joints) to ROS messages.
+func BenchmarkObservationMsgs224(b *testing.B) {
+	const w, h = 224, 224
+	var cams []msgs.CameraFrame
+	for _, name := range []string{"front", "side", "wrist"} {
+		cams = append(cams, msgs.CameraFrame{
+			Name:   name,
+			Color:  msgs.RGBImage{Width: w, Height: h, Pix: make([]uint8, 3*w*h)},
+			Depth:  msgs.DepthImage{Width: w, Height: h, Meters: make([]float32, w*h)},
+			Labels: msgs.LabelImage{Width: w, Height: h, IDs: make([]uint16, w*h)},
+			Info:   msgs.CameraInfo{FrameID: name + "_color_optical_frame", Width: w, Height: h},
+		})
+	}
+	obs := &msgs.Observation{Cameras: cams, EEPose: msgs.Pose{Orientation: [4]float64{0, 0, 0, 1}}, JointPositions: []float64{0, 0}}
+	tp := DefaultTopics()
+	static := map[string]bool{"front": true, "side": true}
+	names := []string{"finger_left", "finger_right"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := tp.ObservationMsgs(obs, names, static, time.Unix(1, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
