@@ -1,0 +1,95 @@
+package training
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/vla3d/vla3d/policy/model"
+	"go.uber.org/zap"
+)
+
+// Config is one training run. DefaultConfig is CPU-sized.
+type Config struct {
+	Model model.Config
+	// Stages to run in order (the paper: 1 then 2).
+	Stages []Stage
+	// StepsPerStage optimizer steps per stage (paper: 5,000 at batch 64).
+	StepsPerStage int
+	BatchSize     int
+	// Optimizer: AdamW, global-norm clipping, warm-up + cosine per stage.
+	LR, MinLR   float64
+	WarmupSteps int // paper: 1,200 of 5,000; DefaultConfig keeps that 24% ratio
+	WeightDecay float64
+	ClipNorm    float64
+	Loss        LossWeights
+	// MaxInstances is the number of ground-truth slots per sample.
+	MaxInstances int
+
+	OutDir          string // checkpoints/, metrics.jsonl, loss.png, model.json
+	CheckpointEvery int    // steps between checkpoints
+	KeepCheckpoints int
+	PlotEvery       int // steps between PNG refreshes (0: only at the end)
+	Seed            int64
+	// Backend is the GoMLX backend config ("go" = pure Go, the CPU default).
+	Backend string
+
+	Progress io.Writer // nil: no progress bar
+	Log      *zap.Logger
+}
+
+// DefaultConfig is sized for the 2-core CPU machine: the default model, batch
+// 8, 300 steps per stage with the paper's warm-up fraction.
+func DefaultConfig() Config {
+	return Config{
+		Model:         model.DefaultConfig(),
+		Stages:        []Stage{Stage1, Stage2},
+		StepsPerStage: 300, BatchSize: 8,
+		LR: 3e-4, MinLR: 3e-6, WarmupSteps: 72, WeightDecay: 0.01, ClipNorm: 0.5,
+		Loss: DefaultLossWeights(), MaxInstances: 8,
+		CheckpointEvery: 50, KeepCheckpoints: 3, PlotEvery: 50,
+		Seed: 1, Backend: DefaultBackend,
+	}
+}
+
+// Validate checks the run configuration.
+func (c Config) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	if len(c.Stages) == 0 {
+		return fmt.Errorf("training: no stage to run")
+	}
+	for _, s := range c.Stages {
+		if _, err := ParseStage(int(s)); err != nil {
+			return fmt.Errorf("training: %w", err)
+		}
+	}
+	switch {
+	case c.StepsPerStage <= 0 || c.BatchSize <= 0:
+		return fmt.Errorf("training: steps %d and batch %d must be positive", c.StepsPerStage, c.BatchSize)
+	case c.LR <= 0 || c.MinLR < 0 || c.MinLR > c.LR:
+		return fmt.Errorf("training: learning rates %g..%g", c.MinLR, c.LR)
+	case c.WarmupSteps < 0 || c.WarmupSteps > c.StepsPerStage:
+		return fmt.Errorf("training: warm-up %d not in 0..%d", c.WarmupSteps, c.StepsPerStage)
+	case c.MaxInstances <= 0 || c.MaxInstances > c.Model.Probes:
+		return fmt.Errorf("training: max instances %d not in 1..probes (%d)", c.MaxInstances, c.Model.Probes)
+	case c.OutDir == "":
+		return fmt.Errorf("training: no output directory")
+	case c.CheckpointEvery <= 0:
+		return fmt.Errorf("training: checkpoint interval %d", c.CheckpointEvery)
+	}
+	return nil
+}
+
+func (c Config) optimizer() AdamW {
+	o := DefaultAdamW(Schedule{Peak: c.LR, Min: c.MinLR, WarmupSteps: c.WarmupSteps, TotalSteps: c.StepsPerStage})
+	o.WeightDecay, o.ClipNorm = c.WeightDecay, c.ClipNorm
+	return o
+}
+
+// DefaultBackend is the pure-Go GoMLX backend with ops run one at a time.
+// GoMLX v0.26.0's SimpleGo deadlocks when several ops run in parallel and
+// each asks the same bounded worker pool for matmul workers (seen here with
+// 2 CPUs: every worker waits in WaitToStart). With ops_sequential only the
+// matmuls fan out, which cannot starve.
+const DefaultBackend = "go:ops_sequential"

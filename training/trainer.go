@@ -1,0 +1,490 @@
+package training
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // pure-Go backend, the CPU default
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/model"
+	"github.com/vla3d/vla3d/training/losses"
+)
+
+// Trainer runs the two-stage schedule over a Dataset, checkpointing to
+// Config.OutDir and resuming from the newest good checkpoint there.
+type Trainer struct {
+	cfg     Config
+	data    Dataset
+	layout  Layout
+	model   *model.Model
+	backend backends.Backend
+	vars    *mlctx.Context
+	ckpt    Checkpointer
+	log     *zap.Logger
+	state   State
+	matcher Matcher
+
+	// per-stage executables, rebuilt at a stage change
+	stage     Stage
+	costExec  *mlctx.Exec
+	trainExec *mlctx.Exec
+	names     []string // names of the train graph's scalar outputs
+}
+
+// Paths of a run's outputs inside OutDir.
+const (
+	CheckpointDir = "checkpoints"
+	MetricsFile   = "metrics.jsonl"
+	PlotFile      = "loss.png"
+	SpecFile      = "model.json"
+)
+
+// New validates cfg and prepares a trainer; it does not touch OutDir yet.
+func New(cfg Config, data Dataset) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if data == nil || data.Len() == 0 {
+		return nil, fmt.Errorf("training: empty dataset")
+	}
+	m, err := model.New(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	be, err := backends.NewWithConfig(cfg.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("training backend %q: %w", cfg.Backend, err)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	vars := mlctx.New()
+	vars.SetParam(mlctx.ParamInitialSeed, cfg.Seed)
+	return &Trainer{
+		cfg: cfg, data: data, layout: LayoutFor(cfg.Model, cfg.MaxInstances), model: m,
+		backend: be, vars: vars, log: log,
+		ckpt: Checkpointer{Dir: filepath.Join(cfg.OutDir, CheckpointDir), Keep: cfg.KeepCheckpoints, Log: log},
+	}, nil
+}
+
+// Variables is the context holding the model (and optimizer) variables: what
+// the ONNX exporter traces after training.
+func (t *Trainer) Variables() *mlctx.Context { return t.vars }
+
+// State is the current progress.
+func (t *Trainer) State() State { return t.state }
+
+// Model is the model being trained.
+func (t *Trainer) Model() *model.Model { return t.model }
+
+// Result summarises a Run.
+type Result struct {
+	State       State
+	First, Last map[string]float64 // losses of the first and last step run in this call
+	Steps       int                // steps run in this call
+	StepsPerSec float64
+	Checkpoint  string
+	PlotPath    string
+}
+
+func (t *Trainer) instanceOn() bool   { return t.cfg.Model.Modules.Instance }
+func (t *Trainer) predictorOn() bool  { return t.cfg.Model.Modules.Predictor }
+func (t *Trainer) completionIn() bool { return t.cfg.Model.CompletionSource == model.CompletionInput }
+
+// matchingOn: instance labels are matched and supervised while the instance
+// module trains (stage 1).
+func (t *Trainer) matchingOn(s Stage) bool { return s == Stage1 && t.instanceOn() }
+
+// resume loads the newest good checkpoint, if any, into the variables.
+func (t *Trainer) resume() error {
+	l, err := t.ckpt.LoadLatest()
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		t.state = State{Stage: t.cfg.Stages[0], Seed: t.cfg.Seed}
+		return nil
+	}
+	if err := l.Restore(t.vars); err != nil {
+		return fmt.Errorf("resume from %s: %w", l.Path, err)
+	}
+	t.state = l.State
+	t.log.Info("resumed", zap.String("checkpoint", l.Path), zap.Int("step", t.state.Step),
+		zap.Int("stage", int(t.state.Stage)), zap.Int("stage_step", t.state.StageStep))
+	return nil
+}
+
+// Run trains until every configured stage has StepsPerStage steps or ctx is
+// cancelled (then a checkpoint of the progress so far is written and ctx's
+// error returned).
+func (t *Trainer) Run(ctx context.Context) (Result, error) {
+	var res Result
+	if err := os.MkdirAll(t.cfg.OutDir, 0o755); err != nil {
+		return res, fmt.Errorf("output dir: %w", err)
+	}
+	if err := t.resume(); err != nil {
+		return res, err
+	}
+	if err := t.writeSpec(); err != nil {
+		return res, err
+	}
+	mlog, err := OpenMetricsLog(filepath.Join(t.cfg.OutDir, MetricsFile), t.state.Step)
+	if err != nil {
+		return res, err
+	}
+	defer mlog.Close()
+
+	total := len(t.cfg.Stages) * t.cfg.StepsPerStage
+	var bar *Progress
+	if t.cfg.Progress != nil {
+		bar = NewProgress(t.cfg.Progress, total, t.doneSteps(), "training")
+		defer bar.Finish()
+	}
+	src := rand.NewPCG(uint64(t.cfg.Seed), 0)
+	rng := rand.New(src)
+	start := time.Now()
+	saved := t.state.Step
+	for si, stage := range t.cfg.Stages {
+		if si < t.stageIndex() {
+			continue
+		}
+		if t.state.Stage != stage {
+			// Entering a new stage: its own schedule and optimizer moments.
+			if err := ResetOptimizer(t.vars); err != nil {
+				return res, err
+			}
+			t.state.Stage, t.state.StageStep = stage, 0
+		}
+		for t.state.StageStep < t.cfg.StepsPerStage {
+			if err := ctx.Err(); err != nil {
+				if t.state.Step > saved {
+					if p, serr := t.save(mlog); serr == nil {
+						res.Checkpoint = p
+					} else {
+						err = errors.Join(err, serr)
+					}
+				}
+				res.State = t.state
+				return res, err
+			}
+			// Noise depends only on the global step: resume replays it exactly.
+			src.Seed(uint64(t.cfg.Seed), uint64(t.state.Step))
+			vals, err := t.Step(rng)
+			if err != nil {
+				return res, fmt.Errorf("step %d: %w", t.state.Step+1, err)
+			}
+			if res.First == nil {
+				res.First = vals
+			}
+			res.Last = vals
+			res.Steps++
+			if err := mlog.Write(Record{Step: t.state.Step, Stage: stage, StageStep: t.state.StageStep, Time: time.Now().UTC(),
+				LR: vals["lr"], GradNorm: vals["grad_norm"], StepSec: vals["step_sec"], Losses: lossesOnly(vals)}); err != nil {
+				return res, err
+			}
+			if bar != nil {
+				bar.Step(lossesOnly(vals))
+			}
+			if t.state.Step%t.cfg.CheckpointEvery == 0 || t.state.StageStep == t.cfg.StepsPerStage {
+				p, err := t.save(mlog)
+				if err != nil {
+					return res, err
+				}
+				res.Checkpoint, saved = p, t.state.Step
+			}
+			if t.cfg.PlotEvery > 0 && t.state.Step%t.cfg.PlotEvery == 0 {
+				if err := t.plot(); err != nil {
+					t.log.Warn("loss plot", zap.Error(err))
+				}
+			}
+		}
+	}
+	if res.Steps > 0 {
+		res.StepsPerSec = float64(res.Steps) / time.Since(start).Seconds()
+		if err := mlog.Flush(); err != nil {
+			return res, err
+		}
+		if err := t.plot(); err != nil {
+			return res, err
+		}
+		res.PlotPath = filepath.Join(t.cfg.OutDir, PlotFile)
+	}
+	res.State = t.state
+	return res, nil
+}
+
+func lossesOnly(vals map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(vals))
+	for k, v := range vals {
+		if k != "lr" && k != "grad_norm" && k != "step_sec" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (t *Trainer) stageIndex() int {
+	for i, s := range t.cfg.Stages {
+		if s == t.state.Stage {
+			return i
+		}
+	}
+	return 0
+}
+
+func (t *Trainer) doneSteps() int {
+	return t.stageIndex()*t.cfg.StepsPerStage + min(t.state.StageStep, t.cfg.StepsPerStage)
+}
+
+func (t *Trainer) save(mlog *MetricsLog) (string, error) {
+	// Metrics first: after a crash the log never lags the checkpoint.
+	if err := mlog.Flush(); err != nil {
+		return "", err
+	}
+	mj, err := json.Marshal(t.cfg.Model)
+	if err != nil {
+		return "", fmt.Errorf("model config: %w", err)
+	}
+	t.state.Model = mj
+	p, err := t.ckpt.Save(t.vars, t.state)
+	if err != nil {
+		return "", err
+	}
+	t.log.Debug("checkpoint", zap.String("path", p), zap.Int("step", t.state.Step))
+	return p, nil
+}
+
+func (t *Trainer) plot() error {
+	recs, err := ReadMetrics(filepath.Join(t.cfg.OutDir, MetricsFile))
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return PlotLosses(recs, filepath.Join(t.cfg.OutDir, PlotFile), max(1, len(recs)/50))
+}
+
+// Spec is the sidecar for the trained model: the model's layout plus the
+// dataset's normalization statistics and vocabulary.
+func (t *Trainer) Spec() policy.Spec {
+	s := t.cfg.Model.Spec()
+	if src, ok := t.data.(SpecSource); ok {
+		d := src.Spec()
+		s.Vocabulary = d.Vocabulary
+		s.ActionMean, s.ActionStd = d.ActionMean, d.ActionStd
+		s.ProprioMean, s.ProprioStd = d.ProprioMean, d.ProprioStd
+		if d.ControlHz > 0 {
+			s.ControlHz = d.ControlHz
+		}
+		if d.ActionSpace != "" {
+			s.ActionSpace = d.ActionSpace
+		}
+	}
+	return s
+}
+
+func (t *Trainer) writeSpec() error {
+	b, err := json.MarshalIndent(t.Spec(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	p := filepath.Join(t.cfg.OutDir, SpecFile)
+	if err := os.WriteFile(p+".tmp", b, 0o644); err != nil {
+		return fmt.Errorf("write spec: %w", err)
+	}
+	if err := os.Rename(p+".tmp", p); err != nil {
+		return fmt.Errorf("write spec: %w", err)
+	}
+	return nil
+}
+
+// buildExecs (re)creates the step executables for stage s.
+func (t *Trainer) buildExecs(s Stage) error {
+	if t.trainExec != nil && t.stage == s {
+		return nil
+	}
+	if t.trainExec != nil {
+		t.trainExec.Finalize()
+	}
+	if t.costExec != nil {
+		t.costExec.Finalize()
+		t.costExec = nil
+	}
+	t.stage = s
+	t.names = t.outputNames(s)
+	vars := t.vars.Checked(false)
+	match := t.matchingOn(s)
+	withLabels, withCompletion := match, t.completionIn()
+	var err error
+	if match {
+		t.costExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) *Node {
+			ctx.SetTraining(p[0].Graph(), true)
+			in := parseInputs(p, withLabels, false, withCompletion)
+			out := t.model.Forward(ctx, in.Model)
+			if out.ClassLogits == nil {
+				panic(errors.New("instance module on but the model returned no instance outputs"))
+			}
+			return matchCost(t.cfg.Loss, out.ClassLogits, out.Boxes, out.RefPoints, in.GTBoxes, in.GTBoxValid, in.GTCentroids)
+		})
+		if err != nil {
+			return fmt.Errorf("cost graph: %w", err)
+		}
+	}
+	t.trainExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) []*Node {
+		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion))
+		if err != nil {
+			panic(err)
+		}
+		return outs
+	})
+	if err != nil {
+		return fmt.Errorf("train graph: %w", err)
+	}
+	return nil
+}
+
+// outputNames lists the train graph's scalar outputs for stage s.
+func (t *Trainer) outputNames(s Stage) []string {
+	names := []string{"total", "action"}
+	if t.matchingOn(s) {
+		names = append(names, "focal", "box_l1", "giou", "mask_ce", "dice", "center_3d")
+	}
+	if s == Stage2 && t.predictorOn() {
+		names = append(names, "pred_smooth_l1", "pred_cosine", "pred_variance")
+	}
+	return append(names, "lr", "grad_norm")
+}
+
+// trainGraph is one optimizer step: forward, losses, AdamW, EMA teacher.
+func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Node, error) {
+	g := in.Model.Images.Graph()
+	ctx.SetTraining(g, true)
+	w := t.cfg.Loss
+	out := t.model.Forward(ctx, in.Model)
+	var action *Node
+	if t.cfg.Model.ActionHead == model.HeadFlow {
+		if out.FlowVelocity == nil || out.FlowTarget == nil {
+			return nil, errors.New("flow head returned no velocity/target")
+		}
+		action = losses.FlowMatching(out.FlowVelocity, out.FlowTarget, in.ActionValid)
+	} else {
+		action = losses.ActionL1(out.Actions, in.Actions, in.ActionValid)
+	}
+	total := MulScalar(action, w.Action)
+	outs := []*Node{nil, action}
+	if t.matchingOn(s) {
+		if out.ClassLogits == nil || out.MaskLogits == nil || out.RefPoints == nil {
+			return nil, errors.New("instance module on but the model returned no instance outputs")
+		}
+		it := instanceLosses(w, out, in)
+		total = Add(total, it.total(w))
+		outs = append(outs, it.Focal, it.BoxL1, it.GIoU, it.MaskCE, it.Dice, it.Center3D)
+	}
+	predictor := s == Stage2 && t.predictorOn()
+	if predictor {
+		if out.PredictorPred == nil || out.PredictorTarget == nil || out.PredictorMask == nil {
+			return nil, errors.New("predictor on but the model returned no predictor outputs")
+		}
+		pt := losses.Predictor(out.PredictorPred, out.PredictorTarget, out.PredictorMask, w.SmoothL1Beta, w.VarianceGamma)
+		total = Add(total, MulScalar(pt.Total(), w.Predictor))
+		outs = append(outs, pt.SmoothL1, pt.Cosine, pt.Variance)
+	}
+	outs[0] = total
+	ApplyStage(ctx, s)
+	st, err := t.cfg.optimizer().UpdateGraph(ctx, total)
+	if err != nil {
+		return nil, err
+	}
+	if predictor && t.teacherExists() {
+		if _, err := EMAUpdateGraph(ctx, g, model.ScopePredictorTeacher, model.ScopePredictorStudent, t.cfg.Model.EMAMomentum); err != nil {
+			return nil, err
+		}
+	}
+	return append(outs, st.LR, st.GradNorm), nil
+}
+
+// teacherExists reports whether the model created EMA-teacher variables.
+func (t *Trainer) teacherExists() bool {
+	for v := range t.vars.IterVariables() {
+		if len(v.Scope()) >= len(model.ScopePredictorTeacher) && v.Scope()[:len(model.ScopePredictorTeacher)] == model.ScopePredictorTeacher {
+			return true
+		}
+	}
+	return false
+}
+
+// Step runs one optimizer step on the next batch and advances the state. It
+// returns the scalar outputs by name plus "step_sec".
+func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
+	t0 := time.Now()
+	s := t.state.Stage
+	if err := t.buildExecs(s); err != nil {
+		return nil, err
+	}
+	idx, epoch, cursor := nextBatch(t.data.Len(), t.cfg.BatchSize, t.state.Seed, t.state.Epoch, t.state.Cursor)
+	samples := make([]*Sample, len(idx))
+	for i, j := range idx {
+		smp, err := t.data.Sample(j)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		samples[i] = smp
+	}
+	batch, err := t.layout.Pack(samples, rng)
+	if err != nil {
+		return nil, err
+	}
+	match := t.matchingOn(s)
+	args, err := batch.tensors(t.layout, match, t.completionIn())
+	if err != nil {
+		return nil, err
+	}
+	if match {
+		costT, err := t.costExec.Exec1(args...)
+		if err != nil {
+			return nil, fmt.Errorf("matching cost: %w", err)
+		}
+		b, q, g := batch.B, t.cfg.Model.Probes, t.layout.MaxInstances
+		cost := tensors.MustCopyFlatData[float32](costT)
+		m := make([]float32, b*q*g)
+		if err := t.matcher.Match(cost, b, q, g, batch.Counts, m); err != nil {
+			return nil, err
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(m, b, q, g))
+	}
+	outs, err := t.trainExec.Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(outs) != len(t.names) {
+		return nil, fmt.Errorf("train graph returned %d outputs, want %d", len(outs), len(t.names))
+	}
+	vals := make(map[string]float64, len(outs)+1)
+	for i, o := range outs {
+		vals[t.names[i]] = float64(o.Value().(float32))
+	}
+	if math.IsNaN(vals["total"]) || math.IsInf(vals["total"], 0) {
+		return nil, fmt.Errorf("non-finite loss %v (losses %v)", vals["total"], vals)
+	}
+	vals["step_sec"] = time.Since(t0).Seconds()
+	t.state.Step++
+	t.state.StageStep++
+	t.state.Epoch, t.state.Cursor = epoch, cursor
+	t.state.LastLoss = vals["total"]
+	return vals, nil
+}

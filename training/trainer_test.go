@@ -1,0 +1,183 @@
+package training
+
+import (
+	"errors"
+	"math"
+
+	"bytes"
+	"context"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func tinyRun(t *testing.T, row string, stages []Stage, steps int) (Config, *MemoryDataset) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Model = tinyModel(row)
+	cfg.Stages = stages
+	cfg.StepsPerStage, cfg.BatchSize = steps, 4
+	cfg.LR, cfg.MinLR, cfg.WarmupSteps = 3e-3, 1e-4, 5
+	cfg.WeightDecay = 0
+	cfg.MaxInstances = 3
+	cfg.CheckpointEvery, cfg.KeepCheckpoints, cfg.PlotEvery = 1000, 2, 0
+	cfg.OutDir = t.TempDir()
+	l := LayoutFor(cfg.Model, cfg.MaxInstances)
+	return cfg, &MemoryDataset{Samples: syntheticSamples(l, cfg.Model, 4, 11)}
+}
+
+// TestOverfitBaseline: on 4 samples the action error must go to ~0.
+func TestOverfitBaseline(t *testing.T) {
+	steps := 150
+	cfg, data := tinyRun(t, "baseline", []Stage{Stage1}, steps)
+	var bar bytes.Buffer
+	cfg.Progress = &bar
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d steps in %v (%.1f steps/s): action L1 %.4f -> %.4f", res.Steps, time.Since(start), res.StepsPerSec, res.First["action"], res.Last["action"])
+	if res.Last["action"] > 0.05 || res.Last["action"] > res.First["action"]/5 {
+		t.Fatalf("did not overfit: action L1 %.4f -> %.4f", res.First["action"], res.Last["action"])
+	}
+	for _, f := range []string{MetricsFile, PlotFile, SpecFile} {
+		if _, err := os.Stat(filepath.Join(cfg.OutDir, f)); err != nil {
+			t.Errorf("missing output %s: %v", f, err)
+		}
+	}
+	if !bytes.Contains(bar.Bytes(), []byte("action=")) {
+		t.Errorf("progress bar shows no loss: %q", bar.String())
+	}
+}
+
+// failingData fails at the n-th sample fetch: a stand-in for a kill -9 in
+// the middle of a run (no checkpoint is written on that path).
+type failingData struct {
+	Dataset
+	left int
+}
+
+func (f *failingData) Sample(i int) (*Sample, error) {
+	f.left--
+	if f.left < 0 {
+		return nil, errors.New("killed")
+	}
+	return f.Dataset.Sample(i)
+}
+
+func variables(t *testing.T, tr *Trainer) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for v := range tr.Variables().IterVariables() {
+		if v.DType() == dtypes.Float32 && v.HasValue() {
+			out[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		}
+	}
+	return out
+}
+
+// TestResumeAfterKill: a run killed after step 8 (checkpoints every 3 steps
+// and at the stage-1 end, step 5; the newest, step 6, corrupted) resumes
+// from step 5 and ends bit-for-bit close to an
+// uninterrupted run, with one metrics record per step.
+func TestResumeAfterKill(t *testing.T) {
+	cfg, data := tinyRun(t, "baseline", []Stage{Stage1, Stage2}, 5)
+	cfg.CheckpointEvery = 3
+	ref, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := variables(t, ref)
+
+	cfg.OutDir = t.TempDir()
+	killed, err := New(cfg, &failingData{Dataset: data, left: 8 * cfg.BatchSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := killed.Run(context.Background()); err == nil {
+		t.Fatal("killed run did not fail")
+	}
+	ck := Checkpointer{Dir: filepath.Join(cfg.OutDir, CheckpointDir)}
+	files, _ := ck.List()
+	if len(files) != 2 {
+		t.Fatalf("checkpoints after kill: %v", files)
+	}
+	// Corrupt the newest (step 6): resume must fall back to step 5.
+	if err := os.WriteFile(files[1], []byte("VLA3DCK1 torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := resumed.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 5 || res.State.Step != 10 || res.State.Stage != Stage2 {
+		t.Fatalf("resumed run: %d steps, state %+v", res.Steps, res.State)
+	}
+	got := variables(t, resumed)
+	if len(got) != len(want) {
+		t.Fatalf("%d variables, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		g := got[k]
+		for i := range w {
+			if math.Abs(float64(g[i]-w[i])) > 1e-5 {
+				t.Fatalf("%s[%d] = %g after resume, %g uninterrupted", k, i, g[i], w[i])
+			}
+		}
+	}
+	recs, err := ReadMetrics(filepath.Join(cfg.OutDir, MetricsFile))
+	if err != nil || len(recs) != 10 {
+		t.Fatalf("metrics: %d records, %v", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("record %d has step %d", i, r.Step)
+		}
+	}
+}
+
+// TestCancelSavesCheckpoint: cancelling the context stops the run with a
+// checkpoint of the progress made.
+func TestCancelSavesCheckpoint(t *testing.T) {
+	cfg, data := tinyRun(t, "baseline", []Stage{Stage1}, 50)
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	tr.cfg.Progress = nil
+	go func() {
+		for tr.State().Step < 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := tr.Run(ctx)
+	if !errors.Is(err, context.Canceled) || res.Checkpoint == "" {
+		t.Fatalf("cancel: %v, checkpoint %q", err, res.Checkpoint)
+	}
+	l, err := ReadCheckpoint(res.Checkpoint)
+	if err != nil || l.State.Step < 2 {
+		t.Fatalf("checkpoint state %+v, %v", l, err)
+	}
+}
