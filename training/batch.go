@@ -12,13 +12,13 @@ import (
 // Batch is B samples packed with a leading batch axis, in the layouts of
 // policy.Input plus targets.
 type Batch struct {
-	B                                                  int
+	B                                                   int
 	Images, Points, PointValid, Intrinsics, CamFromBase []float32
-	Proprio                                            []float32
-	Instruction                                        []int64
-	Noise, Actions, ActionValid                        []float32
-	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid []float32
-	CompletionCoords, CompletionValid                  []float32
+	Proprio                                             []float32
+	Instruction                                         []int64
+	Noise, Actions, ActionValid                         []float32
+	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid  []float32
+	CompletionCoords, CompletionValid                   []float32
 	// Counts are the valid instances per sample (valid slots come first).
 	Counts []int
 }

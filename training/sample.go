@@ -11,8 +11,8 @@ import (
 // observation layout plus the label sizes.
 type Layout struct {
 	Cameras, ImageH, ImageW, Patches int
-	ProprioDim, InstructionLen     int
-	Horizon, ActionDim             int
+	ProprioDim, InstructionLen       int
+	Horizon, ActionDim               int
 	// MaxInstances is G, the ground-truth instance slots per sample.
 	MaxInstances int
 	// MaskH, MaskW is the 1/4-scale mask resolution of the instance module.
