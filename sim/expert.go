@@ -34,6 +34,7 @@ const (
 const (
 	expertGain      = 0.5
 	expertMaxStep   = 0.03 // m per control step
+	expertMaxAccel  = 0.01 // m per control step, change between consecutive steps
 	expertMaxYaw    = 0.15 // rad per control step
 	expertTol       = 0.006
 	expertClearance = 0.15 // transport height above the table
@@ -49,6 +50,7 @@ type Expert struct {
 	episode int
 	phase   phase
 	wait    int
+	prev    Vec3 // last translation, for the acceleration limit
 }
 
 // NewExpert returns the scripted expert for env.
@@ -75,7 +77,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 		return nil, errors.New("sim: expert used before Reset")
 	}
 	if x.episode != e.Episode() {
-		x.episode, x.phase, x.wait = e.Episode(), phaseApproach, 0
+		x.episode, x.phase, x.wait, x.prev = e.Episode(), phaseApproach, 0, Vec3{}
 	}
 	task, err := LookupTask(e.scene.Task)
 	if err != nil {
@@ -149,6 +151,11 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	if n := norm(d); n > expertMaxStep {
 		d = scale(d, expertMaxStep/n)
 	}
+	// Limit the change from the previous step so velocity ramps instead of jumping.
+	if dd := sub(d, x.prev); norm(dd) > expertMaxAccel {
+		d = add(x.prev, scale(dd, expertMaxAccel/norm(dd)))
+	}
+	x.prev = d
 	dyaw := 0.0
 	if x.phase <= phaseDescend {
 		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-quatYaw(st.TargetQuat))))

@@ -49,3 +49,38 @@ func TestExpertUnderPerturbations(t *testing.T) {
 		}
 	}
 }
+
+// TestExpertIsSmooth checks the expert's translation never jumps by more
+// than its acceleration limit between consecutive steps, nor exceeds its
+// speed limit, over a whole episode.
+func TestExpertIsSmooth(t *testing.T) {
+	env, err := New(Config{Width: 16, Height: 16, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	ctx := context.Background()
+	if err := env.Reset(ctx, EpisodeSpec{Task: TaskStack, Split: SplitRobot, Severity: 1, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	x := NewExpert(env)
+	var prev Vec3
+	for i := 0; i < 150; i++ {
+		a, err := x.Action(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Vec3{float64(a[0]), float64(a[1]), float64(a[2])}
+		if norm(d) > expertMaxStep+1e-6 || norm(sub(d, prev)) > expertMaxAccel+1e-6 {
+			t.Fatalf("step %d: delta %v after %v breaks the limits", i, d, prev)
+		}
+		prev = d
+		if err := env.Step(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := env.Success(); ok {
+			return
+		}
+	}
+	t.Fatal("expert did not finish")
+}
