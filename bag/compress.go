@@ -3,6 +3,7 @@ package bag
 import (
 	"bytes"
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 
@@ -20,35 +21,39 @@ const (
 // or truncated stream it returns the bytes it did decode together with the
 // error, so callers can keep the whole records among them.
 func decompressChunk(compression string, data []byte, size uint32) ([]byte, error) {
-	var r io.Reader
-	switch compression {
-	case CompressionNone:
+	if compression != CompressionNone && compression != CompressionBZ2 && compression != CompressionLZ4 {
+		return nil, fmt.Errorf("bag: unknown chunk compression %q", compression)
+	}
+	if compression == CompressionNone {
 		if uint32(len(data)) != size {
 			return data, fmt.Errorf("bag: uncompressed chunk of %d bytes, header says %d: %w", len(data), size, ErrTruncated)
 		}
 		return data, nil
+	}
+	// A corrupt size cannot claim more than the record limit.
+	out := make([]byte, min(size, maxRecordPart))
+	var n int
+	var err error
+	switch compression {
 	case CompressionBZ2:
-		r = bzip2.NewReader(bytes.NewReader(data))
+		n, err = io.ReadFull(bzip2.NewReader(bytes.NewReader(data)), out)
 	case CompressionLZ4:
 		// roslz4 writes the standard LZ4 frame format.
-		r = lz4.NewReader(bytes.NewReader(data))
+		zr := lz4.NewReader(bytes.NewReader(data))
+		n, err = io.ReadFull(zr, out)
+		// Hand the frame's block buffer (up to 4 MiB) back to lz4's pool;
+		// without this every chunk allocates a fresh one.
+		zr.Reset(nil)
 	default:
 		return nil, fmt.Errorf("bag: unknown chunk compression %q", compression)
 	}
-	limit := size
-	if limit > maxRecordPart {
-		limit = maxRecordPart
-	}
-	out := make([]byte, 0, limit)
-	buf := bytes.NewBuffer(out)
-	_, err := io.Copy(buf, io.LimitReader(r, int64(limit)))
 	if err != nil {
-		return buf.Bytes(), fmt.Errorf("bag: %s chunk: %w", compression, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			err = ErrTruncated
+		}
+		return out[:n], fmt.Errorf("bag: %s chunk decoded to %d bytes, header says %d: %w", compression, n, size, err)
 	}
-	if uint32(buf.Len()) != size {
-		return buf.Bytes(), fmt.Errorf("bag: %s chunk decoded to %d bytes, header says %d: %w", compression, buf.Len(), size, ErrTruncated)
-	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 // compressChunk compresses chunk records for writing. bz2 is read-only here

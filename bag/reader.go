@@ -295,7 +295,9 @@ func (r *Reader) readIndex(indexPos int64, connCount, chunkCount uint32) error {
 		r.chunks = append(r.chunks, ref)
 		// Index data records follow the chunk until the next chunk.
 		for off := next; off < r.size; {
-			ih, data, inext, err := r.readRecordAt(off, true)
+			// Peek at the header first: the record after the last index
+			// data record is the next chunk, whose data must not be read.
+			ih, _, _, err := r.readRecordAt(off, false)
 			if err != nil {
 				return fmt.Errorf("bag: index data after chunk at %d: %w", in.pos, err)
 			}
@@ -305,6 +307,10 @@ func (r *Reader) readIndex(indexPos int64, connCount, chunkCount uint32) error {
 			}
 			if op != OpIndexData {
 				break
+			}
+			ih, data, inext, err := r.readRecordAt(off, true)
+			if err != nil {
+				return fmt.Errorf("bag: index data after chunk at %d: %w", in.pos, err)
 			}
 			if err := r.addIndexData(ih, data, ci); err != nil {
 				return err
