@@ -1,8 +1,8 @@
 // Package record writes scripted-expert demonstrations of the simulated
 // robot to ROS 1 bag files: one bag per episode, holding every camera's
 // colour, depth, calibration and instance labels, tf, end-effector pose,
-// joint states, the instruction, the expert action of every control step
-// and start/end episode markers.
+// joint states, the instruction, the expert action of every control step,
+// the scene's objects and their true poses, and start/end episode markers.
 package record
 
 import (
@@ -120,7 +120,11 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 	if err != nil {
 		return ep, err
 	}
-	for _, m := range []rosio.Message{start, t.InstructionMsg(obs.Instruction), t.StaticTFMsg(obs, static, stamp)} {
+	objs, err := t.ObjectsMsg(rosio.SceneObjects(env.Scene()))
+	if err != nil {
+		return ep, err
+	}
+	for _, m := range []rosio.Message{start, t.InstructionMsg(obs.Instruction), t.StaticTFMsg(obs, static, stamp), objs} {
 		if err := writeMsg(w, &types, m, stamp); err != nil {
 			return ep, err
 		}
@@ -130,6 +134,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		if err != nil {
 			return ep, err
 		}
+		ms = append(ms, t.ObjectPosesMsg(rosio.StatePoses(env.State()), obs.Stamp))
 		for _, m := range ms {
 			if err := writeMsg(w, &types, m, obs.Stamp); err != nil {
 				return ep, err

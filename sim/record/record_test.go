@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 
@@ -43,6 +44,7 @@ func TestRecordEpisode(t *testing.T) {
 	want := map[string]int{
 		topics.ExpertAction: steps, topics.Episode: 2, topics.Instruction: 1, topics.TFStatic: 1,
 		topics.EEPose: steps + 1, topics.JointStates: steps + 1, topics.TF: steps + 1,
+		topics.Objects: 1, topics.ObjectPoses: steps + 1,
 	}
 	for _, c := range []string{"front", "side", "wrist"} {
 		for _, tp := range []string{rosio.ColorTopic(c), rosio.DepthTopic(c), rosio.ColorInfoTopic(c), rosio.DepthInfoTopic(c), rosio.LabelsTopic(c)} {
@@ -92,6 +94,18 @@ func TestRecordEpisode(t *testing.T) {
 	if len(marks) != 2 || !strings.Contains(marks[0], `"event":"start"`) || !strings.Contains(marks[1], `"success":true`) {
 		t.Errorf("episode markers %v", marks)
 	}
+	it = r.Messages(ctx, bag.Query{Topics: []string{topics.ObjectPoses}})
+	var poses geometry_msgs.PoseArray
+	for it.Next() {
+		if err := it.Message().Decode(&types, &poses); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(poses.Poses) != len(env.Scene().Objects) || poses.Header.FrameId != "base_link" {
+		t.Errorf("object poses: %d poses in %q for %d objects", len(poses.Poses), poses.Header.FrameId, len(env.Scene().Objects))
+	} else if red := poses.Poses[0].Position; red.Z > 0.06 {
+		t.Errorf("final red block pose %+v not in the bowl", red)
+	}
 	rosbagInfo(t, eps[0].Path, steps)
 }
 
@@ -114,7 +128,7 @@ func rosbagInfo(t *testing.T, path string, steps int) {
 		t.Fatalf("rosbag info: %v\n%s", err, out)
 	}
 	s := string(out)
-	for _, want := range []string{"/front/labels/image_raw", "sensor_msgs/Image", "/vla3d/expert_action", "std_msgs/Float32MultiArray", "/tf_static"} {
+	for _, want := range []string{"/front/labels/image_raw", "sensor_msgs/Image", "/vla3d/expert_action", "std_msgs/Float32MultiArray", "/tf_static", "geometry_msgs/PoseArray"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("rosbag info lacks %q:\n%s", want, s)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/sim"
 )
 
 // Message is one message to publish or record.
@@ -195,4 +196,51 @@ func (t Topics) PoseCommand(m *geometry_msgs.PoseStamped) (msgs.Pose, error) {
 		return msgs.Pose{}, errors.New("rosio: pose command has a zero quaternion")
 	}
 	return p, nil
+}
+
+// ObjectInfo describes one scene object in the latched objects message.
+type ObjectInfo struct {
+	Name  string     `json:"name"`
+	Label uint16     `json:"label"` // id in the label images
+	Shape string     `json:"shape"` // "box", "cylinder" or "bowl"
+	Size  [3]float64 `json:"size"`  // half extents (box), radius/-/half height (cylinder), radius/-/wall height (bowl)
+}
+
+// ObjectsMsg is the latched list of scene objects; ObjectPosesMsg poses come
+// in the same order.
+func (t Topics) ObjectsMsg(objs []ObjectInfo) (Message, error) {
+	b, err := json.Marshal(objs)
+	if err != nil {
+		return Message{}, fmt.Errorf("rosio: objects: %w", err)
+	}
+	return Message{Topic: t.Objects, Msg: &std_msgs.String{Data: string(b)}, Latch: true}, nil
+}
+
+// ObjectPosesMsg carries the privileged object poses (base frame), for
+// evaluating 3D predictions against ground truth.
+func (t Topics) ObjectPosesMsg(poses []msgs.Pose, stamp time.Time) Message {
+	m := &geometry_msgs.PoseArray{Header: rosconv.Header(stamp, t.BaseFrame), Poses: make([]geometry_msgs.Pose, len(poses))}
+	for i, p := range poses {
+		m.Poses[i] = rosconv.PoseToROS(p)
+	}
+	return Message{Topic: t.ObjectPoses, Msg: m}
+}
+
+// SceneObjects lists a scene's objects for ObjectsMsg.
+func SceneObjects(s *sim.Scene) []ObjectInfo {
+	shapes := map[sim.Shape]string{sim.ShapeBox: "box", sim.ShapeCylinder: "cylinder", sim.ShapeBowl: "bowl"}
+	out := make([]ObjectInfo, len(s.Objects))
+	for i, o := range s.Objects {
+		out[i] = ObjectInfo{Name: o.Name, Label: o.Label, Shape: shapes[o.Shape], Size: o.Size}
+	}
+	return out
+}
+
+// StatePoses returns the privileged object poses of st in scene order.
+func StatePoses(st sim.State) []msgs.Pose {
+	out := make([]msgs.Pose, len(st.Objects))
+	for i, o := range st.Objects {
+		out[i] = msgs.Pose{Position: o.Pos, Orientation: [4]float64{o.Quat[1], o.Quat[2], o.Quat[3], o.Quat[0]}}
+	}
+	return out
 }

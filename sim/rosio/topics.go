@@ -15,6 +15,8 @@ type Topics struct {
 	TFStatic     string // tf2_msgs/TFMessage, latched (fixed cameras)
 	ExpertAction string // std_msgs/Float32MultiArray, the msgs.EEActionDim action
 	Episode      string // std_msgs/String, JSON episode marker
+	Objects      string // std_msgs/String, latched JSON list of the scene's objects
+	ObjectPoses  string // geometry_msgs/PoseArray, privileged object poses in Objects order
 	Depth        string // depth encoding: "32FC1" (metres) or "16UC1" (millimetres)
 }
 
@@ -30,6 +32,8 @@ func DefaultTopics() Topics {
 		TFStatic:     "/tf_static",
 		ExpertAction: "/vla3d/expert_action",
 		Episode:      "/vla3d/episode",
+		Objects:      "/vla3d/objects",
+		ObjectPoses:  "/vla3d/object_poses",
 		Depth:        "32FC1",
 	}
 }

@@ -218,7 +218,11 @@ func (n *Node) startEpisode() error {
 	if err != nil {
 		return err
 	}
-	for _, m := range []rosio.Message{n.cfg.Topics.InstructionMsg(obs.Instruction), n.cfg.Topics.StaticTFMsg(obs, n.static, now), ev} {
+	objs, err := n.cfg.Topics.ObjectsMsg(rosio.SceneObjects(n.env.Scene()))
+	if err != nil {
+		return err
+	}
+	for _, m := range []rosio.Message{n.cfg.Topics.InstructionMsg(obs.Instruction), n.cfg.Topics.StaticTFMsg(obs, n.static, now), ev, objs} {
 		if err := n.publish(m); err != nil {
 			return err
 		}
@@ -231,6 +235,7 @@ func (n *Node) publishObservation(obs *msgs.Observation, stamp time.Time) error 
 	if err != nil {
 		return err
 	}
+	ms = append(ms, n.cfg.Topics.ObjectPosesMsg(rosio.StatePoses(n.env.State()), stamp))
 	for _, m := range ms {
 		if err := n.publish(m); err != nil {
 			return err
