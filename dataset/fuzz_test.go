@@ -1,0 +1,132 @@
+package dataset
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+
+	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/msgs"
+)
+
+func FuzzHeaderStamp(f *testing.F) {
+	f.Add([]byte{1, 0, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0}, false)
+	f.Add([]byte{0, 1, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0}, true)
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 5}, true)
+	f.Fuzz(func(t *testing.T, data []byte, cdr bool) {
+		c := &bag.Connection{Topic: "/x", Encoding: "ros1"}
+		if cdr {
+			c.Encoding = "cdr"
+		}
+		st, err := headerStamp(bag.Message{Conn: c, Data: data})
+		if err == nil && (st.Nanosecond() >= 1e9 || st.Before(time.Unix(0, 0))) {
+			t.Fatalf("stamp %v", st)
+		}
+	})
+}
+
+func FuzzDecodeLabels(f *testing.F) {
+	f.Add(uint32(2), uint32(2), uint32(4), uint8(0), "mono16", []byte{1, 0, 2, 0, 3, 0, 4, 0})
+	f.Add(uint32(1), uint32(1), uint32(2), uint8(1), "16UC1", []byte{0, 7})
+	f.Fuzz(func(t *testing.T, w, h, step uint32, be uint8, enc string, data []byte) {
+		m := &sensor_msgs.Image{Width: w, Height: h, Step: step, IsBigendian: be, Encoding: enc, Data: data}
+		var dst msgs.LabelImage
+		if err := decodeLabels(m, &dst); err == nil && len(dst.IDs) != dst.Width*dst.Height {
+			t.Fatalf("%d ids for %dx%d", len(dst.IDs), dst.Width, dst.Height)
+		}
+	})
+}
+
+func TestDecodeLabelsByteOrder(t *testing.T) {
+	cases := []struct {
+		be   uint8
+		want uint16
+	}{{0, 0x0201}, {1, 0x0102}}
+	for _, tc := range cases {
+		m := &sensor_msgs.Image{Width: 1, Height: 1, Step: 2, IsBigendian: tc.be, Encoding: "mono16", Data: []byte{1, 2}}
+		var dst msgs.LabelImage
+		if err := decodeLabels(m, &dst); err != nil || dst.IDs[0] != tc.want {
+			t.Fatalf("big endian %d: %v %x", tc.be, err, dst.IDs)
+		}
+	}
+	var dst msgs.LabelImage
+	if decodeLabels(&sensor_msgs.Image{Width: 1, Height: 1, Step: 1, Encoding: "mono8", Data: []byte{1}}, &dst) == nil {
+		t.Fatal("mono8 labels must be refused")
+	}
+}
+
+// quatMul is the Hamilton product of quaternions stored x, y, z, w.
+func quatMul(a, b [4]float64) [4]float64 {
+	return [4]float64{
+		a[3]*b[0] + a[0]*b[3] + a[1]*b[2] - a[2]*b[1],
+		a[3]*b[1] - a[0]*b[2] + a[1]*b[3] + a[2]*b[0],
+		a[3]*b[2] + a[0]*b[1] - a[1]*b[0] + a[2]*b[3],
+		a[3]*b[3] - a[0]*b[0] - a[1]*b[1] - a[2]*b[2],
+	}
+}
+
+func quatFromRPY(r, p, y float64) [4]float64 {
+	cr, sr := math.Cos(r/2), math.Sin(r/2)
+	cp, sp := math.Cos(p/2), math.Sin(p/2)
+	cy, sy := math.Cos(y/2), math.Sin(y/2)
+	return [4]float64{sr*cp*cy - cr*sp*sy, cr*sp*cy + sr*cp*sy, cr*cp*sy - sr*sp*cy, cr*cp*cy + sr*sp*sy}
+}
+
+// Property: executing the derived action from cur (q_next = q(rpy) * q_cur,
+// p_next = p_cur + d, as the simulator does) lands on next.
+func TestDeriveActionInvertsExecution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 500; i++ {
+		q := quatFromRPY(rng.Float64()*6-3, rng.Float64()*2.8-1.4, rng.Float64()*6-3)
+		cur := msgs.Pose{Position: [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}, Orientation: q}
+		dq := quatFromRPY(rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2)
+		next := msgs.Pose{Orientation: quatMul(dq, q)}
+		for k := range 3 {
+			next.Position[k] = cur.Position[k] + rng.Float64()*0.1 - 0.05
+		}
+		a := DeriveAction(cur, next, 1)
+		got := quatMul(quatFromRPY(float64(a[3]), float64(a[4]), float64(a[5])), q)
+		dot := 0.0
+		for k := range 4 {
+			dot += got[k] * next.Orientation[k]
+		}
+		if math.Abs(math.Abs(dot)-1) > 1e-5 {
+			t.Fatalf("case %d: orientation off, |dot| = %v", i, math.Abs(dot))
+		}
+		for k := range 3 {
+			if math.Abs(cur.Position[k]+float64(a[k])-next.Position[k]) > 1e-6 {
+				t.Fatalf("case %d: position off", i)
+			}
+		}
+	}
+}
+
+// Property: the closest entry of a history is the true nearest neighbour.
+func TestHistoryClosest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	h := newHistory[int](1000)
+	var stamps []time.Time
+	for i := 0; i < 200; i++ {
+		st := time.Unix(0, rng.Int64N(1e9))
+		stamps = append(stamps, st)
+		h.add(st, i)
+	}
+	for i := 0; i < 200; i++ {
+		q := time.Unix(0, rng.Int64N(1e9))
+		v, d, ok := h.closest(q)
+		if !ok {
+			t.Fatal("empty")
+		}
+		best := time.Duration(math.MaxInt64)
+		for _, s := range stamps {
+			best = min(best, max(s.Sub(q), q.Sub(s)))
+		}
+		got := max(stamps[v].Sub(q), q.Sub(stamps[v]))
+		if d != best || got != best {
+			t.Fatalf("closest %v, true nearest %v", d, best)
+		}
+	}
+}
