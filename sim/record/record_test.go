@@ -97,6 +97,7 @@ func TestRecordEpisode(t *testing.T) {
 	it = r.Messages(ctx, bag.Query{Topics: []string{topics.ObjectPoses}})
 	var poses geometry_msgs.PoseArray
 	for it.Next() {
+		poses = geometry_msgs.PoseArray{} // the decoder appends to slices
 		if err := it.Message().Decode(&types, &poses); err != nil {
 			t.Fatal(err)
 		}
