@@ -1,0 +1,147 @@
+package node
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/vla3d/vla3d/policy/ort"
+)
+
+// testModel is the checked-in tiny 3DVLA model (3 cameras, 96x96).
+var testModel = filepath.Join("..", "policy", "testdata", "model.onnx")
+
+// loadTestModel opens the tiny model on ONNX Runtime's CPU provider, or
+// skips when the model or the runtime library is absent.
+func loadTestModel(t testing.TB) *ort.Policy {
+	t.Helper()
+	if _, err := os.Stat(testModel); err != nil {
+		t.Skipf("tiny model %s absent: %v", testModel, err)
+	}
+	lib, err := ort.ResolveLibrary("")
+	if err != nil {
+		t.Skipf("ONNX Runtime library not found (run scripts/install.sh): %v", err)
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("ONNX Runtime library %s absent (run scripts/install.sh): %v", lib, err)
+	}
+	pol, err := ort.Load(testModel, ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pol.Close() })
+	return pol
+}
+
+// The node runs the real tiny model through ONNX Runtime against a real
+// roscore: three 128x128 RGB-D cameras resized to the model's 96x96,
+// commands at the control rate, chunks of the model's horizon, and the
+// diagnostics reporting that the policy (not the hold) is driving.
+func TestNodeWithONNXRuntimeModel(t *testing.T) {
+	pol := loadTestModel(t)
+	rc := startRoscore(t)
+	spec := pol.Spec()
+	const size = 128
+	cfg := testConfig(spec.Cameras)
+	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.addr(), "127.0.0.1", 10
+	n, err := New(cfg, pol, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := &monitor{}
+	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.addr(), Host: "127.0.0.1",
+		LogDestinations: goroslib.LogDestinationCallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obsNode.Close()
+	chunkPoints := make(chan int, 100)
+	for topic, cb := range map[string]any{
+		cfg.Topics.CommandPose: func(m *geometry_msgs.PoseStamped) {
+			mon.mu.Lock()
+			mon.poses = append(mon.poses, time.Now())
+			mon.lastX = m.Pose.Position.X
+			mon.mu.Unlock()
+		},
+		cfg.Topics.Chunk: func(m *trajectory_msgs.JointTrajectory) {
+			select {
+			case chunkPoints <- len(m.Points) * len(m.Points[0].Positions):
+			default:
+			}
+		},
+		cfg.Topics.Diagnostics: func(m *diagnostic_msgs.DiagnosticArray) {
+			mon.mu.Lock()
+			mon.lastDiag, mon.diagCount = *m, mon.diagCount+1
+			mon.mu.Unlock()
+		},
+	} {
+		s, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: obsNode, Topic: topic, Callback: cb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	robot := newFakeRobot(t, rc, &cfg, size)
+	go robot.run(ctx, t, &cfg, size)
+
+	select {
+	case got := <-chunkPoints:
+		if got != spec.Horizon*spec.ActionDim {
+			t.Errorf("chunk holds %d values, want %d", got, spec.Horizon*spec.ActionDim)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no action chunk from the ONNX model within 20 s")
+	}
+	// Let diagnostics cover a window in which the policy drives.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		msg, _ := mon.controlStatus()
+		if msg == "executing policy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("control status %q, want executing policy", msg)
+		}
+	}
+	start := time.Now()
+	time.Sleep(2 * time.Second)
+	if cnt, _ := mon.posesBetween(start, time.Now()); cnt < 16 || cnt > 24 {
+		t.Errorf("%d commands in 2 s at 10 Hz", cnt)
+	}
+	mon.mu.Lock()
+	var predictMs float64
+	for _, s := range mon.lastDiag.Status {
+		for _, kv := range s.Values {
+			if kv.Key == "predict_mean_ms" {
+				predictMs, _ = strconv.ParseFloat(kv.Value, 64)
+			}
+		}
+	}
+	mon.mu.Unlock()
+	t.Logf("tiny model predict mean %.2f ms (from /diagnostics)", predictMs)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil && !strings.Contains(err.Error(), "context") {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node did not stop")
+	}
+}
