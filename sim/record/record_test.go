@@ -64,6 +64,7 @@ func TestRecordEpisode(t *testing.T) {
 	it := r.Messages(ctx, bag.Query{Topics: []string{rosio.LabelsTopic("front")}})
 	var img sensor_msgs.Image
 	for it.Next() {
+		img = sensor_msgs.Image{}
 		if err := it.Message().Decode(&types, &img); err != nil {
 			t.Fatal(err)
 		}
