@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -51,6 +50,11 @@ type Options struct {
 	DocString       string
 	// Metadata is written as ModelProto.metadata_props (e.g. the sidecar JSON).
 	Metadata map[string]string
+	// FixedBatch > 0 exports a static batch of that size instead of a
+	// dynamic batch axis. Static shapes let ONNX Runtime plan memory much
+	// faster at session creation (its planner is slow on large graphs with
+	// symbolic shapes) and are what TensorRT engines prefer.
+	FixedBatch int
 }
 
 // Export traces build at several batch sizes and returns the serialized ONNX
@@ -120,8 +124,16 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	defer inner.Finalize()
 	rb := &recBackend{Backend: inner}
 
+	batches := dynamicBatches
+	if opts.FixedBatch > 0 {
+		batches = [3]int{opts.FixedBatch, opts.FixedBatch, opts.FixedBatch}
+	}
 	var tapes [3]*tape
-	for i, b := range traceBatches {
+	for i, b := range batches {
+		if i > 0 && b == batches[0] {
+			tapes[i] = tapes[0] // a fixed batch needs one trace
+			continue
+		}
 		c := ctx
 		if i > 0 || ctx.NumVariables() > 0 {
 			// Later traces (and an already populated context) reuse variables.
@@ -136,7 +148,7 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 			return nil, fmt.Errorf("onnx export: initializing variables: %w", err)
 		}
 	}
-	recs, err := symbolize(tapes)
+	recs, err := symbolize(tapes, batches)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +211,29 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 			return nil, fmt.Errorf("%w (op #%d, output shape %s)", err, i, recs[i].shape)
 		}
 	}
+	// Shapes of every intermediate value, with batch-dependent axes named
+	// after their affine form: ONNX shape inference cannot see through a
+	// runtime-built Reshape target, and without these ONNX Runtime's memory
+	// planner treats each such axis as a fresh unknown, which made session
+	// creation of the full policy take seconds.
+	seen := make(map[string]bool)
+	for _, vi := range e.g.Inputs {
+		seen[vi.Name] = true
+	}
+	for _, t := range e.g.Initializers {
+		seen[t.Name] = true
+	}
+	for i := range recs {
+		if seen[e.names[i]] {
+			continue
+		}
+		seen[e.names[i]] = true
+		vi, err := valueInfoOf(e.names[i], &recs[i])
+		if err != nil {
+			return nil, err
+		}
+		e.g.ValueInfo = append(e.g.ValueInfo, vi)
+	}
 	for k, id := range tapes[0].outputs {
 		e.g.Nodes = append(e.g.Nodes, nodeProto{Name: "output_" + outputs[k], OpType: "Identity", Inputs: []string{e.names[id]}, Outputs: []string{outputs[k]}})
 		vi, err := valueInfoOf(outputs[k], &recs[id])
@@ -235,7 +270,7 @@ func valueInfoOf(name string, r *symRecord) (valueInfo, error) {
 		case d == sym{a: 1}:
 			vi.Dims = append(vi.Dims, dimension{Param: BatchDim})
 		default:
-			vi.Dims = append(vi.Dims, dimension{Param: strings.ReplaceAll(d.String(), "*", "")})
+			vi.Dims = append(vi.Dims, dimension{Param: fmt.Sprintf("%d*%s%+d", d.a, BatchDim, d.c)})
 		}
 	}
 	return vi, nil

@@ -402,3 +402,26 @@ func TestUnsupportedOpIsAnError(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestFixedBatch: a static-batch export runs at its batch and refuses others.
+func TestFixedBatch(t *testing.T) {
+	requireORT(t)
+	in := []onnx.Input{f32("x", 3)}
+	build := one(func(x *Node) *Node { return Reshape(MulScalar(x, 2), -1) })
+	model, err := onnx.Export(context.New(), in, []string{"y"}, build, onnx.Options{FixedBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1}
+	x := []float32{1, 2, 3, 4, 5, 6}
+	got, err := ort.Run(stdctx.Background(), model, []ort.Tensor{{Name: "x", Shape: []int64{2, 3}, Data: x}}, []string{"y"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got[0].Data.([]float32); len(g) != 6 || g[5] != 12 {
+		t.Fatalf("got %v", g)
+	}
+	if _, err := ort.Run(stdctx.Background(), model, []ort.Tensor{{Name: "x", Shape: []int64{1, 3}, Data: x[:3]}}, []string{"y"}, opts); err == nil {
+		t.Fatal("batch 1 accepted by a batch-2 model")
+	}
+}

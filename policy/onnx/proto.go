@@ -187,6 +187,7 @@ type graphProto struct {
 	Initializers []tensorProto
 	Inputs       []valueInfo
 	Outputs      []valueInfo
+	ValueInfo    []valueInfo
 }
 
 func (g *graphProto) marshal(b []byte) []byte {
@@ -207,6 +208,10 @@ func (g *graphProto) marshal(b []byte) []byte {
 	for i := range g.Outputs {
 		b = protowire.AppendTag(b, 12, protowire.BytesType)
 		b = protowire.AppendBytes(b, g.Outputs[i].marshal(nil))
+	}
+	for i := range g.ValueInfo {
+		b = protowire.AppendTag(b, 13, protowire.BytesType)
+		b = protowire.AppendBytes(b, g.ValueInfo[i].marshal(nil))
 	}
 	return b
 }

@@ -16,14 +16,17 @@ func (s sym) static() bool   { return s.a == 0 }
 func (s sym) at(b int) int   { return s.a*b + s.c }
 func (s sym) String() string { return fmt.Sprintf("%d*B%+d", s.a, s.c) }
 
-// traceBatches are the batch sizes the graph is traced at: the first two fit
-// a and c, the third checks the fit (a value that is not affine in B, e.g.
-// B*B, is refused rather than silently exported wrong).
-var traceBatches = [3]int{2, 3, 5}
+// dynamicBatches are the batch sizes a dynamic-batch export is traced at:
+// the first two fit a and c, the third checks the fit (a value that is not
+// affine in B, e.g. B*B, is refused rather than silently exported wrong).
+var dynamicBatches = [3]int{2, 3, 5}
 
-// fitSym fits v (one value per trace batch) to a*B + c.
-func fitSym(v [3]int) (sym, bool) {
-	b := traceBatches
+// fitSym fits v (one value per trace batch b) to a*B + c. With a fixed batch
+// (all b equal) every value is static.
+func fitSym(b, v [3]int) (sym, bool) {
+	if b[0] == b[1] {
+		return sym{c: v[0]}, v[0] == v[1] && v[1] == v[2]
+	}
 	d := v[1] - v[0]
 	if d%(b[1]-b[0]) != 0 {
 		return sym{}, false
@@ -41,7 +44,7 @@ type symRecord struct {
 }
 
 // symbolize aligns the tapes of the three traces and fits every integer.
-func symbolize(tapes [3]*tape) ([]symRecord, error) {
+func symbolize(tapes [3]*tape, batches [3]int) ([]symRecord, error) {
 	t0 := tapes[0]
 	for _, t := range tapes[1:] {
 		if len(t.recs) != len(t0.recs) || !slices.Equal(t.outputs, t0.outputs) {
@@ -62,7 +65,7 @@ func symbolize(tapes [3]*tape) ([]symRecord, error) {
 			}
 		}
 		for ax := range r.shape.Rank() {
-			s, ok := fitSym([3]int{tapes[0].recs[i].shape.Dimensions[ax], tapes[1].recs[i].shape.Dimensions[ax], tapes[2].recs[i].shape.Dimensions[ax]})
+			s, ok := fitSym(batches, [3]int{tapes[0].recs[i].shape.Dimensions[ax], tapes[1].recs[i].shape.Dimensions[ax], tapes[2].recs[i].shape.Dimensions[ax]})
 			if !ok {
 				return nil, fmt.Errorf("onnx export: op #%d (%s) axis %d is not affine in the batch size", i, r.op, ax)
 			}
@@ -79,7 +82,7 @@ func symbolize(tapes [3]*tape) ([]symRecord, error) {
 					}
 					v[ti] = vs[j]
 				}
-				s, ok := fitSym(v)
+				s, ok := fitSym(batches, v)
 				if !ok {
 					return nil, fmt.Errorf("onnx export: op #%d (%s) parameter %s is not affine in the batch size", i, r.op, k)
 				}

@@ -96,7 +96,7 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 			err = errors.Join(err, p.Close())
 		}
 	}()
-	ins, outs, err := ortapi.GetInputOutputInfo(modelPath)
+	ins, outs, err := inputOutputInfo(modelPath)
 	if err != nil {
 		return nil, fmt.Errorf("ort: %s is not a loadable ONNX model: %w", modelPath, err)
 	}
@@ -133,6 +133,24 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 		zap.Int("cameras", spec.Cameras), zap.Bool("instance", spec.Modules.Instance),
 		zap.Bool("predictor", spec.Modules.Predictor), zap.Bool("routing", spec.Modules.Routing))
 	return p, nil
+}
+
+// inputOutputInfo reads the model's declared tensors. ONNX Runtime does it
+// by opening a throw-away session; graph optimizations are off for it since
+// only the signature is needed and they are the bulk of a session's cost.
+func inputOutputInfo(path string) (ins, outs []ortapi.InputOutputInfo, err error) {
+	so, err := ortapi.NewSessionOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { err = errors.Join(err, so.Destroy()) }()
+	if err := so.SetGraphOptimizationLevel(ortapi.GraphOptimizationLevelDisableAll); err != nil {
+		return nil, nil, err
+	}
+	if err := so.SetIntraOpNumThreads(1); err != nil {
+		return nil, nil, err
+	}
+	return ortapi.GetInputOutputInfoWithOptions(path, so)
 }
 
 // expectedInputs are the batch-1 shapes of every input the node can feed.

@@ -287,3 +287,53 @@ func BenchmarkPredictSynthetic(b *testing.B) {
 		}
 	}
 }
+
+// TestTinyModel loads the checked-in test model the way the node does and
+// checks its actions are finite, deterministic and small (its sidecar scales
+// untrained outputs to millimetre steps).
+func TestTinyModel(t *testing.T) {
+	requireORT(t)
+	path, err := ort.TinyModelPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ort.LoadSpec(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cpu()
+	opts.Expected = &policy.Spec{Cameras: 3, ImageWidth: 96, ImageHeight: 96, ActionDim: 7, Horizon: 8}
+	p, err := ort.Load(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	in := policy.NewInput(spec)
+	for i := range in.Images {
+		in.Images[i] = float32(i%255) / 255
+	}
+	for i := range in.PointValid {
+		in.PointValid[i] = 1
+		in.Points[3*i], in.Points[3*i+1], in.Points[3*i+2] = 0.5, float32(i%7)*0.05-0.15, 0.1
+	}
+	for v := range spec.Cameras {
+		copy(in.Intrinsics[4*v:], []float32{86, 86, 48, 48})
+		copy(in.CamFromBase[12*v:], []float32{0, -1, 0, 0, 0, 0, -1, 0.5, 1, 0, 0, 0.6})
+	}
+	copy(in.Instruction, []int64{1, 2, 3, 12, 16})
+	var a, b msgs.ActionChunk
+	if err := p.Predict(context.Background(), in, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Predict(context.Background(), in, &b); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a.Values {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || v != b.Values[i] {
+			t.Fatalf("action %d: %v then %v", i, v, b.Values[i])
+		}
+		if d := i % a.Dim; d < 6 && math.Abs(float64(v)) > 0.1 {
+			t.Errorf("action %d (dim %d) = %v: not a small step", i, d, v)
+		}
+	}
+}
