@@ -39,6 +39,7 @@ const (
 	DropNoAction     = "no recorded action"
 	DropDecode       = "image decode error"
 	DropLastDerived  = "last step (no next pose to derive the action)"
+	DropLastNoAction = "last observation (recorded after the last action)"
 )
 
 // EpisodeStats reports what happened while assembling one episode.
@@ -458,6 +459,12 @@ func (r *episodeReader) finalize() error {
 			break
 		}
 		if !found {
+			if !haveNext {
+				// Recordings end with the observation that follows the
+				// final action: expected, so counted but not warned about.
+				r.stats.Dropped[DropLastNoAction]++
+				return nil
+			}
 			return drop(DropNoAction, zap.Time("stamp", stamp))
 		}
 	}
