@@ -152,7 +152,6 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	var bar *Progress
 	if t.cfg.Progress != nil {
 		bar = NewProgress(t.cfg.Progress, total, t.doneSteps(), "training")
-		defer bar.Finish()
 	}
 	src := rand.NewPCG(uint64(t.cfg.Seed), 0)
 	rng := rand.New(src)
@@ -212,6 +211,9 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 				}
 			}
 		}
+	}
+	if bar != nil {
+		bar.Finish()
 	}
 	if res.Steps > 0 {
 		res.StepsPerSec = float64(res.Steps) / time.Since(start).Seconds()

@@ -1,0 +1,185 @@
+// Command vla3d-train trains the 3DVLA policy on recordings (ROS 1 bags or
+// MCAP, e.g. from `vla3d-sim record`) with the paper's two-stage schedule,
+// and exports trained runs to ONNX.
+//
+//	vla3d-train [train] -data demos/ -out run/ [-row C] [-stage both] [-steps 300]
+//	vla3d-train export -out run/ [-onnx run/model.onnx]
+//
+// Training resumes from the newest good checkpoint in -out; interrupt it with
+// Ctrl-C to checkpoint and stop.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/policy/onnx"
+	"github.com/vla3d/vla3d/training"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vla3d-train:", err)
+		if errors.Is(err, context.Canceled) {
+			os.Exit(130)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(args[1:])
+	}
+	if len(args) > 0 && args[0] == "train" {
+		args = args[1:]
+	}
+	return runTrain(ctx, args)
+}
+
+type trainFlags struct {
+	cfg        training.Config
+	data       string
+	cache      string
+	row        string
+	stage      string
+	head       string
+	maxSamples int
+	quiet      bool
+	debug      bool
+}
+
+func parseTrain(args []string) (*trainFlags, error) {
+	f := &trainFlags{cfg: training.DefaultConfig()}
+	c := &f.cfg
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.StringVar(&f.data, "data", "", "recordings: comma-separated .bag/.mcap files or directories (required)")
+	fs.StringVar(&c.OutDir, "out", "run", "run directory: checkpoints/, metrics.jsonl, loss.png, model.json")
+	fs.StringVar(&f.cache, "cache", "", "preprocessed-sample cache directory (default <out>/cache)")
+	fs.StringVar(&f.row, "row", "C", "ablation row: baseline, A, B or C")
+	fs.StringVar(&f.stage, "stage", "both", "stages to run: 1, 2 or both")
+	fs.StringVar(&f.head, "head", c.Model.ActionHead, "action head: l1 or flow")
+	fs.IntVar(&c.StepsPerStage, "steps", c.StepsPerStage, "optimizer steps per stage")
+	fs.IntVar(&c.BatchSize, "batch", c.BatchSize, "batch size")
+	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
+	fs.Float64Var(&c.MinLR, "min-lr", c.MinLR, "final learning rate of the cosine schedule")
+	fs.IntVar(&c.WarmupSteps, "warmup", c.WarmupSteps, "linear warm-up steps per stage")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "AdamW decoupled weight decay")
+	fs.Float64Var(&c.ClipNorm, "clip", c.ClipNorm, "global gradient-norm clip (0 = off)")
+	fs.IntVar(&c.Model.Width, "width", c.Model.Width, "transformer width d")
+	fs.IntVar(&c.Model.Probes, "probes", c.Model.Probes, "instance probes Q")
+	fs.IntVar(&c.MaxInstances, "max-instances", c.MaxInstances, "pseudo ground-truth instances per sample")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "steps between checkpoints")
+	fs.IntVar(&c.KeepCheckpoints, "keep", c.KeepCheckpoints, "checkpoints kept")
+	fs.IntVar(&c.PlotEvery, "plot-every", c.PlotEvery, "steps between loss-plot refreshes")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed (initialisation, data order, noise)")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:ops_sequential or xla:cuda")
+	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.debug, "debug", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.data == "" {
+		return nil, errors.New("-data is required")
+	}
+	var err error
+	if c.Model, err = c.Model.Row(f.row); err != nil {
+		return nil, err
+	}
+	c.Model.ActionHead = f.head
+	switch f.stage {
+	case "1":
+		c.Stages = []training.Stage{training.Stage1}
+	case "2":
+		c.Stages = []training.Stage{training.Stage2}
+	case "both":
+		c.Stages = []training.Stage{training.Stage1, training.Stage2}
+	default:
+		return nil, fmt.Errorf("-stage %q: want 1, 2 or both", f.stage)
+	}
+	if c.WarmupSteps > c.StepsPerStage {
+		c.WarmupSteps = c.StepsPerStage / 4
+	}
+	if f.cache == "" {
+		f.cache = filepath.Join(c.OutDir, "cache")
+	}
+	return f, nil
+}
+
+func logger(debug bool) (*zap.Logger, error) {
+	zc := zap.NewProductionConfig()
+	if debug {
+		zc.Level = zap.NewAtomicLevelAt(zap.DebugLevel)
+	}
+	return zc.Build()
+}
+
+func runTrain(ctx context.Context, args []string) error {
+	f, err := parseTrain(args)
+	if err != nil {
+		return err
+	}
+	log, err := logger(f.debug)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+	cfg := f.cfg
+	cfg.Log = log
+	if !f.quiet {
+		cfg.Progress = os.Stderr
+	}
+	data, err := training.LoadBags(ctx, training.BagOptions{
+		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
+		Layout: training.LayoutFor(cfg.Model, cfg.MaxInstances), Spec: cfg.Model.Spec(),
+		IgnoreLabels: []uint16{100}, MinPixels: 4, MaxSamples: f.maxSamples, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	tr, err := training.New(cfg, data)
+	if err != nil {
+		return err
+	}
+	res, err := tr.Run(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("training done", zap.Int("step", res.State.Step), zap.Int("steps_run", res.Steps),
+		zap.Float64("steps_per_sec", res.StepsPerSec), zap.Any("first_losses", res.First),
+		zap.Any("last_losses", res.Last), zap.String("checkpoint", res.Checkpoint), zap.String("plot", res.PlotPath))
+	return nil
+}
+
+func runExport(args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	out := fs.String("out", "run", "run directory written by training")
+	path := fs.String("onnx", "", "ONNX file to write (default <out>/model.onnx; the sidecar .json goes next to it)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		*path = filepath.Join(*out, "model.onnx")
+	}
+	t, err := training.LoadTrained(*out)
+	if err != nil {
+		return err
+	}
+	if err := onnx.ExportPolicy(t.Vars, t.Model, t.Spec, *path); err != nil {
+		return err
+	}
+	fmt.Printf("exported step %d (stage %d) to %s\n", t.State.Step, t.State.Stage, *path)
+	return nil
+}

@@ -1,0 +1,125 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/dataset"
+	"github.com/vla3d/vla3d/policy"
+)
+
+// BagOptions configures LoadBags.
+type BagOptions struct {
+	Paths    []string // .bag/.mcap files or directories
+	CacheDir string   // preprocessed-sample cache (dataset.Cache)
+	Layout   Layout
+	Spec     policy.Spec // model layout; vocabulary and statistics are filled in
+	// IgnoreLabels are instance ids that are not objects (the simulator's
+	// robot is 100); background 0 is always ignored.
+	IgnoreLabels []uint16
+	MinPixels    int
+	// MaxSamples caps the number of samples (0: all), for quick runs.
+	MaxSamples int
+	Log        *zap.Logger
+}
+
+var errStopEpisode = errors.New("stop episode")
+
+// LoadBags reads recordings through the dataset layer (episodes,
+// time-synchronised observations, preprocessing cache) and builds an
+// in-memory dataset of training samples: normalized action chunks
+// (dataset action statistics) and pseudo instance labels from the recorded
+// instance-id images. The vocabulary is every word of the recordings'
+// instructions, sorted.
+func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	paths, err := dataset.ExpandPaths(o.Paths)
+	if err != nil {
+		return nil, err
+	}
+	dcfg := dataset.DefaultConfig()
+	dcfg.Labels = true
+	dcfg.Logger = log
+	d, err := dataset.Open(ctx, paths, dcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open recordings: %w", err)
+	}
+	spec := o.Spec
+	if spec.Vocabulary, err = vocabulary(ctx, d); err != nil {
+		return nil, err
+	}
+	cache, err := d.Cache(ctx, dataset.CacheOptions{Dir: o.CacheDir, Spec: spec, Labels: true})
+	if err != nil {
+		return nil, fmt.Errorf("preprocess recordings: %w", err)
+	}
+	defer cache.Close()
+	spec.ActionMean, spec.ActionStd = cache.ActionStats()
+	if len(spec.ActionMean) != o.Layout.ActionDim {
+		return nil, fmt.Errorf("recordings have %d action dims, model %d", len(spec.ActionMean), o.Layout.ActionDim)
+	}
+	n := cache.Len()
+	if o.MaxSamples > 0 {
+		n = min(n, o.MaxSamples)
+	}
+	labeler := PseudoLabeler{Layout: o.Layout, Ignore: o.IgnoreLabels, MinPixels: o.MinPixels}
+	buf := make([]byte, cache.RecordSize())
+	out := &MemoryDataset{Stats: spec}
+	l := o.Layout
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rec := cache.NewRecord()
+		if err := cache.Read(i, rec, buf); err != nil {
+			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		s := &Sample{Input: rec.Input, Actions: make([]float32, l.Horizon*l.ActionDim), ActionValid: make([]float32, l.Horizon)}
+		if err := cache.ActionChunk(i, l.Horizon, s.Actions, s.ActionValid); err != nil {
+			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		for j := range s.Actions {
+			k := j % l.ActionDim
+			s.Actions[j] = (s.Actions[j] - spec.ActionMean[k]) / spec.ActionStd[k]
+		}
+		s.Labels = NewInstanceLabels(l)
+		if err := labeler.Label(rec.Labels, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, &s.Labels); err != nil {
+			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		out.Samples = append(out.Samples, s)
+	}
+	log.Info("loaded recordings", zap.Int("episodes", d.Len()), zap.Int("samples", len(out.Samples)),
+		zap.Int("vocabulary", len(spec.Vocabulary)))
+	return out, nil
+}
+
+// vocabulary collects the words of every episode's instruction (first step
+// only: the instruction is latched for the episode).
+func vocabulary(ctx context.Context, d *dataset.Dataset) ([]string, error) {
+	words := map[string]bool{}
+	for i := range d.Len() {
+		_, err := d.ReadEpisode(ctx, i, func(s *dataset.Step) error {
+			for _, w := range strings.FieldsFunc(strings.ToLower(s.Obs.Instruction), func(r rune) bool { return !unicode.IsLetter(r) }) {
+				words[w] = true
+			}
+			return errStopEpisode
+		})
+		if err != nil && !errors.Is(err, errStopEpisode) {
+			return nil, fmt.Errorf("vocabulary: %w", err)
+		}
+	}
+	out := make([]string, 0, len(words))
+	for w := range words {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out, nil
+}
