@@ -181,3 +181,64 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 		t.Fatalf("checkpoint state %+v, %v", l, err)
 	}
 }
+
+// instanceTotal is the weighted instance loss of a step's outputs.
+func instanceTotal(w LossWeights, v map[string]float64) float64 {
+	return w.Focal*v["focal"] + w.BoxL1*v["box_l1"] + w.GIoU*v["giou"] + w.MaskCE*v["mask_ce"] + w.Dice*v["dice"] + w.Center3D*v["center_3d"]
+}
+
+// TestOverfitRowC trains the full model (instance module, predictor,
+// routing) through both stages on 4 samples: stage 1 must drive the action
+// error and the matched instance losses down; stage 2 must train the
+// predictor (finite SmoothL1/cosine/variance terms) and keep the action
+// error low.
+func TestOverfitRowC(t *testing.T) {
+	steps := 120
+	if testing.Short() {
+		steps = 40
+	}
+	cfg, data := tinyRun(t, "C", []Stage{Stage1}, steps)
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i0, i1 := instanceTotal(cfg.Loss, res.First), instanceTotal(cfg.Loss, res.Last)
+	t.Logf("stage 1: %d steps in %v: action %.4f -> %.4f, instance %.3f -> %.3f (%v -> %v)",
+		res.Steps, time.Since(start), res.First["action"], res.Last["action"], i0, i1, res.First, res.Last)
+	if res.Last["action"] > res.First["action"]/4 {
+		t.Errorf("action L1 %.4f -> %.4f", res.First["action"], res.Last["action"])
+	}
+	if i1 > 0.7*i0 {
+		t.Errorf("instance loss %.3f -> %.3f", i0, i1)
+	}
+
+	// Stage 2 continues from the stage-1 checkpoint in the same directory.
+	cfg.Stages = []Stage{Stage1, Stage2}
+	cfg.StepsPerStage = steps
+	cfg.WarmupSteps = 2
+	tr2, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := tr2.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stage 2: %d steps: %v -> %v", res2.Steps, res2.First, res2.Last)
+	for _, k := range []string{"pred_smooth_l1", "pred_cosine", "pred_variance"} {
+		if v, ok := res2.Last[k]; !ok || math.IsNaN(v) {
+			t.Errorf("stage 2 %s = %v", k, v)
+		}
+	}
+	if res2.Last["action"] > 2*res.Last["action"]+0.05 {
+		t.Errorf("stage 2 action L1 rose: %.4f -> %.4f", res.Last["action"], res2.Last["action"])
+	}
+	if res2.State.Stage != Stage2 || res2.State.StageStep != steps {
+		t.Errorf("final state %+v", res2.State)
+	}
+}

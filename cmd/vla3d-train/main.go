@@ -4,6 +4,7 @@
 //
 //	vla3d-train [train] -data demos/ -out run/ [-row C] [-stage both] [-steps 300]
 //	vla3d-train export -out run/ [-onnx run/model.onnx]
+//	vla3d-train bench -data demos/ [-rows baseline,C] [-bench-steps 5]
 //
 // Training resumes from the newest good checkpoint in -out; interrupt it with
 // Ctrl-C to checkpoint and stop.
@@ -11,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +44,9 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "export" {
 		return runExport(args[1:])
 	}
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(ctx, args[1:])
+	}
 	if len(args) > 0 && args[0] == "train" {
 		args = args[1:]
 	}
@@ -60,10 +65,13 @@ type trainFlags struct {
 	debug      bool
 }
 
-func parseTrain(args []string) (*trainFlags, error) {
+func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
 	f := &trainFlags{cfg: training.DefaultConfig()}
 	c := &f.cfg
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if extra != nil {
+		extra(fs)
+	}
 	fs.StringVar(&f.data, "data", "", "recordings: comma-separated .bag/.mcap files or directories (required)")
 	fs.StringVar(&c.OutDir, "out", "run", "run directory: checkpoints/, metrics.jsonl, loss.png, model.json")
 	fs.StringVar(&f.cache, "cache", "", "preprocessed-sample cache directory (default <out>/cache)")
@@ -127,7 +135,7 @@ func logger(debug bool) (*zap.Logger, error) {
 }
 
 func runTrain(ctx context.Context, args []string) error {
-	f, err := parseTrain(args)
+	f, err := parseTrain("train", args, nil)
 	if err != nil {
 		return err
 	}
@@ -141,11 +149,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if !f.quiet {
 		cfg.Progress = os.Stderr
 	}
-	data, err := training.LoadBags(ctx, training.BagOptions{
-		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
-		Layout: training.LayoutFor(cfg.Model, cfg.MaxInstances), Spec: cfg.Model.Spec(),
-		IgnoreLabels: []uint16{100}, MinPixels: 4, MaxSamples: f.maxSamples, Log: log,
-	})
+	data, err := loadData(ctx, f, log)
 	if err != nil {
 		return err
 	}
@@ -181,5 +185,61 @@ func runExport(args []string) error {
 		return err
 	}
 	fmt.Printf("exported step %d (stage %d) to %s\n", t.State.Step, t.State.Stage, *path)
+	return nil
+}
+
+// simLabelRobot is the simulator's instance id of the robot's own links
+// (sim.LabelRobot), which are not objects to detect.
+const simLabelRobot = 100
+
+func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (*training.MemoryDataset, error) {
+	return training.LoadBags(ctx, training.BagOptions{
+		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
+		Layout: training.LayoutFor(f.cfg.Model, f.cfg.MaxInstances), Spec: f.cfg.Model.Spec(),
+		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples, Log: log,
+	})
+}
+
+// runBench measures training steps/s, peak memory, forward FLOPs/sample and
+// parameter counts for several ablation rows in one process.
+func runBench(ctx context.Context, args []string) error {
+	var rows string
+	var steps, stage int
+	f, err := parseTrain("bench", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&rows, "rows", "baseline,C", "ablation rows to measure, in order")
+		fs.IntVar(&steps, "bench-steps", 5, "measured steps per row (after one compile step)")
+		fs.IntVar(&stage, "bench-stage", 1, "stage to measure")
+	})
+	if err != nil {
+		return err
+	}
+	st, err := training.ParseStage(stage)
+	if err != nil {
+		return err
+	}
+	log, err := logger(f.debug)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+	// Labels are needed for any row with the instance module.
+	f.cfg.Model, err = f.cfg.Model.Row("C")
+	if err != nil {
+		return err
+	}
+	data, err := loadData(ctx, f, log)
+	if err != nil {
+		return err
+	}
+	res, err := training.Bench(ctx, f.cfg, strings.Split(rows, ","), st, steps, data)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(os.Stdout)
+	for _, r := range res {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -1,0 +1,175 @@
+package training
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/vla3d/vla3d/policy/model"
+)
+
+// BenchResult is the training cost of one ablation row.
+type BenchResult struct {
+	Row         string         `json:"row"`
+	Stage       Stage          `json:"stage"`
+	Batch       int            `json:"batch"`
+	Steps       int            `json:"steps"`         // measured steps (after one compile step)
+	StepsPerSec float64        `json:"steps_per_sec"` // optimizer steps per second
+	CompileSec  float64        `json:"compile_sec"`   // first step: graph build + compile + run
+	PeakRSSMiB  float64        `json:"peak_rss_mib"`  // process peak resident memory during the row
+	FwdFLOPs    int64          `json:"forward_flops_per_sample"`
+	Params      map[string]int `json:"params"` // per module scope
+	BaseParams  int            `json:"base_params"`
+	AddedParams int            `json:"added_params"` // the 3D modules
+}
+
+// Bench trains each row of rows for steps+1 steps of stage (the first step
+// compiles and is timed separately) on data, in this process one after the
+// other, and reports steps/s, peak memory (VmHWM, reset between rows where
+// the kernel allows), inference FLOPs per sample and parameter counts.
+func Bench(ctx context.Context, base Config, rows []string, stage Stage, steps int, data Dataset) ([]BenchResult, error) {
+	var out []BenchResult
+	for _, row := range rows {
+		cfg := base
+		var err error
+		if cfg.Model, err = base.Model.Row(row); err != nil {
+			return nil, err
+		}
+		cfg.Stages = []Stage{stage}
+		cfg.StepsPerStage = steps + 1
+		cfg.WarmupSteps = 0
+		cfg.CheckpointEvery = 1 << 30
+		cfg.PlotEvery = 0
+		cfg.Progress = nil
+		if cfg.OutDir, err = os.MkdirTemp("", "vla3d-bench-"); err != nil {
+			return nil, fmt.Errorf("bench dir: %w", err)
+		}
+		res, err := benchRow(ctx, cfg, row, stage, steps, data)
+		_ = os.RemoveAll(cfg.OutDir)
+		if err != nil {
+			return nil, fmt.Errorf("bench row %s: %w", row, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps int, data Dataset) (BenchResult, error) {
+	res := BenchResult{Row: row, Stage: stage, Batch: cfg.BatchSize, Steps: steps}
+	resetPeakRSS()
+	tr, err := New(cfg, data)
+	if err != nil {
+		return res, err
+	}
+	tr.state = State{Stage: stage, Seed: cfg.Seed}
+	src := rand.New(rand.NewPCG(uint64(cfg.Seed), 1))
+	t0 := time.Now()
+	if _, err := tr.Step(src); err != nil {
+		return res, err
+	}
+	res.CompileSec = time.Since(t0).Seconds()
+	t1 := time.Now()
+	for range steps {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if _, err := tr.Step(src); err != nil {
+			return res, err
+		}
+	}
+	res.StepsPerSec = float64(steps) / time.Since(t1).Seconds()
+	res.PeakRSSMiB = peakRSSMiB()
+	flops, err := ForwardFLOPs(tr)
+	if err != nil {
+		return res, err
+	}
+	res.FwdFLOPs = flops
+	res.Params = model.ParamCounts(tr.Variables())
+	delete(res.Params, OptimizerScope)
+	rep := model.ModuleReport{Row: row, Params: res.Params}
+	res.BaseParams, res.AddedParams = rep.BaseParams(), rep.AddedParams()
+	return res, nil
+}
+
+// ForwardFLOPs counts the inference graph of the trainer's model at batch 1
+// with the model package's counter (matmul 2·M·N·K plus one op per output
+// element of other arithmetic).
+func ForwardFLOPs(tr *Trainer) (int64, error) {
+	cfg := tr.cfg.Model
+	g := NewGraph(tr.backend, "forward_flops")
+	f32 := func(name string, dims ...int) *Node { return Parameter(g, name, shapes.Make(dtypes.Float32, dims...)) }
+	v, n := cfg.Cameras, cfg.Patches()
+	in := model.Inputs{
+		Images:      f32("images", 1, v, 3, cfg.ImageHeight, cfg.ImageWidth),
+		Points:      f32("points", 1, v, n, 3),
+		PointValid:  f32("point_valid", 1, v, n),
+		Intrinsics:  f32("intrinsics", 1, v, 4),
+		CamFromBase: f32("cam_from_base", 1, v, 12),
+		Proprio:     f32("proprio", 1, cfg.ProprioDim),
+		Instruction: Parameter(g, "instruction", shapes.Make(dtypes.Int64, 1, cfg.InstructionLen)),
+		Noise:       f32("noise", 1, cfg.Horizon, cfg.ActionDim),
+	}
+	if err := buildGraph(func() {
+		vars := tr.vars.Checked(false)
+		vars.SetTraining(g, false)
+		tr.model.Forward(vars, in)
+	}); err != nil {
+		return 0, fmt.Errorf("forward flops: %w", err)
+	}
+	cost, err := model.CountGraph(g)
+	if err != nil {
+		return 0, fmt.Errorf("forward flops: %w", err)
+	}
+	return cost.FLOPs(), nil
+}
+
+// buildGraph runs a GoMLX graph-building function, turning its panics (the
+// library's error convention while building) into an error.
+func buildGraph(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	fn()
+	return nil
+}
+
+// resetPeakRSS asks Linux to restart VmHWM accounting ("5" to clear_refs);
+// without it the reported peak is the process peak so far.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSSMiB reads VmHWM from /proc/self/status (0 when unavailable).
+func peakRSSMiB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			fields := strings.Fields(rest)
+			if len(fields) > 0 {
+				kb, err := strconv.ParseFloat(fields[0], 64)
+				if err == nil {
+					return kb / 1024
+				}
+			}
+		}
+	}
+	return 0
+}
