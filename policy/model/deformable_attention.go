@@ -1,7 +1,7 @@
 package model
 
 import (
-	"fmt"
+	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -14,7 +14,10 @@ import (
 //
 // where offsets (in feature-map pixels of level l) and A (softmax over the
 // L*K samples of each head) are predicted from the probe state q, and point_v
-// is the projected reference point. Returns attn [B,Q,V,d].
+// is the projected reference point. Returns attn [B,Q,V,d]. The value
+// projection W is linear like the pyramid's decoders, so it is folded into
+// them: levels arrive as W F_l, computed once and shared by all decoder
+// layers (saving a d x d projection of every map position per layer).
 //
 // Bilinear sampling is written densely: the sample at pixel position (x, y)
 // is sum_j relu(1-|x-x_j|) relu(1-|y-y_j|) F_j over all map positions j,
@@ -28,15 +31,19 @@ func DeformableAttention(ctx *context.Context, cfg Config, q *Node, uv *Node, le
 	dh := d / heads
 	nl := len(levels)
 
-	offsets := Reshape(dense(ctx, "sampling_offsets", q, heads*nl*keys*2), b, nq, heads, nl, keys, 2)
-	weights := Softmax(Reshape(dense(ctx, "attention_weights", q, heads*nl*keys), b, nq, heads, nl*keys), -1)
+	// Deformable-DETR initialisation: offsets start as a fixed pattern (head h
+	// looks along direction 2*pi*h/heads, key k at k+1 pixels) and weights
+	// start uniform; both layers' weights start at zero.
+	offsets := denseInit(ctx, "sampling_offsets", q, offsetPattern(heads, nl, keys))
+	offsets = Reshape(offsets, b, nq, heads, nl, keys, 2)
+	weights := denseInit(ctx, "attention_weights", q, make([]float32, heads*nl*keys))
+	weights = Softmax(Reshape(weights, b, nq, heads, nl*keys), -1)
 	weights = Reshape(weights, b, nq, heads, nl, keys)
 
 	var sum *Node
 	for l, lv := range levels {
-		val := dense(ctx, fmt.Sprintf("value_%d", lv.Stride), lv.Map, d) // [B,V,h,w,d]
-		val = Reshape(val, b, v, lv.H, lv.W, heads, dh)
-		off := takeElem(offsets, 3, l) // [B,Q,heads,K,2]
+		val := Reshape(lv.Map, b, v, lv.H, lv.W, heads, dh) // W F_l, see Pyramid
+		off := takeElem(offsets, 3, l)                      // [B,Q,heads,K,2]
 		// Pixel coordinates with pixel centres at integers: x = u*W - 0.5.
 		size := Const(q.Graph(), []float32{float32(lv.W), float32(lv.H)})
 		pix := Sub(Mul(InsertAxes(uv, 3, 3), ExpandLeftToRank(size, 6)), ConstAs(uv, 0.5)) // [B,Q,V,1,1,2]
@@ -72,4 +79,19 @@ func bilinearSample(val, px, py *Node) *Node {
 	wy := hatWeights(py, dims[2]) // [B,Q,V,heads,K,h]
 	rows := Einsum("bqvhkx,bvyxhc->bvhqkyc", wx, val)
 	return Einsum("bvhqky,bvhqkyc->bvhqkc", TransposeAllAxes(wy, 0, 2, 3, 1, 4, 5), rows)
+}
+
+// offsetPattern is the initial bias of the sampling offsets, laid out
+// [heads, levels, keys, 2].
+func offsetPattern(heads, levels, keys int) []float32 {
+	out := make([]float32, 0, heads*levels*keys*2)
+	for h := range heads {
+		ang := 2 * math.Pi * float64(h) / float64(heads)
+		for range levels {
+			for k := range keys {
+				out = append(out, float32(math.Cos(ang)*float64(k+1)), float32(math.Sin(ang)*float64(k+1)))
+			}
+		}
+	}
+	return out
 }

@@ -322,3 +322,28 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("spec %+v does not match the default config", s)
 	}
 }
+
+// TestSlotSelection: view v's selected tokens land, in index order, in slots
+// v*count.., extra ones are dropped and missing ones leave zero rows.
+func TestSlotSelection(t *testing.T) {
+	// 2 views x 4 tokens, count 2: view 0 selects {1,3}, view 1 selects {0,1,2}
+	// (one too many: token 2 dropped). Second sample: view 1 selects only {3}.
+	sel := []float32{0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1}
+	out := run1(t, func(_ *context.Context, p []*Node) []*Node { return []*Node{slotSelection(p[0], 2)} },
+		tensors.FromFlatDataAndDimensions(sel, 2, 2, 4))
+	got := tensors.MustCopyFlatData[float32](out[0]) // [2,4,8]
+	want := [][]int{{1, 3, 4, 5}, {0, 1, 7, -1}}      // token index per slot, -1 = empty
+	for b := range want {
+		for s, tok := range want[b] {
+			for j := range 8 {
+				w := float32(0)
+				if j == tok {
+					w = 1
+				}
+				if g := got[(b*4+s)*8+j]; g != w {
+					t.Errorf("sample %d slot %d token %d: %v, want %v", b, s, j, g, w)
+				}
+			}
+		}
+	}
+}

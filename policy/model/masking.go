@@ -1,8 +1,6 @@
 package model
 
 import (
-	"math"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -16,7 +14,7 @@ import (
 // comes from ranking uniform scores with comparisons (no Sort op needed).
 func AsymmetricMask(ctx *context.Context, cfg Config, g *Graph, batch int) *Node {
 	n := cfg.Patches()
-	count := int(math.Round(cfg.MaskRatio * float64(n)))
+	count := maskedPerView(cfg)
 	scores := ctx.RandomUniform(g, shapeOf(dtypeF32, batch*cfg.Cameras, n))
 	rank := rankDescending(scores) // [B*V,N]
 	mask := ConvertDType(LessThan(rank, Scalar(g, dtypeF32, count)), dtypeF32)

@@ -65,9 +65,10 @@ type Outputs struct {
 	InstanceRefs   *Node // [B,K,3]
 
 	// Predictor (row B and above).
-	PredictorPred    *Node // [B,V*N,d] predictions at every token position
-	PredictorTarget  *Node // [B,V*N,d] EMA-teacher targets (stop-gradient)
-	PredictorMask    *Node // [B,V*N] 1 where the loss applies (masked and valid)
+	// At the M = V*round(MaskRatio*N) masked target slots.
+	PredictorPred    *Node // [B,M,d] predictions
+	PredictorTarget  *Node // [B,M,d] EMA-teacher targets (stop-gradient)
+	PredictorMask    *Node // [B,M] 1 where the loss applies (slot filled, token had valid depth)
 	CompletionCoords *Node // [B,6*5,3] coordinates the completion tokens were queried at
 	CompletionTokens *Node // [B,6*5,d]
 

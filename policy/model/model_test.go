@@ -42,3 +42,40 @@ func TestForwardActionShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestInferenceDeterministicGivenNoise: the inference graph has no hidden
+// randomness; the flow head's output depends on the noise input, the L1
+// head's does not.
+func TestInferenceDeterministicGivenNoise(t *testing.T) {
+	for _, head := range []string{HeadL1, HeadFlow} {
+		cfg, _ := smallConfig().Row("C")
+		cfg.ActionHead = head
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := newTestContext()
+		e := newExampleBatch(cfg, 1, 4)
+		fn := func(ctx *context.Context, in Inputs) []*Node { return []*Node{m.Forward(ctx, in).Actions} }
+		a := tensors.MustCopyFlatData[float32](runGraph(t, ctx, cfg, e, fn)[0])
+		b := tensors.MustCopyFlatData[float32](runGraph(t, ctx.Reuse(), cfg, e, fn)[0])
+		for i := range e.nois {
+			e.nois[i] += 0.5
+		}
+		c := tensors.MustCopyFlatData[float32](runGraph(t, ctx.Reuse(), cfg, e, fn)[0])
+		var same, noiseDiff float64
+		for i := range a {
+			same = math.Max(same, math.Abs(float64(a[i]-b[i])))
+			noiseDiff = math.Max(noiseDiff, math.Abs(float64(a[i]-c[i])))
+		}
+		if same != 0 {
+			t.Errorf("%s: two runs differ by %g", head, same)
+		}
+		if head == HeadL1 && noiseDiff != 0 {
+			t.Errorf("l1 head depends on noise (%g)", noiseDiff)
+		}
+		if head == HeadFlow && noiseDiff == 0 {
+			t.Errorf("flow head ignores noise")
+		}
+	}
+}

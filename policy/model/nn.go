@@ -46,6 +46,18 @@ func linear(x, w *Node) *Node {
 	return Reshape(y, outDims...)
 }
 
+// denseInit is an affine layer with zero-initialised weights and the given
+// initial bias (its length is the output width).
+func denseInit(ctx *context.Context, name string, x *Node, bias []float32) *Node {
+	c := ctx.In(name).In("dense")
+	g := x.Graph()
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := c.WithInitializer(initializers.Zero).VariableWithShape("weights", shapes.Make(x.DType(), in, len(bias)))
+	init := func(g *Graph, shape shapes.Shape) *Node { return Reshape(Const(g, bias), shape.Dimensions...) }
+	b := c.WithInitializer(init).VariableWithShape("biases", shapes.Make(x.DType(), len(bias)))
+	return Add(linear(x, w.ValueGraph(g)), ExpandLeftToRank(b.ValueGraph(g), x.Rank()))
+}
+
 // constInit fills a variable with one value.
 func constInit(v float64) context.VariableInitializer {
 	return func(g *Graph, shape shapes.Shape) *Node { return FillScalar(g, shape, v) }

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"math"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -8,9 +10,10 @@ import (
 // PredictorOutput is the Coordinate-Driven 3D Self-Supervised Predictor's
 // result.
 type PredictorOutput struct {
-	// Training only: predictions and stop-gradient EMA-teacher targets at
-	// every token position, and the loss mask (masked and valid tokens).
-	Pred, Target, LossMask *Node // [B,T,d], [B,T,d], [B,T]
+	// Training only, at the M = V*round(MaskRatio*N) masked target slots:
+	// predictions, stop-gradient EMA-teacher targets, and the loss mask (0 for
+	// slots whose token had no valid depth or that a custom mask left empty).
+	Pred, Target, LossMask *Node // [B,M,d], [B,M,d], [B,M]
 	// Completion tokens: the predictor queried at the completion coordinates
 	// with the full (unmasked) context, [B,C,d].
 	Completion *Node
@@ -22,24 +25,35 @@ type PredictorArgs struct {
 	CompletionCoords *Node // [B,C,3]
 	CompletionValid  *Node // [B,C]
 	Training         bool
-	Mask             *Node // [B,V,N] 1 = masked target; training only, sampled when nil
+	// Mask [B,V,N] (1 = masked target), training only; sampled with
+	// AsymmetricMask when nil. Each view keeps at most round(MaskRatio*N)
+	// targets (the lowest-index ones) so shapes stay static.
+	Mask *Node
+}
+
+// tokenSet is a set of tokens with everything the predictor attends with.
+type tokenSet struct {
+	Memory, Points, Angles *Node // [B,T,d], [B,T,3], [B,T,dh/2]
+	Views                  *Node // [1|B,T,V] one-hot view (or mean weights)
+	Mask                   *Node // [B,T] attendable
 }
 
 // Predictor is the Coordinate-Driven 3D Self-Supervised Predictor (I-JEPA
 // style, scope "predictor").
 //
-// Context tokens = ContextEncoder(M) where the encoder adds Fourier3D(P) and
-// a view embedding to a projection of M and runs one RoPE block over the
-// visible tokens. Target queries = mask token + Fourier3D(target coords) +
-// target-view embedding; each predictor block does cross-attention
-// targets->context then self-attention among targets, both with 3D RoPE on
-// q and k, then a feed-forward network.
+// Context tokens = ContextEncoder(M): a projection of M plus Fourier3D(P) and
+// a view embedding, then one 3D-RoPE transformer block. Target queries =
+// mask token + Fourier3D(target coords) + target-view embedding; each
+// predictor block does cross-attention targets->context then
+// self-attention among targets, both with 3D RoPE on q and k, then a
+// feed-forward network.
 //
 // Training: asymmetric multi-view masking picks the targets; the student
-// encoder sees only visible tokens; targets come from the EMA teacher (same
-// encoder, scope predictor/teacher, non-trainable) over all tokens. To keep
-// shapes static every token position is a query; LossMask marks the ones the
-// loss uses, and self-attention among targets is restricted to them.
+// encoder sees only the visible tokens, the predictor queries the masked
+// ones, and the targets come from the EMA teacher (same encoder, scope
+// predictor/teacher, non-trainable, stop-gradient) over all tokens. Visible
+// and masked tokens are gathered into fixed-size slots with one-hot
+// contractions, so no compute is spent on positions the loss ignores.
 //
 // Completion (training and inference): no masking; the predictor is queried
 // at the completion coordinates. Completion queries belong to no single
@@ -55,10 +69,12 @@ func Predictor(ctx *context.Context, cfg Config, a PredictorArgs) PredictorOutpu
 	rope := RoPE3D{HeadDim: cfg.HeadDim(), Base: cfg.RoPEBase, Scale: cfg.RoPEScale}
 	var out PredictorOutput
 
-	// Completion queries: mean view embedding.
-	meanView := Const(g, fill3(1, a.CompletionCoords.Shape().Dimensions[1], v, 1/float32(v)))
-	full := contextEncoder(ctx.In("context_encoder"), cfg, f, f.Valid, &rope)
-	out.Completion = predictorBlocks(ctx, cfg, full, f.Angles, f.Valid, a.CompletionCoords, meanView, a.CompletionValid, &rope)
+	all := tokenSet{Memory: f.Memory, Points: f.Points, Angles: f.Angles, Views: Const(g, tokenViews(1, v, n)), Mask: f.Valid}
+	full := contextEncoder(ctx.In("context_encoder"), cfg, all, &rope)
+	nc := a.CompletionCoords.Shape().Dimensions[1]
+	queries := tokenSet{Points: a.CompletionCoords, Angles: rope.Angles(a.CompletionCoords),
+		Views: Const(g, fill3(1, nc, v, 1/float32(v))), Mask: a.CompletionValid}
+	out.Completion = predictorBlocks(ctx, cfg, full, all, queries, &rope)
 	if !a.Training {
 		return out
 	}
@@ -67,50 +83,99 @@ func Predictor(ctx *context.Context, cfg Config, a PredictorArgs) PredictorOutpu
 	if mask == nil {
 		mask = AsymmetricMask(ctx, cfg, g, b)
 	}
-	mask = Reshape(mask, b, t)
-	out.LossMask = Mul(mask, f.Valid)
-	visible := Mul(OneMinus(mask), f.Valid)
-	student := contextEncoder(ctx.In("context_encoder"), cfg, f, visible, &rope)
-	tokenView := Const(g, tokenViews(1, v, n))
-	out.Pred = predictorBlocks(ctx, cfg, student, f.Angles, visible, f.Points, tokenView, out.LossMask, &rope)
+	count := maskedPerView(cfg)
+	targetSel := slotSelection(mask, count)              // [B,M,T]
+	visibleSel := slotSelection(OneMinus(mask), n-count) // [B,Tv,T]
+	targets := selectTokens(targetSel, all, b, t)
+	visible := selectTokens(visibleSel, all, b, t)
+
+	student := contextEncoder(ctx.In("context_encoder"), cfg, visible, &rope)
+	out.Pred = predictorBlocks(ctx, cfg, student, visible, targets, &rope)
+	out.LossMask = targets.Mask
 
 	teacherCtx := ctx.In("teacher")
-	out.Target = StopGradient(contextEncoder(teacherCtx, cfg, f, f.Valid, &rope))
+	teacher := StopGradient(contextEncoder(teacherCtx, cfg, all, &rope))
+	out.Target = Einsum("bmt,btd->bmd", targetSel, teacher)
 	for tv := range teacherCtx.IterVariablesInScope() {
 		tv.SetTrainable(false)
 	}
 	return out
 }
 
-// contextEncoder builds context tokens from memory M: projection + Fourier3D
-// of P + view embedding, then one 3D-RoPE block attending to keys in mask.
-func contextEncoder(ctx *context.Context, cfg Config, f FusionOutput, mask *Node, rope *RoPE3D) *Node {
-	g := f.Memory.Graph()
+// maskedPerView is round(MaskRatio * N), the targets per view.
+func maskedPerView(cfg Config) int {
+	return int(math.Round(cfg.MaskRatio * float64(cfg.Patches())))
+}
+
+// slotSelection turns a per-view 0/1 selection [B,V,N] into the one-hot
+// matrix [B,V*count,V*N] placing view v's selected tokens, in index order,
+// in slots v*count .. v*count+count-1 (extra ones are dropped, missing ones
+// leave all-zero rows). Built from comparisons and a triangular matmul.
+func slotSelection(sel *Node, count int) *Node {
+	g := sel.Graph()
+	dims := sel.Shape().Dimensions
+	b, v, n := dims[0], dims[1], dims[2]
+	// Rank within the view = number of selected tokens with lower index.
+	lower := make([][]float32, n)
+	for i := range lower {
+		lower[i] = make([]float32, n)
+		for j := range i {
+			lower[i][j] = 1 // row i counts j < i
+		}
+	}
+	rank := Einsum("bvj,ij->bvi", sel, Const(g, lower)) // [B,V,N]
+	slots := Iota(g, shapeOf(dtypeF32, 1, 1, count, 1), 2)
+	onehot := Mul(ConvertDType(Equal(InsertAxes(rank, 2), slots), dtypeF32), InsertAxes(sel, 2)) // [B,V,count,N]
+	// Block-diagonal over views: slot (v, c) reads token (v, j).
+	eye := make([][]float32, v)
+	for i := range eye {
+		eye[i] = make([]float32, v)
+		eye[i][i] = 1
+	}
+	full := Einsum("bvcn,vw->bvcwn", onehot, Const(g, eye))
+	return Reshape(full, b, v*count, v*n)
+}
+
+// selectTokens gathers a token set through a one-hot selection [B,M,T].
+func selectTokens(sel *Node, s tokenSet, b, t int) tokenSet {
+	views := BroadcastToDims(s.Views, b, t, s.Views.Shape().Dimensions[2])
+	return tokenSet{
+		Memory: Einsum("bmt,btd->bmd", sel, s.Memory),
+		Points: Einsum("bmt,btd->bmd", sel, s.Points),
+		Angles: Einsum("bmt,btd->bmd", sel, s.Angles),
+		Views:  Einsum("bmt,btd->bmd", sel, views),
+		Mask:   Squeeze(Einsum("bmt,btd->bmd", sel, InsertAxes(s.Mask, -1)), -1),
+	}
+}
+
+// contextEncoder builds context tokens from memory: projection + Fourier3D of
+// the points + view embedding, then one 3D-RoPE block over the set.
+func contextEncoder(ctx *context.Context, cfg Config, s tokenSet, rope *RoPE3D) *Node {
+	g := s.Memory.Graph()
 	d := cfg.Width
-	x := dense(ctx, "projection", f.Memory, d)
-	x = Add(x, dense(ctx, "fourier3d", Fourier(f.Points, cfg.FourierBands), d))
+	x := dense(ctx, "projection", s.Memory, d)
+	x = Add(x, dense(ctx, "fourier3d", Fourier(s.Points, cfg.FourierBands), d))
 	view := learned(ctx, g, "view_embedding", cfg.Cameras, d)
-	x = Add(x, Einsum("btv,vd->btd", Const(g, tokenViews(1, cfg.Cameras, cfg.Patches())), view))
-	x = block(ctx.In("block"), x, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: f.Angles, KAngles: f.Angles, KeyMask: mask}, d*cfg.MLPRatio)
+	x = Add(x, Einsum("btv,vd->btd", s.Views, view))
+	x = block(ctx.In("block"), x, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: s.Angles, KAngles: s.Angles, KeyMask: s.Mask}, d*cfg.MLPRatio)
 	return layerNorm(ctx, "norm_out", x)
 }
 
-// predictorBlocks runs the predictor's hybrid-attention blocks for queries
-// at coords [B,Tq,3] with view weights [1|B,Tq,V] against context tokens.
-func predictorBlocks(ctx *context.Context, cfg Config, context_, ctxAngles, ctxMask, coords, views, qMask *Node, rope *RoPE3D) *Node {
-	g := context_.Graph()
+// predictorBlocks runs the predictor's hybrid-attention blocks for the
+// queries q against context tokens (encoded) of the set c.
+func predictorBlocks(ctx *context.Context, cfg Config, encoded *Node, c, q tokenSet, rope *RoPE3D) *Node {
+	g := encoded.Graph()
 	d := cfg.Width
-	c := ctx.In("query")
-	viewEmb := learned(c, g, "view_embedding", cfg.Cameras, d)
-	x := Add(learned(c, g, "mask_token", 1, 1, d), dense(c, "fourier3d", Fourier(coords, cfg.FourierBands), d))
-	x = Add(x, Einsum("btv,vd->btd", views, viewEmb))
-	qAngles := rope.Angles(coords)
+	qc := ctx.In("query")
+	viewEmb := learned(qc, g, "view_embedding", cfg.Cameras, d)
+	x := Add(learned(qc, g, "mask_token", 1, 1, d), dense(qc, "fourier3d", Fourier(q.Points, cfg.FourierBands), d))
+	x = Add(x, Einsum("btv,vd->btd", q.Views, viewEmb))
 	for i := range cfg.PredictorLayers {
 		l := ctx.Inf("block_%d", i)
 		h := layerNorm(l, "norm_cross", x)
-		x = Add(x, attention(l.In("cross_attention"), h, context_, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: qAngles, KAngles: ctxAngles, KeyMask: ctxMask}))
+		x = Add(x, attention(l.In("cross_attention"), h, encoded, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: q.Angles, KAngles: c.Angles, KeyMask: c.Mask}))
 		h = layerNorm(l, "norm_self", x)
-		x = Add(x, attention(l.In("self_attention"), h, h, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: qAngles, KAngles: qAngles, KeyMask: qMask}))
+		x = Add(x, attention(l.In("self_attention"), h, h, attnArgs{Heads: cfg.Heads, Rope: rope, QAngles: q.Angles, KAngles: q.Angles, KeyMask: q.Mask}))
 		x = ffn(l, x, d*cfg.MLPRatio)
 	}
 	return dense(ctx, "head", layerNorm(ctx, "norm_out", x), d)

@@ -67,7 +67,10 @@ func TestRoPEAttentionTranslationInvariant(t *testing.T) {
 			a2 := rope.Angles(Add(p, InsertAxes(s, 0, 0)))
 			o1 := attention(ctx, x, x, attnArgs{Heads: heads, Rope: &rope, QAngles: a1, KAngles: a1})
 			o2 := attention(ctx, x, x, attnArgs{Heads: heads, Rope: &rope, QAngles: a2, KAngles: a2})
-			return []*Node{ReduceAllMax(Abs(Sub(o1, o2))), ReduceAllMax(Abs(o1))}
+			// Control: shifting only the keys must change the output, or the
+			// test could not detect a RoPE that ignores positions.
+			o3 := attention(ctx, x, x, attnArgs{Heads: heads, Rope: &rope, QAngles: a1, KAngles: a2})
+			return []*Node{ReduceAllMax(Abs(Sub(o1, o2))), ReduceAllMax(Abs(o1)), ReduceAllMax(Abs(Sub(o1, o3)))}
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -76,9 +79,12 @@ func TestRoPEAttentionTranslationInvariant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		diff, scale := out[0].Value().(float32), out[1].Value().(float32)
+		diff, scale, control := out[0].Value().(float32), out[1].Value().(float32), out[2].Value().(float32)
 		if diff > 2e-4*max(scale, 1) {
 			t.Errorf("shift %v: max |attn(P) - attn(P+s)| = %g (output scale %g)", shift, diff, scale)
+		}
+		if control < 100*diff || control < 1e-3 {
+			t.Errorf("shift %v: shifting keys only changed the output by %g: RoPE has no effect", shift, control)
 		}
 	}
 }
