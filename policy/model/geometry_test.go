@@ -332,7 +332,7 @@ func TestSlotSelection(t *testing.T) {
 	out := run1(t, func(_ *context.Context, p []*Node) []*Node { return []*Node{slotSelection(p[0], 2)} },
 		tensors.FromFlatDataAndDimensions(sel, 2, 2, 4))
 	got := tensors.MustCopyFlatData[float32](out[0]) // [2,4,8]
-	want := [][]int{{1, 3, 4, 5}, {0, 1, 7, -1}}      // token index per slot, -1 = empty
+	want := [][]int{{1, 3, 4, 5}, {0, 1, 7, -1}}     // token index per slot, -1 = empty
 	for b := range want {
 		for s, tok := range want[b] {
 			for j := range 8 {
