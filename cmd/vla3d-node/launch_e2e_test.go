@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+)
+
+// lockedBuffer collects a child's output safely across goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSimWithNodeLaunch is the whole product: the real roslaunch starts
+// roscore, the MuJoCo simulated robot (vla3d-sim) and vla3d-node running
+// the tiny ONNX model; the node must drive the robot at the control rate
+// and publish a stop on SIGINT.
+func TestSimWithNodeLaunch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries and runs the simulator: skipped with -short")
+	}
+	roslaunch, err := exec.LookPath("roslaunch")
+	if err != nil {
+		t.Skip("roslaunch not on PATH (install Debian's ros-core)")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go toolchain not on PATH")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(root, "policy", "testdata", "model.onnx")
+	if _, err := os.Stat(model); err != nil {
+		t.Skipf("tiny model absent: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".deps", "onnxruntime", "libonnxruntime.so.1")); err != nil {
+		t.Skip("ONNX Runtime library absent (run scripts/install.sh)")
+	}
+	bin := t.TempDir()
+	for _, c := range []string{"vla3d-node", "vla3d-sim"} {
+		build := exec.Command(goBin, "build", "-o", filepath.Join(bin, c), "./cmd/"+c)
+		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Skipf("cannot build %s (MuJoCo dev files missing?): %v\n%s", c, err, out)
+		}
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	home := t.TempDir()
+	cmd := exec.Command("/usr/bin/python3", roslaunch, "-p", fmt.Sprint(port), "vla3d", "sim_with_node.launch", "model:="+model)
+	// The environment of a shell that has not sourced scripts/env.sh: the
+	// launch wrappers must find the ONNX Runtime library themselves.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VLA3D_ORT_LIB=") && !strings.HasPrefix(kv, "MUJOCO_GL=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
+		fmt.Sprintf("ROS_MASTER_URI=http://127.0.0.1:%d", port), "ROS_IP=127.0.0.1", "ROS_HOME="+home,
+		"ROS_PACKAGE_PATH="+filepath.Join(root, "launch"), "VLA3D_BIN_DIR="+bin, "PATH=/usr/bin:"+os.Getenv("PATH"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}()
+
+	// Connect a monitor once the master is up.
+	var mon *goroslib.Node
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		mon, err = goroslib.NewNode(goroslib.NodeConf{Name: "e2e_monitor", MasterAddress: fmt.Sprintf("127.0.0.1:%d", port),
+			Host: "127.0.0.1", LogDestinations: goroslib.LogDestinationCallback})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ROS master from roslaunch not reachable: %v\n%s", err, out.String())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	defer mon.Close()
+	var mu sync.Mutex
+	var stamps []time.Time
+	control := ""
+	subPose, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: mon, Topic: "/vla3d/command_pose",
+		Callback: func(*geometry_msgs.PoseStamped) { mu.Lock(); stamps = append(stamps, time.Now()); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer subPose.Close()
+	subDiag, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: mon, Topic: "/diagnostics",
+		Callback: func(m *diagnostic_msgs.DiagnosticArray) {
+			for _, s := range m.Status {
+				if strings.HasSuffix(s.Name, ": control") {
+					mu.Lock()
+					control = s.Message
+					mu.Unlock()
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer subDiag.Close()
+
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		mu.Lock()
+		c := control
+		mu.Unlock()
+		if c == "executing policy" {
+			break
+		}
+		select {
+		case err := <-exited:
+			stopped = true
+			t.Fatalf("roslaunch exited early (%v)\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node not executing the policy after 60 s (control status %q)\n%s", c, out.String())
+		}
+	}
+	start := time.Now()
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	n := 0
+	for _, s := range stamps {
+		if s.After(start) {
+			n++
+		}
+	}
+	mu.Unlock()
+	if n < 16 || n > 24 {
+		t.Errorf("%d commands in 2 s, want ~20 (10 Hz)", n)
+	}
+
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case <-exited:
+		stopped = true
+	case <-time.After(20 * time.Second):
+		t.Fatalf("roslaunch did not stop on SIGINT\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "published stop command") {
+		t.Errorf("no stop command on SIGINT:\n%s", out.String())
+	}
+}
