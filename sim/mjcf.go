@@ -42,14 +42,18 @@ func MJCF(s *Scene) string {
 		f3(scale(s.Light.Headlight, 0.3)), f3(s.Light.Headlight))
 	w(`    <light name="key" directional="true" castshadow="false" pos="0.5 0 2" dir="%s" diffuse="%s" ambient="%s" specular="0.1 0.1 0.1"/>
 `, f3(s.Light.Dir), f3(s.Light.Diffuse), f3(s.Light.Ambient))
+	// The table is drawn as a box but collides as the plane z = 0 (hidden
+	// geom group 3): MuJoCo 2.2.2's box-box collision occasionally launches
+	// resting boxes, while plane-box contacts are exact.
 	w(`    <geom name="floor" type="plane" size="4 4 0.1" pos="0 0 -0.75" rgba="%s"/>
-    <geom name="table" type="box" size="%g %g 0.02" pos="%g 0 -0.02" rgba="%s"/>
+    <geom name="table" type="box" size="%g %g 0.02" pos="%g 0 -0.02" rgba="%s" contype="0" conaffinity="0"/>
+    <geom name="table_top" type="plane" size="%g %g 0.1" pos="%g 0 0" group="3"/>
     <geom name="wall_back" type="box" size="0.02 3 1.5" pos="-0.7 0 0.5" rgba="%s"/>
     <geom name="wall_left" type="box" size="3 0.02 1.5" pos="0.5 1.3 0.5" rgba="%s"/>
     <geom name="wall_right" type="box" size="3 0.02 1.5" pos="0.5 -1.6 0.5" rgba="%s"/>
     <geom name="wall_front" type="box" size="0.02 3 1.5" pos="2.2 0 0.5" rgba="%s"/>
 `, f4(s.Background.Floor), tableHalfX, tableHalfY, tableCenterX, f4(s.Background.Table),
-		f4(s.Background.Wall), f4(s.Background.Wall), f4(s.Background.Wall), f4(s.Background.Wall))
+		tableHalfX, tableHalfY, tableCenterX, f4(s.Background.Wall), f4(s.Background.Wall), f4(s.Background.Wall), f4(s.Background.Wall))
 	for _, c := range s.Cameras {
 		if !c.Wrist {
 			writeCamera(&b, c, "    ")
