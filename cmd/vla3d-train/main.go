@@ -61,6 +61,7 @@ type trainFlags struct {
 	stage      string
 	head       string
 	maxSamples int
+	imageSize  int
 	quiet      bool
 	debug      bool
 }
@@ -86,6 +87,11 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "AdamW decoupled weight decay")
 	fs.Float64Var(&c.ClipNorm, "clip", c.ClipNorm, "global gradient-norm clip (0 = off)")
 	fs.IntVar(&c.Model.Width, "width", c.Model.Width, "transformer width d")
+	fs.IntVar(&c.Model.Heads, "heads", c.Model.Heads, "attention heads")
+	fs.IntVar(&c.Model.Cameras, "cameras", c.Model.Cameras, "cameras V (recordings' cameras, sorted by name)")
+	fs.IntVar(&f.imageSize, "image-size", c.Model.ImageWidth, "model image width = height (multiple of 32)")
+	fs.IntVar(&c.Model.PatchSize, "patch", c.Model.PatchSize, "patch size (8, 16 or 32)")
+	fs.IntVar(&c.Model.Horizon, "horizon", c.Model.Horizon, "action chunk length H_a")
 	fs.IntVar(&c.Model.Probes, "probes", c.Model.Probes, "instance probes Q")
 	fs.IntVar(&c.MaxInstances, "max-instances", c.MaxInstances, "pseudo ground-truth instances per sample")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "steps between checkpoints")
@@ -102,6 +108,11 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	if f.data == "" {
 		return nil, errors.New("-data is required")
 	}
+	c.Model.ImageWidth, c.Model.ImageHeight = f.imageSize, f.imageSize
+	// Fewer probes than the default keep fewer instance tokens (and query
+	// completions for at most that many instances).
+	c.Model.KeepInstances = min(c.Model.KeepInstances, c.Model.Probes)
+	c.Model.CompletionInstances = min(c.Model.CompletionInstances, c.Model.KeepInstances)
 	var err error
 	if c.Model, err = c.Model.Row(f.row); err != nil {
 		return nil, err
