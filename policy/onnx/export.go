@@ -144,8 +144,25 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 		}
 	}
 	if ctx.NeedsInitialization() {
+		var fresh []*context.Variable
+		for v := range ctx.IterVariables() {
+			if !v.HasValue() {
+				fresh = append(fresh, v)
+			}
+		}
 		if err := ctx.InitializeVariables(inner, nil); err != nil {
 			return nil, fmt.Errorf("onnx export: initializing variables: %w", err)
+		}
+		// The values live on the exporter's private backend, finalized on
+		// return: move them to host memory so the caller's context stays usable.
+		for _, v := range fresh {
+			t, err := v.Value()
+			if err == nil {
+				err = t.ToLocal()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("onnx export: variable %s: %w", v.ScopeAndName(), err)
+			}
 		}
 	}
 	recs, err := symbolize(tapes, batches)
