@@ -336,14 +336,15 @@ type ObjectState struct {
 
 // State is the privileged simulator state the scripted expert and the
 // success checks read.
+// Quaternions are w, x, y, z; positions are in the base frame.
 type State struct {
-	EEPos      Vec3
+	EEPos      Vec3 // measured end-effector (TCP) pose
 	EEQuat     Quat
 	Gripper    float64 // measured closure in [0,1]
-	GripperCmd float64
+	GripperCmd float64 // commanded closure in [0,1]
 	FingerQ    [2]float64
-	Objects    []ObjectState
-	TargetPos  Vec3
+	Objects    []ObjectState // in Scene.Objects order
+	TargetPos  Vec3          // commanded end-effector target
 	TargetQuat Quat
 }
 
