@@ -184,3 +184,54 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestNodeExpertEpisode lets the node drive itself with the scripted expert
+// and waits for the episode-end marker reporting success.
+func TestNodeExpertEpisode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full 10 Hz episode takes ~6 s; skipped with -short")
+	}
+	addr := startRoscore(t)
+	env, err := sim.New(sim.Config{Width: 16, Height: 16, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, env, Config{MasterAddress: addr, Host: "127.0.0.1", Expert: true,
+			Spec: sim.EpisodeSpec{Task: sim.TaskStack, Split: sim.SplitNone, Seed: 4}})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+	}()
+	client, err := goroslib.NewNode(goroslib.NodeConf{Name: "sim_test_episode", MasterAddress: addr, Host: "127.0.0.1",
+		LogDestinations: goroslib.LogDestinationCallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ends := make(chan string, 4)
+	sub, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: client, Topic: "/vla3d/episode",
+		Callback: func(m *std_msgs.String) {
+			if strings.Contains(m.Data, `"event":"end"`) {
+				ends <- m.Data
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	select {
+	case m := <-ends:
+		if !strings.Contains(m, `"success":true`) {
+			t.Errorf("episode ended without success: %s", m)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("no episode end marker within 60 s")
+	}
+}
