@@ -21,19 +21,38 @@ type BaseOutput struct {
 // Base builds the base policy in scope "base": a trainable linear patch
 // encoder per view (with patch-position and view embeddings), a learned
 // instruction embedding over the dataset vocabulary, a proprio token, and a
-// small transformer over all of them. A frozen pretrained encoder plugs in
-// by replacing patchEncoder's output with its features (same [B,V,N,d]).
-func Base(ctx *context.Context, cfg Config, images, proprio, instruction *Node) BaseOutput {
+// small transformer over all of them.
+//
+// Frozen pretrained encoders plug in from outside the graph (no weights can
+// be downloaded here, and a user's exported DINOv2/SigLIP or text encoder
+// runs in ONNX Runtime): with Config.VisualFeatureDim > 0 the graph reads
+// Inputs.PatchFeatures [B,V,N,Fv] instead of cutting patches from the images,
+// and with Config.TextFeatureDim > 0 it reads Inputs.InstructionFeatures
+// [B,L,Ft] instead of the learned table (the token ids still give the padding
+// mask). Either way a trainable linear adapter maps the features to width d.
+func Base(ctx *context.Context, cfg Config, in Inputs) BaseOutput {
 	ctx = ctx.In("base")
-	g := images.Graph()
-	b := images.Shape().Dimensions[0]
+	g := in.Images.Graph()
+	b := in.Images.Shape().Dimensions[0]
 	d := cfg.Width
 
-	patches := patchEncoder(ctx.In("patch_encoder"), cfg, images) // [B,V,N,d]
+	var patches *Node
+	if cfg.VisualFeatureDim > 0 {
+		patches = frozenPatchFeatures(ctx.In("patch_encoder"), cfg, in.PatchFeatures)
+	} else {
+		patches = patchEncoder(ctx.In("patch_encoder"), cfg, in.Images) // [B,V,N,d]
+	}
 	visual := Reshape(patches, b, cfg.Tokens(), d)
 
-	text, textMask := instructionEmbedding(ctx.In("instruction_embedding"), cfg, instruction)
-	prop := InsertAxes(dense(ctx, "proprio", proprio, d), 1) // [B,1,d]
+	var text, textMask *Node
+	if cfg.TextFeatureDim > 0 {
+		ie := ctx.In("instruction_embedding")
+		_, textMask = instructionIDs(cfg, in.Instruction)
+		text = Add(dense(ie, "adapter", in.InstructionFeatures, d), learned(ie, g, "position_embedding", 1, cfg.InstructionLen, d))
+	} else {
+		text, textMask = instructionEmbedding(ctx.In("instruction_embedding"), cfg, in.Instruction)
+	}
+	prop := InsertAxes(dense(ctx, "proprio", in.Proprio, d), 1) // [B,1,d]
 
 	tokens := Concatenate([]*Node{visual, text, prop}, 1)
 	mask := Concatenate([]*Node{
@@ -68,19 +87,36 @@ func patchEncoder(ctx *context.Context, cfg Config, images *Node) *Node {
 	return Add(Add(x, pos), view)
 }
 
+// frozenPatchFeatures adapts features [B,V,N,Fv] of a frozen encoder run
+// outside the graph to width d, with the same position and view embeddings.
+func frozenPatchFeatures(ctx *context.Context, cfg Config, feats *Node) *Node {
+	g := feats.Graph()
+	x := dense(ctx, "adapter", feats, cfg.Width)
+	pos := learned(ctx, g, "position_embedding", 1, 1, cfg.Patches(), cfg.Width)
+	view := learned(ctx, g, "view_embedding", 1, cfg.Cameras, 1, cfg.Width)
+	return Add(Add(x, pos), view)
+}
+
 // instructionEmbedding looks token ids [B,L] (0 = padding) up in a learned
 // table and adds a position embedding; returns tokens [B,L,d] and the
-// non-padding mask [B,L]. Ids outside the vocabulary map to 0 (unknown).
+// non-padding mask [B,L].
 func instructionEmbedding(ctx *context.Context, cfg Config, ids *Node) (*Node, *Node) {
 	g := ids.Graph()
 	l := ids.Shape().Dimensions[1]
+	ids, mask := instructionIDs(cfg, ids)
+	table := learned(ctx, g, "table", cfg.VocabSize, cfg.Width)
+	tok := Gather(table, InsertAxes(ids, -1)) // [B,L,d]
+	tok = Add(tok, learned(ctx, g, "position_embedding", 1, l, cfg.Width))
+	return tok, mask
+}
+
+// instructionIDs clamps ids to the vocabulary (ids outside it map to 0,
+// unknown) and returns them as int32 with the non-padding mask [B,L].
+func instructionIDs(cfg Config, ids *Node) (*Node, *Node) {
+	g := ids.Graph()
 	ids = ConvertDType(ids, dtypes.Int32)
 	inVocab := LogicalAnd(GreaterOrEqual(ids, ScalarZero(g, dtypes.Int32)),
 		LessThan(ids, Scalar(g, dtypes.Int32, cfg.VocabSize)))
 	ids = Where(inVocab, ids, ZerosLike(ids))
-	table := learned(ctx, g, "table", cfg.VocabSize, cfg.Width)
-	tok := Gather(table, InsertAxes(ids, -1)) // [B,L,d]
-	tok = Add(tok, learned(ctx, g, "position_embedding", 1, l, cfg.Width))
-	mask := ConvertDType(GreaterThan(ids, ZerosLike(ids)), dtypes.Float32)
-	return tok, mask
+	return ids, ConvertDType(GreaterThan(ids, ZerosLike(ids)), dtypes.Float32)
 }

@@ -32,6 +32,11 @@ type Config struct {
 	ControlHz                                   float64
 	ActionSpace                                 string
 
+	// VisualFeatureDim / TextFeatureDim > 0 replace the trainable patch
+	// encoder / instruction table by adapters over features of frozen
+	// encoders run outside the graph (Inputs.PatchFeatures, InstructionFeatures).
+	VisualFeatureDim, TextFeatureDim int
+
 	// Shared transformer sizes.
 	Width, Heads, MLPRatio int
 	// Base policy.

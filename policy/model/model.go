@@ -43,6 +43,11 @@ type Inputs struct {
 	Instruction *Node // [B,L] int64 token ids
 	Noise       *Node // [B,H,A], flow head
 
+	// Features of frozen external encoders, read only when
+	// Config.VisualFeatureDim / TextFeatureDim are set (see Base).
+	PatchFeatures       *Node // [B,V,N,Fv]
+	InstructionFeatures *Node // [B,L,Ft]
+
 	// Training-only.
 	TargetActions    *Node // [B,H,A] normalized actions (flow head's x_1)
 	FlowTime         *Node // [B] flow time; sampled U[0,1) in-graph when nil
@@ -97,7 +102,7 @@ func (m *Model) Forward(ctx *context.Context, in Inputs) *Outputs {
 	training := ctx.IsTraining(g)
 	out := &Outputs{}
 
-	base := Base(ctx, cfg, in.Images, in.Proprio, in.Instruction)
+	base := Base(ctx, cfg, in)
 	tokens, mask := []*Node{base.Tokens}, []*Node{base.Mask}
 
 	if cfg.fusionActive() {

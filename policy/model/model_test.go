@@ -79,3 +79,44 @@ func TestInferenceDeterministicGivenNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestFrozenEncoderFeatures: with external feature sizes set, the base reads
+// PatchFeatures/InstructionFeatures through adapters and no patch embedding
+// or instruction table is created.
+func TestFrozenEncoderFeatures(t *testing.T) {
+	cfg, _ := smallConfig().Row("A")
+	cfg.VisualFeatureDim, cfg.TextFeatureDim = 20, 12
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExampleBatch(cfg, 2, 8)
+	ctx := newTestContext()
+	exec, err := context.NewExec(testBackend(t), ctx, func(ctx *context.Context, p []*Node) []*Node {
+		in := inputsFrom(p[:9])
+		in.PatchFeatures, in.InstructionFeatures = p[9], p[10]
+		return []*Node{m.Forward(ctx, in).Actions}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(e.tensors(cfg),
+		tensors.FromShape(shapeOf(dtypeF32, 2, cfg.Cameras, cfg.Patches(), 20)),
+		tensors.FromShape(shapeOf(dtypeF32, 2, cfg.InstructionLen, 12)))
+	out, err := exec.Exec(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out[0].Shape().Dimensions; !dimsEqual(got, 2, cfg.Horizon, cfg.ActionDim) {
+		t.Errorf("actions %v", got)
+	}
+	if ctx.GetVariableByScopeAndName("/base/patch_encoder/patch_embedding/dense", "weights") != nil {
+		t.Error("patch embedding created although external features are used")
+	}
+	if ctx.GetVariableByScopeAndName("/base/instruction_embedding", "table") != nil {
+		t.Error("instruction table created although external features are used")
+	}
+	if ctx.GetVariableByScopeAndName("/base/patch_encoder/adapter/dense", "weights") == nil {
+		t.Error("no patch feature adapter")
+	}
+}
