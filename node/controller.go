@@ -75,6 +75,8 @@ func NewController(cfg *Config, pol policy.Policy, inputs *Inputs, log *zap.Logg
 		return nil, fmt.Errorf("node: model takes %d cameras, config has %d", spec.Cameras, len(cfg.Cameras))
 	case spec.Horizon < 1:
 		return nil, fmt.Errorf("node: model horizon %d", spec.Horizon)
+	case joint && spec.ActionDim != len(cfg.Execution.JointNames):
+		return nil, fmt.Errorf("node: joint model action dim %d but %d execution.joint_names", spec.ActionDim, len(cfg.Execution.JointNames))
 	case joint && spec.ActionSpace != "joint":
 		return nil, fmt.Errorf("node: joint output needs a joint-space model, model action space is %q", spec.ActionSpace)
 	case !joint && spec.ActionSpace == "joint":

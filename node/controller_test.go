@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -26,7 +27,16 @@ type rig struct {
 
 func newRig(t testing.TB, cams, size int, mutate func(*Config)) *rig {
 	t.Helper()
+	return newRigWith(t, cams, size, mutate, nil)
+}
+
+// newRigWith drives pol (the rig's linePolicy when nil).
+func newRigWith(t testing.TB, cams, size int, mutate func(*Config), pol policy.Policy) *rig {
+	t.Helper()
 	r := &rig{cfg: testConfig(cams), clock: &fakeClock{now: time.Unix(2000, 0)}, pol: newLinePolicy(cams, size), size: size}
+	if pol == nil {
+		pol = r.pol
+	}
 	if mutate != nil {
 		mutate(&r.cfg)
 	}
@@ -39,7 +49,7 @@ func newRig(t testing.TB, cams, size int, mutate func(*Config)) *rig {
 	if r.in, err = NewInputs(&r.cfg, r.clock.Now); err != nil {
 		t.Fatal(err)
 	}
-	if r.ctl, err = NewController(&r.cfg, r.pol, r.in, zap.New(core), r.clock.Now); err != nil {
+	if r.ctl, err = NewController(&r.cfg, pol, r.in, zap.New(core), r.clock.Now); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.ctl.Close)
@@ -233,6 +243,17 @@ func TestControllerSpecMismatch(t *testing.T) {
 	if _, err := NewController(&cfg, newLinePolicy(3, 32), in, zap.NewNop(), time.Now); err == nil {
 		t.Error("3-camera model accepted for a 2-camera config")
 	}
+	joint := testConfig(2)
+	joint.Execution.Output, joint.Execution.JointNames = "joint", []string{"j1", "j2"}
+	jin, _ := NewInputs(&joint, time.Now)
+	if _, err := NewController(&joint, newLinePolicy(2, 32), jin, zap.NewNop(), time.Now); err == nil {
+		t.Error("end-effector model accepted for joint output")
+	}
+	jp := newLinePolicy(2, 32)
+	jp.spec.ActionSpace, jp.spec.ActionDim = "joint", 3
+	if _, err := NewController(&joint, jp, jin, zap.NewNop(), time.Now); err == nil {
+		t.Error("3-D joint model accepted for 2 joint names")
+	}
 }
 
 func TestControllerStaleMovingTF(t *testing.T) {
@@ -286,5 +307,51 @@ func TestControllerReplanCadence(t *testing.T) {
 	// machine), never one per frame as in ensemble mode.
 	if calls < 1 || calls > 15 {
 		t.Errorf("%d inferences over 30 ticks with replan_every 3", calls)
+	}
+}
+
+// jointPolicy emits absolute joint targets: step k = (0.01 k, 0.2).
+type jointPolicy struct{ *linePolicy }
+
+func (p jointPolicy) Predict(_ context.Context, _ *policy.Input, out *msgs.ActionChunk) error {
+	h := p.spec.Horizon
+	out.Horizon, out.Dim, out.Period = h, 2, 50*time.Millisecond
+	out.Values = out.Values[:0]
+	for k := range h {
+		out.Values = append(out.Values, 0.01*float32(k), 0.2)
+	}
+	return nil
+}
+
+func TestControllerJointOutput(t *testing.T) {
+	jp := jointPolicy{newLinePolicy(1, 32)}
+	jp.spec.ActionSpace, jp.spec.ActionDim = "joint", 2
+	r := newRigWith(t, 1, 32, func(c *Config) {
+		c.Execution.Output, c.Execution.JointNames = "joint", []string{"j1", "j2"}
+	}, jp)
+	ctl := r.ctl
+	if err := r.in.OnJointState(&sensor_msgs.JointState{Name: []string{"j2", "j1"}, Position: []float64{0.5, 0.25}}); err != nil {
+		t.Fatal(err)
+	}
+	r.feed(t, true, true)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	if !ctl.InferOnce(context.Background()) {
+		t.Fatalf("no joint chunk: %v", ctl.workerErr)
+	}
+	var out Target
+	r.clock.Advance(60 * time.Millisecond) // step 1 of the chunk
+	res := ctl.Tick(r.clock.Now(), &out)
+	if res.Hold || len(out.Joints) != 2 || math.Abs(out.Joints[0]-0.01) > 1e-6 || math.Abs(out.Joints[1]-0.2) > 1e-6 {
+		t.Fatalf("tick %+v joints %v, want [0.01 0.2]", res, out.Joints)
+	}
+	// Cameras stall: hold at the measured joints (reordered by name).
+	r.clock.Advance(time.Second)
+	if err := r.in.OnPose(eePose(r.cfg.BaseFrame, r.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	res = ctl.Tick(r.clock.Now(), &out)
+	if !res.Hold || !res.Valid || out.Joints[0] != 0.25 || out.Joints[1] != 0.5 {
+		t.Fatalf("hold %+v joints %v, want [0.25 0.5]", res, out.Joints)
 	}
 }
