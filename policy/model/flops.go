@@ -2,6 +2,9 @@ package model
 
 import (
 	"fmt"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"regexp"
 	"sort"
 	"strconv"
@@ -110,4 +113,63 @@ func (r ModuleReport) BaseParams() int { return r.Params[ScopeBase] + r.Params[S
 // AddedParams is the parameter count of the 3D modules.
 func (r ModuleReport) AddedParams() int {
 	return r.Params[ScopeSpatialFusion] + r.Params[ScopeInstanceModule] + r.Params[ScopePredictor] + r.Params[ScopeAggregation]
+}
+
+// Rows are the paper's ablation rows in table order.
+var Rows = []string{"baseline", "A", "B", "C"}
+
+// CostReport builds the batch-1 inference graph of every ablation row of cfg
+// (variables are created in a scratch context, not initialised) and returns
+// each row's FLOPs, op counts and parameters per module.
+func CostReport(backend backends.Backend, cfg Config) (reports []ModuleReport, err error) {
+	for _, row := range Rows {
+		r, err := rowCost(backend, cfg, row)
+		if err != nil {
+			return nil, fmt.Errorf("cost of row %s: %w", row, err)
+		}
+		reports = append(reports, r)
+	}
+	return reports, nil
+}
+
+func rowCost(backend backends.Backend, cfg Config, row string) (r ModuleReport, err error) {
+	cfg, err = cfg.Row(row)
+	if err != nil {
+		return r, err
+	}
+	m, err := New(cfg)
+	if err != nil {
+		return r, err
+	}
+	// GoMLX reports graph-building errors by panicking.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("building graph: %v", p)
+		}
+	}()
+	ctx := context.New()
+	g := NewGraph(backend, "cost_"+row)
+	defer g.Finalize()
+	v, n := cfg.Cameras, cfg.Patches()
+	p := func(name string, dt dtypes.DType, dims ...int) *Node {
+		return Parameter(g, name, shapes.Make(dt, dims...))
+	}
+	in := Inputs{
+		Images: p("images", dtypeF32, 1, v, 3, cfg.ImageHeight, cfg.ImageWidth), Points: p("points", dtypeF32, 1, v, n, 3),
+		PointValid: p("point_valid", dtypeF32, 1, v, n), Intrinsics: p("intrinsics", dtypeF32, 1, v, 4),
+		CamFromBase: p("cam_from_base", dtypeF32, 1, v, 12), Proprio: p("proprio", dtypeF32, 1, cfg.ProprioDim),
+		Instruction: p("instruction", dtypes.Int64, 1, cfg.InstructionLen), Noise: p("noise", dtypeF32, 1, cfg.Horizon, cfg.ActionDim),
+	}
+	if cfg.VisualFeatureDim > 0 {
+		in.PatchFeatures = p("patch_features", dtypeF32, 1, v, n, cfg.VisualFeatureDim)
+	}
+	if cfg.TextFeatureDim > 0 {
+		in.InstructionFeatures = p("instruction_features", dtypeF32, 1, cfg.InstructionLen, cfg.TextFeatureDim)
+	}
+	m.Forward(ctx, in)
+	cost, err := CountGraph(g)
+	if err != nil {
+		return r, err
+	}
+	return ModuleReport{Row: row, Cost: cost, Params: ParamCounts(ctx)}, nil
 }

@@ -107,3 +107,26 @@ func TestMatchCostWithHungarian(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGIoU checks GIoU's laws on arbitrary boxes: symmetric, in [-1, 1],
+// never above IoU, and 1 for a box with itself.
+func FuzzGIoU(f *testing.F) {
+	f.Add(0.5, 0.5, 0.2, 0.2, 0.6, 0.5, 0.2, 0.2)
+	f.Add(0.1, 0.9, 0.05, 0.3, 0.9, 0.1, 0.5, 0.01)
+	f.Fuzz(func(t *testing.T, ax, ay, aw, ah, bx, by, bw, bh float64) {
+		for _, x := range []float64{ax, ay, aw, ah, bx, by, bw, bh} {
+			if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 1e6 {
+				return
+			}
+		}
+		aw, ah, bw, bh = math.Abs(aw)+1e-3, math.Abs(ah)+1e-3, math.Abs(bw)+1e-3, math.Abs(bh)+1e-3
+		a, b := [4]float64{ax, ay, aw, ah}, [4]float64{bx, by, bw, bh}
+		g1, g2 := GIoU(a, b), GIoU(b, a)
+		if math.Abs(g1-g2) > 1e-9 || g1 < -1-1e-9 || g1 > 1+1e-9 {
+			t.Fatalf("GIoU(a,b)=%v GIoU(b,a)=%v", g1, g2)
+		}
+		if s := GIoU(a, a); math.Abs(s-1) > 1e-9 {
+			t.Fatalf("GIoU(a,a)=%v", s)
+		}
+	})
+}
