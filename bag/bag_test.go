@@ -136,6 +136,7 @@ func TestQueryTimeRangeAndTopics(t *testing.T) {
 	}
 }
 
+// rosbag pads header+data to 4096 bytes; the length fields come on top.
 func TestBagHeaderPaddedTo4096(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.bag")
 	writeTestBag(t, path, 3, WriterOptions{})
@@ -147,8 +148,8 @@ func TestBagHeaderPaddedTo4096(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4096 {
-		t.Fatalf("bag header record is %d bytes", n)
+	if n != 8+4096 || len(hb)+len(data) != 4096 {
+		t.Fatalf("bag header record is %d bytes (header %d + data %d)", n, len(hb), len(data))
 	}
 	if bytes.Trim(data, " ") != nil && len(bytes.Trim(data, " ")) != 0 {
 		t.Fatal("padding is not spaces")

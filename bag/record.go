@@ -20,8 +20,9 @@ const (
 	OpConnection  = 0x07
 )
 
-// bagHeaderLen is the total length rosbag reserves for the bag header record
-// so it can be rewritten in place once index_pos is known.
+// bagHeaderLen is the length rosbag reserves for the bag header record's
+// header plus data (the two 4-byte length fields come on top), so the record
+// can be rewritten in place once index_pos is known.
 const bagHeaderLen = 4096
 
 // maxRecordPart bounds a header or data length read from a file, so a corrupt

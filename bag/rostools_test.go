@@ -1,6 +1,7 @@
 package bag
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -125,6 +126,53 @@ func TestRosbagReadsOurBags(t *testing.T) {
 				t.Fatalf("python rosbag read differs:\npython: %v\nours:   %v", got[:3], ours[:3])
 			}
 		})
+	}
+}
+
+// TestRosbagReindexesOurUnindexedBag: a bag of ours whose writer died before
+// the index was written (index_pos 0) is repaired by the real `rosbag
+// reindex`, which needs the connection records we put inside the chunks.
+func TestRosbagReindexesOurUnindexedBag(t *testing.T) {
+	needTool(t, "rosbag")
+	env := rosEnv(t, 1)
+	path := filepath.Join(t.TempDir(), "killed.bag")
+	writeTestBag(t, path, 60, WriterOptions{ChunkSize: 1500})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexPos, _, _, _, err := r.readBagHeader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cut the index section off and zero index_pos, as a crash between two
+	// chunk flushes leaves it (every chunk is followed by its index data).
+	b = b[:indexPos]
+	copy(b[len(Magic):], bagHeaderRecord(0, 0, 0))
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(filepath.Dir(path), "re"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runTool(t, env, "rosbag", "reindex", "--output-dir", filepath.Join(filepath.Dir(path), "re"), path)
+	fixed := filepath.Join(filepath.Dir(path), "re", "killed.bag")
+	info := runTool(t, env, "rosbag", "info", "--yaml", fixed)
+	if !strings.Contains(info, "messages: 80") {
+		t.Fatalf("reindexed bag:\n%s", info)
+	}
+	// And our own scan agrees with rosbag's reindex.
+	ours, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ours.Close()
+	if ours.Info().Messages != 80 || ours.Info().Indexed {
+		t.Fatalf("our scan: %+v", ours.Info())
 	}
 }
 

@@ -100,15 +100,17 @@ func NewWriter(dst io.WriteSeeker, opts WriterOptions) (*Writer, error) {
 	return w, nil
 }
 
-// bagHeaderRecord builds the bag header record padded with spaces to 4096
-// bytes, as rosbag does, so it can be overwritten in place.
+// bagHeaderRecord builds the bag header record with its header and
+// space-padded data adding up to 4096 bytes (8 more with the two length
+// fields), exactly as rosbag sizes it, so that rosbag can rewrite it in place
+// (e.g. when appending or reindexing) without overwriting the first chunk.
 func bagHeaderRecord(indexPos uint64, connCount, chunkCount uint32) []byte {
 	var hb headerBuilder
 	hb.addOp(OpBagHeader)
 	hb.addUint64("index_pos", indexPos)
 	hb.addUint32("conn_count", connCount)
 	hb.addUint32("chunk_count", chunkCount)
-	pad := bagHeaderLen - 8 - len(hb.buf)
+	pad := bagHeaderLen - len(hb.buf)
 	data := make([]byte, pad)
 	for i := range data {
 		data[i] = ' '
