@@ -253,6 +253,24 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("jittered depth: got %d steps", len(got))
 		}
 	})
+	t.Run("unknown colour encoding", func(t *testing.T) {
+		p := filepath.Join(dir, "yuv.bag")
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 4, ColorEncoding: "yuv422"}, p)
+		got, stats := readSteps(t, openSrc(t, p), DefaultConfig())
+		if len(got) != 0 || stats[0].Dropped[DropDecode] != 4 {
+			t.Fatalf("got %d steps, stats %+v", len(got), stats)
+		}
+	})
+	t.Run("bgr8 colour", func(t *testing.T) {
+		p := filepath.Join(dir, "bgr.bag")
+		mustWrite(t, synth.Config{Episodes: 1, Steps: 3, ColorEncoding: "bgr8"}, p)
+		got, _ := readSteps(t, openSrc(t, p), DefaultConfig())
+		// Pixel 0 of camera 1 at step k is (k+10, k+11, k+12) as written;
+		// read as BGR its red channel is the third byte.
+		if len(got) != 3 || got[1].color0 != 1+12 {
+			t.Fatalf("got %d steps, red %v", len(got), got[1].color0)
+		}
+	})
 	t.Run("missing camera", func(t *testing.T) {
 		p := filepath.Join(dir, "cam.bag")
 		mustWrite(t, synth.Config{Episodes: 1, Steps: 3}, p)

@@ -42,8 +42,11 @@ type Config struct {
 	Labels      bool          // write /<c>/labels/image_raw
 	DepthJitter time.Duration // depth stamped this much after colour
 	NoInfo      string        // camera without camera_info
-	SwapStamps  int           // colour stamps of camera 0 at steps SwapStamps-1 and SwapStamps are swapped
-	GapBetween  time.Duration // pause between episodes
+	// ColorEncoding labels the 3-byte colour pixels (default "rgb8"); any
+	// other name is written as is, to exercise unknown encodings.
+	ColorEncoding string
+	SwapStamps    int           // colour stamps of camera 0 at steps SwapStamps-1 and SwapStamps are swapped
+	GapBetween    time.Duration // pause between episodes
 	// MCAP writes an MCAP file (Encoding "ros1" or "cdr") instead of a bag.
 	MCAP        bool
 	Encoding    string
@@ -107,6 +110,10 @@ func (s Config) Write(path string) (err error) {
 		imgW, imgH = 16, 12
 	}
 	fx, cx, cy := float64(imgW)*1.25, float64(imgW)/2, float64(imgH)/2
+	colorEnc := s.ColorEncoding
+	if colorEnc == "" {
+		colorEnc = "rgb8"
+	}
 	stamp := T0
 	for e := 0; e < s.Episodes; e++ {
 		if werr != nil {
@@ -143,7 +150,7 @@ func (s Config) Write(path string) (err error) {
 					}
 				}
 				col := &sensor_msgs.Image{Header: std_msgs.Header{Stamp: cst, FrameId: c + "_optical"}, Width: imgW, Height: imgH,
-					Encoding: "rgb8", Step: 3 * imgW, Data: make([]byte, 3*imgW*imgH)}
+					Encoding: colorEnc, Step: 3 * imgW, Data: make([]byte, 3*imgW*imgH)}
 				for i := range col.Data {
 					col.Data[i] = byte(k + 10*ci + i%3)
 				}
