@@ -166,6 +166,8 @@ func (c Config) Validate() error {
 	check(c.CompletionInstances <= c.KeepInstances && c.CompletionInstances <= 6 && c.CompletionPerInst <= 5, "completion queries at most 6 x 5 and <= kept instances")
 	check(c.MaskRatio > 0 && c.MaskRatio < 1, "mask ratio %v not in (0,1)", c.MaskRatio)
 	check(c.RouteK > 0 && c.RouteK <= c.CompletionQueries(), "route k %d not in 1..%d", c.RouteK, c.CompletionQueries())
+	check(c.Probes > 0 && c.DeformKeys > 0 && c.MaskDim > 0 && c.FourierBands > 0 && c.EEBands > 0, "probes, deform keys, mask dim and bands must be positive")
+	check(c.BaseLayers >= 0 && c.FusionLayers >= 0 && c.InstanceLayers >= 0 && c.PredictorLayers >= 0 && c.ExpertLayers > 0, "layer counts")
 	check(c.RouteBeta > 0 && c.RefineBound > 0 && c.DepthEps > 0, "route beta, refine bound and depth eps must be positive")
 	check(c.CompletionSource == CompletionDerived || c.CompletionSource == CompletionInput, "completion source %q", c.CompletionSource)
 	check(!c.Modules.Predictor || c.Modules.Instance, "predictor (row B) needs the instance module (row A)")

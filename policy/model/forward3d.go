@@ -24,7 +24,9 @@ func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, t
 		coords := in.CompletionCoords
 		compValid = in.CompletionValid
 		if cfg.CompletionSource != CompletionInput || coords == nil {
-			coords = DeriveCompletionCoords(cfg, inst.Refs, in.CamFromBase)
+			// Query positions, not a learned signal: the action loss must not
+			// move the instance references through them.
+			coords = StopGradient(DeriveCompletionCoords(cfg, inst.Refs, in.CamFromBase))
 			compValid = nil
 		}
 		if compValid == nil {

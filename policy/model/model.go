@@ -7,11 +7,22 @@
 // scope so the trainer can freeze and unfreeze them by stage.
 //
 // Forward builds the training graph when ctx.IsTraining(g) and the
-// deterministic inference graph otherwise; the inference graph keeps to the
-// op set the ONNX exporter supports (see nn.go and each module's notes).
+// deterministic inference graph otherwise. The inference graph keeps to the
+// op set agreed with the ONNX exporter (checked by
+// TestInferenceGraphOpsAndCost): Add Sub Mul Div Neg Exp Sqrt Tanh Logistic
+// Sin Cos Max Abs, Dot/DotGeneral, Reshape Transpose Concatenate Slice
+// BroadcastInDim, ReduceSum ReduceMax, Gather (instruction table only),
+// Where, Iota, ConvertDType, comparisons (Equal, Greater*, Less*) and
+// LogicalAnd/Or for masks and top-k ranks. No Conv, Sort/TopK, Erf or Pad.
+//
+// On the pure-Go backend use CPUBackend. Importing this package registers
+// matmul gradients that run as matmuls (gradients.go); differentiable
+// selections use take (one-hot contractions) because Slice's gradient needs
+// Pad, which the pure-Go backend lacks.
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
@@ -114,6 +125,9 @@ func (m *Model) Forward(ctx *context.Context, in Inputs) *Outputs {
 
 	ea := ExpertArgs{Context: Concatenate(tokens, 1), Mask: Concatenate(mask, 1), Noise: in.Noise, Training: training}
 	if training && cfg.ActionHead == HeadFlow {
+		if in.TargetActions == nil {
+			panic(errors.New("model: training the flow head needs Inputs.TargetActions"))
+		}
 		ea.Targets = in.TargetActions
 		ea.FlowTime = in.FlowTime
 		if ea.FlowTime == nil {
