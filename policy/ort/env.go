@@ -24,9 +24,9 @@ var environment struct {
 	lib  string
 }
 
-// acquireEnvironment initializes ONNX Runtime from lib on first use and
+// AcquireEnvironment initializes ONNX Runtime from lib on first use and
 // returns a release func; every successful acquire must be released once.
-func acquireEnvironment(lib string) (release func() error, err error) {
+func AcquireEnvironment(lib string) (release func() error, err error) {
 	environment.mu.Lock()
 	defer environment.mu.Unlock()
 	if environment.refs == 0 {

@@ -86,7 +86,7 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 	if err != nil {
 		return nil, err
 	}
-	release, err := acquireEnvironment(lib)
+	release, err := AcquireEnvironment(lib)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func Run(ctx context.Context, model []byte, inputs []Tensor, outputs []string, o
 	if err != nil {
 		return nil, err
 	}
-	release, err := acquireEnvironment(lib)
+	release, err := AcquireEnvironment(lib)
 	if err != nil {
 		return nil, err
 	}
