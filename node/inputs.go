@@ -71,17 +71,14 @@ type Inputs struct {
 	tfScratch []rosconv.StampedTransform
 
 	ee          msgs.Pose
-	eeStamp     time.Time
 	eeReceived  time.Time
 	haveEE      bool
 	joints      []float64
-	gripper     float64
-	haveGripper bool
+	gripper     float64 // 0 (open) until the gripper joint is seen
 	instruction string
 
 	counts     inputCounts
 	lastErr    error
-	syncStats  timesync.Stats
 	gripperBuf [1]float64
 }
 
@@ -220,7 +217,7 @@ func (in *Inputs) OnPose(m *geometry_msgs.PoseStamped) error {
 		in.counts.badPoses++
 		return fmt.Errorf("node: ee pose: %w", err)
 	}
-	in.ee, in.eeStamp, in.eeReceived, in.haveEE = p, m.Header.Stamp, in.clock(), true
+	in.ee, in.eeReceived, in.haveEE = p, in.clock(), true
 	return nil
 }
 
@@ -243,7 +240,6 @@ func (in *Inputs) OnJointState(m *sensor_msgs.JointState) error {
 		if n == 1 {
 			e := &in.cfg.Execution
 			in.gripper = (in.gripperBuf[0] - e.GripperOpen) / (e.GripperClosed - e.GripperOpen)
-			in.haveGripper = true
 		}
 	}
 	return nil
