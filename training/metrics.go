@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -123,8 +124,14 @@ func ReadMetrics(path string) ([]Record, error) {
 		return nil, fmt.Errorf("read metrics: %w", err)
 	}
 	defer f.Close()
+	return ParseMetrics(f, path)
+}
+
+// ParseMetrics decodes a metrics log from r (name is used in errors).
+func ParseMetrics(r io.Reader, name string) ([]Record, error) {
+	path := name
 	var recs []Record
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var pending error
 	for sc.Scan() {

@@ -65,3 +65,19 @@ func TestFormatLossesAndProgress(t *testing.T) {
 		t.Fatalf("progress output %q", buf.String())
 	}
 }
+
+func FuzzParseMetrics(f *testing.F) {
+	f.Add([]byte(`{"step":1,"stage":1,"losses":{"action":0.5}}` + "\n" + `{"step":2,"los`))
+	f.Add([]byte("not json\n{}\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := ParseMetrics(bytes.NewReader(data), "fuzz")
+		if err == nil {
+			for i := 1; i < len(recs); i++ {
+				if recs[i].Step < recs[i-1].Step {
+					t.Fatalf("records not sorted by step")
+				}
+			}
+		}
+	})
+}
