@@ -7,6 +7,7 @@ package policyctl
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy"
@@ -23,10 +24,15 @@ type Controller struct {
 	spec policy.Spec
 }
 
-// New checks that p acts in the simulator's end-effector delta space with
-// as many cameras as the simulator renders, and prepares its buffers.
-func New(p policy.Policy, cameras int, opts preprocess.Options) (*Controller, error) {
+// New checks that p acts in env's end-effector delta space, with as many
+// cameras as the simulator renders and at its control rate, and prepares
+// its buffers.
+func New(p policy.Policy, env *sim.Env, opts preprocess.Options) (*Controller, error) {
 	spec := p.Spec()
+	cameras := sim.NumCameras()
+	if hz := env.Config().ControlHz; spec.ControlHz > 0 && math.Abs(spec.ControlHz-hz) > 1e-9 {
+		return nil, fmt.Errorf("policyctl: policy runs at %v Hz, the simulator steps at %v Hz", spec.ControlHz, hz)
+	}
 	if spec.ActionSpace != "" && spec.ActionSpace != "ee_delta" {
 		return nil, fmt.Errorf("policyctl: policy acts in %q, the simulator takes ee_delta", spec.ActionSpace)
 	}
@@ -62,6 +68,6 @@ func (c *Controller) Act(ctx context.Context, obs *msgs.Observation) (msgs.Actio
 // privileged state).
 func Factory(p policy.Policy, opts preprocess.Options) sim.Factory {
 	return func(env *sim.Env) (sim.Controller, error) {
-		return New(p, sim.NumCameras(), opts)
+		return New(p, env, opts)
 	}
 }

@@ -71,7 +71,13 @@ func TestControllerDrivesSim(t *testing.T) {
 }
 
 func TestControllerRejectsMismatch(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 16, Height: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
 	for _, mut := range []func(*policy.Spec){
+		func(s *policy.Spec) { s.ControlHz = 15 },
 		func(s *policy.Spec) { s.ActionSpace = "joint" },
 		func(s *policy.Spec) { s.ActionDim = 6 },
 		func(s *policy.Spec) { s.Cameras = 2 },
@@ -79,7 +85,7 @@ func TestControllerRejectsMismatch(t *testing.T) {
 	} {
 		s := testSpec()
 		mut(&s)
-		if _, err := New(&servo{spec: s}, sim.NumCameras(), preprocess.Options{}); err == nil {
+		if _, err := New(&servo{spec: s}, env, preprocess.Options{}); err == nil {
 			t.Errorf("spec %+v accepted", s)
 		}
 	}
