@@ -3,7 +3,8 @@
 //	vla3d-sim node   [flags]  ROS 1 node: publishes cameras, tf, /ee_pose, /joint_states,
 //	                          /instruction; executes /vla3d/command_pose + /vla3d/command_gripper
 //	vla3d-sim record [flags]  scripted-expert demonstrations to ROS 1 bags (one per episode)
-//	vla3d-sim eval   [flags]  closed-loop success rate of the scripted expert on a split
+//	vla3d-sim eval   [flags]  closed-loop success rate on a split: the scripted expert, or
+//	                          an exported model with -model model.onnx (ONNX Runtime)
 //
 // Run "vla3d-sim <mode> -h" for the flags of each mode.
 package main
@@ -21,7 +22,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/preprocess"
 	"github.com/vla3d/vla3d/sim"
+	"github.com/vla3d/vla3d/sim/policyctl"
 	"github.com/vla3d/vla3d/sim/record"
 	"github.com/vla3d/vla3d/sim/rosio"
 	"github.com/vla3d/vla3d/sim/rosnode"
@@ -207,6 +211,10 @@ func runEval(ctx context.Context, args []string) error {
 	cfg := sim.EvalConfig{}
 	fs.IntVar(&cfg.Episodes, "episodes", 20, "episodes")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
+	fs.IntVar(&cfg.ExecuteSteps, "execute", 0, "actions of each chunk to run before re-planning (0: whole chunk)")
+	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
+	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default $VLA3D_ORT_LIB or the project-local install)")
+	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
 	log, env, err := setup(fs, &c, args)
 	if err != nil {
 		return err
@@ -214,7 +222,20 @@ func runEval(ctx context.Context, args []string) error {
 	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
 	defer env.Close()
 	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed = c.task, c.split, c.severity, c.seed
-	res, err := sim.Evaluate(ctx, env, cfg, sim.ExpertFactory)
+	factory := sim.ExpertFactory
+	if *model != "" {
+		opts := ort.Options{LibraryPath: *ortLib, Logger: log, NoiseSeed: c.seed}
+		if *providers != "" {
+			opts.Providers = strings.Split(*providers, ",")
+		}
+		p, err := ort.Load(*model, opts)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		factory = policyctl.Factory(p, preprocess.Options{})
+	}
+	res, err := sim.Evaluate(ctx, env, cfg, factory)
 	if err != nil {
 		return err
 	}

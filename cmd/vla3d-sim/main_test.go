@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+
+	"github.com/vla3d/vla3d/policy/ort"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +56,21 @@ func TestRosName(t *testing.T) {
 	}
 	if got := rosName(nil, "vla3d_sim"); got != "vla3d_sim" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestEvalModelMode(t *testing.T) {
+	model, err := ort.TinyModelPath()
+	if err != nil {
+		t.Skipf("tiny ONNX model not available: %v", err)
+	}
+	if _, err := ort.ResolveLibrary(""); err != nil {
+		t.Skipf("ONNX Runtime library not installed: %v", err)
+	}
+	if err := run([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"eval", "-model", filepath.Join(t.TempDir(), "missing.onnx"), "-episodes", "1"}); err == nil {
+		t.Error("missing model accepted")
 	}
 }
