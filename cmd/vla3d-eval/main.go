@@ -53,7 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.config, "config", "", "node YAML configuration (cameras, topics, sync); default: node defaults")
 	fs.StringVar(&o.model, "model", "", "model.onnx (with its model.json sidecar); default: the config's model")
 	fs.StringVar(&o.out, "out", "eval-out", "output directory for report.json, report.txt and the plot")
-	fs.StringVar(&o.cameras, "cameras", "", "comma-separated camera names with the default topics (overrides the config)")
+	fs.StringVar(&o.cameras, "cameras", "", "comma-separated camera names with the default topics (overrides the config; default without --config: the cameras found in the first recording, sorted by name)")
 	fs.StringVar(&o.providers, "providers", "cpu", "ONNX Runtime execution providers in preference order")
 	fs.IntVar(&o.threads, "threads", 1, "ONNX Runtime intra-op threads")
 	fs.StringVar(&o.actionTopic, "action-topic", "/vla3d/expert_action", "recorded action topic (std_msgs/Float32MultiArray); empty: derive from /ee_pose")
@@ -98,9 +98,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if o.cameras != "" {
+	names := strings.Split(o.cameras, ",")
+	if o.cameras == "" && o.config == "" {
+		// No camera list given: use the cameras the first recording has.
+		if names, err = recordedCameras(paths, log); err != nil {
+			return err
+		}
+	}
+	if o.cameras != "" || o.config == "" {
 		cfg.Cameras = nil
-		for _, c := range strings.Split(o.cameras, ",") {
+		for _, c := range names {
 			cfg.Cameras = append(cfg.Cameras, node.CameraTopics(strings.TrimSpace(c)))
 		}
 	}
@@ -141,6 +148,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "plot: %s\n", png)
 	}
 	return nil
+}
+
+// recordedCameras lists the cameras (/<c>/color/image_raw) of the first
+// recording under paths.
+func recordedCameras(paths []string, log *zap.Logger) ([]string, error) {
+	files, err := dataset.ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no recordings (*.bag, *.mcap) found")
+	}
+	src, err := dataset.OpenSource(files[0], log)
+	if err != nil {
+		return nil, err
+	}
+	cams := dataset.Cameras(src.Info())
+	if err := src.Close(); err != nil {
+		return nil, err
+	}
+	if len(cams) == 0 {
+		return nil, fmt.Errorf("%s has no /<camera>/color/image_raw topics; pass --cameras or --config", files[0])
+	}
+	return cams, nil
 }
 
 func writeReports(rep *eval.Report, dir string) error {

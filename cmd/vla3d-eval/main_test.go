@@ -69,7 +69,8 @@ func TestRunWritesReports(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out")
 	var stdout, stderr bytes.Buffer
-	args := []string{"--model", zeroModel(t, dir), "--cameras", "front,wrist", "--out", out, bagPath}
+	// No --cameras and no --config: the cameras come from the recording.
+	args := []string{"--model", zeroModel(t, dir), "--out", out, bagPath}
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
