@@ -2,11 +2,11 @@ package main
 
 import (
 	"os"
-
-	"github.com/vla3d/vla3d/policy/ort"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vla3d/vla3d/policy/ort"
 )
 
 func TestRunRejectsBadInput(t *testing.T) {
