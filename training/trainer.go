@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -168,6 +169,11 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 			}
 			t.state.Stage, t.state.StageStep = stage, 0
 		}
+		// I-JEPA starts the EMA teacher as a copy of the student: at the start
+		// of stage 2 (the stage that trains the predictor), once the predictor
+		// variables exist (they do when stage 1 ran the same model; otherwise
+		// right after the first step creates them).
+		syncTeacher := stage == Stage2 && t.predictorOn() && t.state.StageStep == 0
 		for t.state.StageStep < t.cfg.StepsPerStage {
 			if err := ctx.Err(); err != nil {
 				if t.state.Step > saved {
@@ -182,9 +188,21 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 			}
 			// Noise depends only on the global step: resume replays it exactly.
 			src.Seed(uint64(t.cfg.Seed), uint64(t.state.Step))
+			if syncTeacher && t.teacherExists() {
+				if err := model.SyncTeacher(t.vars); err != nil {
+					return res, err
+				}
+				syncTeacher = false
+			}
 			vals, err := t.Step(rng)
 			if err != nil {
 				return res, fmt.Errorf("step %d: %w", t.state.Step+1, err)
+			}
+			if syncTeacher && t.teacherExists() {
+				if err := model.SyncTeacher(t.vars); err != nil {
+					return res, err
+				}
+				syncTeacher = false
 			}
 			if res.First == nil {
 				res.First = vals
@@ -423,7 +441,7 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Nod
 // teacherExists reports whether the model created EMA-teacher variables.
 func (t *Trainer) teacherExists() bool {
 	for v := range t.vars.IterVariables() {
-		if len(v.Scope()) >= len(model.ScopePredictorTeacher) && v.Scope()[:len(model.ScopePredictorTeacher)] == model.ScopePredictorTeacher {
+		if strings.HasPrefix(v.Scope(), model.ScopePredictorTeacher) && v.HasValue() {
 			return true
 		}
 	}

@@ -3,6 +3,9 @@ package training
 import (
 	"errors"
 	"math"
+	"strings"
+
+	"github.com/vla3d/vla3d/policy/model"
 
 	"bytes"
 	"context"
@@ -240,5 +243,41 @@ func TestOverfitRowC(t *testing.T) {
 	}
 	if res2.State.Stage != Stage2 || res2.State.StageStep != steps {
 		t.Errorf("final state %+v", res2.State)
+	}
+}
+
+// TestStage2SyncsTeacher: entering stage 2 copies the student into the EMA
+// teacher, after which the EMA keeps them close.
+func TestStage2SyncsTeacher(t *testing.T) {
+	cfg, data := tinyRun(t, "B", []Stage{Stage1, Stage2}, 2)
+	cfg.WarmupSteps = 1
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	vars := variables(t, tr)
+	pairs := 0
+	for k, s := range vars {
+		rest, ok := strings.CutPrefix(k, model.ScopePredictorStudent+"/")
+		if !ok {
+			continue
+		}
+		tv, ok := vars[model.ScopePredictorTeacher+"/"+rest]
+		if !ok {
+			t.Fatalf("no teacher for %s", k)
+		}
+		pairs++
+		for i := range s {
+			// Two stage-2 steps of lr ≤ 3e-3 with momentum 0.996 keep them within a few lr.
+			if math.Abs(float64(s[i]-tv[i])) > 0.05 {
+				t.Fatalf("%s[%d]: student %g teacher %g", k, i, s[i], tv[i])
+			}
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("model has no student/teacher pairs")
 	}
 }
