@@ -87,20 +87,6 @@ func (e *emitter) emit(i int) (string, error) {
 		return e.node("Concat", in, intAttr("axis", int64(axis[0]))), nil
 	case "Slice":
 		return e.slice(r, in[0])
-	case "Reverse":
-		axes, err := r.staticInts("axes")
-		if err != nil {
-			return "", err
-		}
-		if len(axes) == 0 {
-			return e.node("Identity", in), nil
-		}
-		n := len(axes)
-		starts, ends, steps := make([]int, n), make([]int, n), make([]int, n)
-		for k := range axes {
-			starts[k], ends[k], steps[k] = -1, math.MinInt64, -1
-		}
-		return e.node("Slice", []string{in[0], e.ints64(starts), e.ints64(ends), e.ints64(axes), e.ints64(steps)}), nil
 	case "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProduct":
 		op := map[string]string{"ReduceSum": "ReduceSum", "ReduceMax": "ReduceMax", "ReduceMin": "ReduceMin", "ReduceProduct": "ReduceProd"}[r.op]
 		return e.reduce(r, op, in[0])
@@ -137,8 +123,6 @@ func (e *emitter) emit(i int) (string, error) {
 		return e.dotGeneral(r, in[0], in[1])
 	case "Gather":
 		return e.gather(r, in[0], in[1])
-	case "Pad":
-		return e.pad(r, in[0], in[1])
 	case "ConvGeneral":
 		return e.conv(r, in[0], in[1])
 	}
@@ -331,30 +315,4 @@ func (e *emitter) iota(r *symRecord) (string, error) {
 		return "", err
 	}
 	return e.node("Expand", []string{x, shape}), nil
-}
-
-func (e *emitter) pad(r *symRecord, x, fill string) (string, error) {
-	lo, err := r.staticInts("start")
-	if err != nil {
-		return "", err
-	}
-	hi, err := r.staticInts("end")
-	if err != nil {
-		return "", err
-	}
-	interior, err := r.staticInts("interior")
-	if err != nil {
-		return "", err
-	}
-	for _, v := range interior {
-		if v != 0 {
-			return "", fmt.Errorf("onnx export: Pad with interior padding is not supported")
-		}
-	}
-	rank := len(r.dims)
-	pads := make([]int, 2*rank)
-	for i := range lo {
-		pads[i], pads[rank+i] = lo[i], hi[i]
-	}
-	return e.node("Pad", []string{x, e.ints64(pads), fill}, strAttr("mode", "constant")), nil
 }

@@ -301,6 +301,26 @@ func TestStructuralOps(t *testing.T) {
 			s := shapes.Make(dtypes.Float32, x.Shape().Dimensions...)
 			return Add(Mul(x, Iota(x.Graph(), s, 0)), Iota(x.Graph(), s, 1))
 		})},
+		{name: "clamp_isfinite", inputs: []onnx.Input{f32("x", 3, 4)}, build: one(func(x *Node) *Node {
+			g := x.Graph()
+			p := Sub(x, Round(x))
+			c := Clamp(Scalar(g, dtypes.Float32, -0.3), p, Scalar(g, dtypes.Float32, 0.4))
+			fin := ConvertDType(IsFinite(Div(x, Round(x))), dtypes.Float32) // x/0 gives Inf
+			return Add(c, fin)
+		})},
+		{name: "logical_reductions", inputs: []onnx.Input{f32("x", 3, 4)}, build: func(_ *context.Context, x []*Node) []*Node {
+			pos := GreaterThan(x[0], ZerosLike(x[0]))
+			return []*Node{ConvertDType(ReduceLogicalAnd(pos, -1), dtypes.Float32), ConvertDType(ReduceLogicalOr(pos, 1, 2), dtypes.Float32)}
+		}},
+		{name: "two_batch_axes", inputs: []onnx.Input{f32("x", 2)}, build: one(func(x *Node) *Node {
+			// A [B,B,2] intermediate: the Expand target is built from two runtime batch sizes.
+			b := x.Shape().Dimensions[0]
+			outer := BroadcastToDims(InsertAxes(x, 0), b, b, 2)
+			return ReduceSum(Mul(outer, Iota(x.Graph(), shapes.Make(dtypes.Float32, b, b, 2), 0)), 0)
+		})},
+		{name: "iota_int32", inputs: []onnx.Input{f32("x", 4)}, build: one(func(x *Node) *Node {
+			return Add(x, ConvertDType(Iota(x.Graph(), shapes.Make(dtypes.Int32, x.Shape().Dimensions...), 1), dtypes.Float32))
+		})},
 		{name: "cast_int", inputs: []onnx.Input{{Name: "ids", DType: dtypes.Int64, Dims: []int{4}}}, intMax: 9,
 			build: one(func(x *Node) *Node {
 				return ConvertDType(Add(ConvertDType(x, dtypes.Int32), Const(x.Graph(), int32(3))), dtypes.Float32)

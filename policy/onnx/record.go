@@ -183,12 +183,6 @@ func (b *recBuilder) Slice(x backends.Op, starts, limits, strides []int) (backen
 		"starts": slices.Clone(starts), "limits": slices.Clone(limits), "strides": slices.Clone(strides)}, x)
 }
 
-// Reverse records an axis reversal.
-func (b *recBuilder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
-	op, err := b.Builder.Reverse(x, axes...)
-	return b.record("Reverse", op, err, map[string][]int{"axes": slices.Clone(axes)}, x)
-}
-
 // ConvertDType records a cast.
 func (b *recBuilder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, error) {
 	op, err := b.Builder.ConvertDType(x, dtype)
@@ -277,16 +271,6 @@ func (b *recBuilder) Gather(operand, startIndices backends.Op, indexVectorAxis i
 	return b.record("Gather", op, err, map[string][]int{
 		"iva": {indexVectorAxis}, "offset": slices.Clone(offsetOutputAxes), "collapsed": slices.Clone(collapsedSliceAxes),
 		"map": slices.Clone(startIndexMap), "sizes": slices.Clone(sliceSizes)}, operand, startIndices)
-}
-
-// Pad records a padding.
-func (b *recBuilder) Pad(x, fillValue backends.Op, axesConfig ...backends.PadAxis) (backends.Op, error) {
-	op, err := b.Builder.Pad(x, fillValue, axesConfig...)
-	var start, end, interior []int
-	for _, a := range axesConfig {
-		start, end, interior = append(start, a.Start), append(end, a.End), append(interior, a.Interior)
-	}
-	return b.record("Pad", op, err, map[string][]int{"start": start, "end": end, "interior": interior}, x, fillValue)
 }
 
 // ConvGeneral records a convolution.
