@@ -61,6 +61,7 @@ type Controller struct {
 	hold      Target
 	haveHold  bool
 	ticks     int
+	instrGen  uint64
 	replanDue chan struct{}
 
 	stats pipelineStats
@@ -167,8 +168,9 @@ func (c *Controller) InferOnce(ctx context.Context) bool {
 	c.wmu.Lock()
 	stale := !c.holdSince.IsZero() && info.SyncedAt.Before(c.holdSince)
 	c.wmu.Unlock()
-	if stale {
-		// Predicted from an observation older than the current fault: void.
+	if stale || info.InstructionGen != c.inputs.InstructionGen() {
+		// Predicted from an observation older than the current fault, or
+		// under an instruction that has since changed: void.
 		c.stats.mu.Lock()
 		c.stats.staleChunks++
 		c.stats.mu.Unlock()
@@ -213,6 +215,11 @@ func (c *Controller) failInference(f Fault, err error) {
 
 // Tick decides the command for time now and writes it into out.
 func (c *Controller) Tick(now time.Time, out *Target) TickResult {
+	if g := c.inputs.InstructionGen(); g != c.instrGen {
+		// A new task: the stored chunks pursue the old one.
+		c.instrGen = g
+		c.exec.Clear()
+	}
 	f, err := c.inputs.Health(now)
 	c.wmu.Lock()
 	f |= c.workerFault

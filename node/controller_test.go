@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -353,5 +354,56 @@ func TestControllerJointOutput(t *testing.T) {
 	res = ctl.Tick(r.clock.Now(), &out)
 	if !res.Hold || !res.Valid || out.Joints[0] != 0.25 || out.Joints[1] != 0.5 {
 		t.Fatalf("hold %+v joints %v, want [0.25 0.5]", res, out.Joints)
+	}
+}
+
+// instructionSwitcher changes the instruction while the model runs.
+type instructionSwitcher struct {
+	*linePolicy
+	in   *Inputs
+	text string
+}
+
+func (p instructionSwitcher) Predict(ctx context.Context, in *policy.Input, out *msgs.ActionChunk) error {
+	if p.text != "" {
+		p.in.OnInstruction(&std_msgs.String{Data: p.text})
+	}
+	return p.linePolicy.Predict(ctx, in, out)
+}
+
+// A new instruction voids the stored chunks and any chunk being predicted
+// (they pursue the old task).
+func TestControllerInstructionChangeVoidsChunks(t *testing.T) {
+	r := newRig(t, 1, 32, nil)
+	r.feed(t, true, true)
+	r.clock.Advance(30 * time.Millisecond)
+	r.feed(t, false, false)
+	if !r.ctl.InferOnce(context.Background()) {
+		t.Fatal("no chunk")
+	}
+	var out Target
+	if res := r.ctl.Tick(r.clock.Now(), &out); res.Hold {
+		t.Fatalf("tick %+v", res)
+	}
+	r.in.OnInstruction(&std_msgs.String{Data: "pick the cube"})
+	if res := r.ctl.Tick(r.clock.Now(), &out); !res.Hold || res.Fault != FaultNoPlan {
+		t.Fatalf("after a new instruction: %+v, want hold with no_plan", res)
+	}
+	r.in.OnInstruction(&std_msgs.String{Data: "pick the cube"})
+	if g := r.in.InstructionGen(); g != 1 {
+		t.Errorf("repeating the instruction counted as a change: gen %d", g)
+	}
+
+	sw := newRigWith(t, 1, 32, nil, nil)
+	ctl, err := NewController(&sw.cfg, instructionSwitcher{sw.pol, sw.in, "stack the block"}, sw.in, zap.NewNop(), sw.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	sw.feed(t, true, true)
+	sw.clock.Advance(30 * time.Millisecond)
+	sw.feed(t, false, false)
+	if ctl.InferOnce(context.Background()) {
+		t.Error("chunk predicted under a superseded instruction was stored")
 	}
 }

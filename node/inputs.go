@@ -46,6 +46,9 @@ func newFrameSet(n int) *frameSet {
 type SnapshotInfo struct {
 	Seq      uint64
 	SyncedAt time.Time
+	// InstructionGen counts instruction changes; a chunk predicted under an
+	// older instruction is void.
+	InstructionGen uint64
 }
 
 // Inputs receives every subscribed message, decodes images into reused
@@ -76,6 +79,7 @@ type Inputs struct {
 	joints      []float64
 	gripper     float64 // 0 (open) until the gripper joint is seen
 	instruction string
+	instrGen    uint64
 
 	counts     inputCounts
 	lastErr    error
@@ -250,7 +254,17 @@ func (in *Inputs) OnInstruction(m *std_msgs.String) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.counts.instructions++
-	in.instruction = m.Data
+	if m.Data != in.instruction {
+		in.instruction = m.Data
+		in.instrGen++
+	}
+}
+
+// InstructionGen is the number of instruction changes so far.
+func (in *Inputs) InstructionGen() uint64 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.instrGen
 }
 
 // Health returns the input faults at time now (staleness, missing data).
@@ -346,7 +360,7 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 			fault |= FaultNonFinite
 		}
 	}
-	return SnapshotInfo{Seq: l.seq, SyncedAt: l.syncedAt}, true, fault, err
+	return SnapshotInfo{Seq: l.seq, SyncedAt: l.syncedAt, InstructionGen: in.instrGen}, true, fault, err
 }
 
 // CurrentPose returns the latest end-effector pose and gripper (for holding).
