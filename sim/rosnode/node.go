@@ -244,30 +244,47 @@ func (n *Node) publishObservation(obs *msgs.Observation, stamp time.Time) error 
 	return nil
 }
 
-// step executes the current command for one control period, then publishes.
-func (n *Node) step(ctx context.Context) error {
+// act executes the current command (or the expert) for one control period.
+func (n *Node) act(ctx context.Context) error {
 	n.cmd.mu.Lock()
 	pose, grip, external := n.cmd.pose, n.cmd.gripper, n.cmd.external
 	n.cmd.mu.Unlock()
-	switch {
-	case n.cfg.Expert && !external:
+	if n.cfg.Expert && !external {
 		a, err := n.expert.Action(ctx)
 		if err != nil {
 			return err
 		}
-		if err := n.env.Step(ctx, a); err != nil {
+		return n.env.Step(ctx, a)
+	}
+	st := n.env.State()
+	pos, q := st.TargetPos, st.TargetQuat
+	if pose != nil {
+		o := pose.Orientation
+		pos, q = pose.Position, sim.Quat{o[3], o[0], o[1], o[2]}
+	}
+	return n.env.StepTo(ctx, pos, q, grip)
+}
+
+// restart resets the current episode after a simulation fault, so the node
+// keeps serving instead of exiting.
+func (n *Node) restart(ctx context.Context, cause error) error {
+	n.cfg.Logger.Error("simulation step failed; restarting the episode", zap.Error(cause))
+	if err := n.env.Reset(ctx, n.env.Spec()); err != nil {
+		return err
+	}
+	n.cmd.mu.Lock()
+	n.cmd.pose, n.cmd.gripper, n.cmd.external = nil, 0, false
+	n.cmd.mu.Unlock()
+	return n.startEpisode()
+}
+
+// step executes one control period, then publishes.
+func (n *Node) step(ctx context.Context) error {
+	if err := n.act(ctx); err != nil {
+		if ctx.Err() != nil {
 			return err
 		}
-	default:
-		st := n.env.State()
-		pos, q := st.TargetPos, st.TargetQuat
-		if pose != nil {
-			o := pose.Orientation
-			pos, q = pose.Position, sim.Quat{o[3], o[0], o[1], o[2]}
-		}
-		if err := n.env.StepTo(ctx, pos, q, grip); err != nil {
-			return err
-		}
+		return n.restart(ctx, err)
 	}
 	obs, err := n.env.Observe(ctx)
 	if err != nil {
@@ -301,7 +318,7 @@ func (n *Node) step(ctx context.Context) error {
 		return err
 	}
 	n.cmd.mu.Lock()
-	n.cmd.pose, n.cmd.external = nil, false
+	n.cmd.pose, n.cmd.gripper, n.cmd.external = nil, 0, false
 	n.cmd.mu.Unlock()
 	return n.startEpisode()
 }
