@@ -303,3 +303,47 @@ func TestCancel(t *testing.T) {
 		t.Fatal("cancelled iteration must stop with an error")
 	}
 }
+
+// A damaged chunk in an indexed bag costs only its own messages.
+func TestCorruptChunkIsSkipped(t *testing.T) {
+	for _, comp := range []string{CompressionNone, CompressionLZ4} {
+		t.Run(comp, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.bag")
+			writeTestBag(t, path, 200, WriterOptions{Compression: comp, ChunkSize: 2048})
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := r.Info().Messages
+			mid := r.chunks[len(r.chunks)/2]
+			r.Close()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Scramble the middle of one chunk's data.
+			for i := mid.dataPos + mid.dataLen/4; i < mid.dataPos+mid.dataLen/2; i++ {
+				b[i] ^= 0x5a
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err = Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			it := r.Messages(context.Background(), Query{})
+			n := 0
+			for it.Next() {
+				n++
+			}
+			if it.Err() != nil {
+				t.Fatal(it.Err())
+			}
+			if it.Skipped() == 0 || n+it.Skipped() != total || n < total/2 {
+				t.Fatalf("read %d + skipped %d of %d", n, it.Skipped(), total)
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/vla3d/vla3d/bag/cdr"
 )
 
@@ -74,6 +76,7 @@ const chunkCacheSize = 4
 type cachedChunk struct {
 	idx  int32
 	data []byte
+	err  error // why data is short or nil, for a damaged chunk
 }
 
 // Iterator walks messages in receive-time order.
@@ -85,6 +88,10 @@ type Iterator struct {
 	cur   Message
 	err   error
 	cache []cachedChunk
+	// skipped counts unreadable messages; warned marks chunks already
+	// reported.
+	skipped int
+	warned  map[int32]bool
 }
 
 // Messages returns an iterator over the messages selected by q, ordered by
@@ -120,43 +127,63 @@ func (r *Reader) Messages(ctx context.Context, q Query) *Iterator {
 // Len is the number of messages the iterator will visit.
 func (it *Iterator) Len() int { return len(it.refs) }
 
-// Next advances to the next message; it returns false at the end or on error.
+// Next advances to the next message; it returns false at the end or when
+// the context ends. Messages in a chunk that turns out damaged (bad
+// compression, corrupt record) are skipped with a warning and counted in
+// Skipped; the rest of the bag is still read.
 func (it *Iterator) Next() bool {
-	if it.err != nil || it.i >= len(it.refs) {
-		return false
+	for it.err == nil && it.i < len(it.refs) {
+		if err := it.ctx.Err(); err != nil {
+			it.err = err
+			return false
+		}
+		ref := it.refs[it.i]
+		it.i++
+		chunk, err := it.chunk(ref.chunk)
+		if err != nil && chunk == nil {
+			it.skip(ref, err)
+			continue
+		}
+		if int(ref.offset) >= len(chunk) {
+			it.skip(ref, errors.Join(fmt.Errorf("bag: index points past the decodable data of chunk %d (offset %d of %d)", ref.chunk, ref.offset, len(chunk)), err))
+			continue
+		}
+		hb, data, _, err := splitRecord(chunk[ref.offset:])
+		if err != nil {
+			it.skip(ref, fmt.Errorf("bag: message at chunk %d offset %d: %w", ref.chunk, ref.offset, err))
+			continue
+		}
+		h, err := parseHeader(hb)
+		if err == nil {
+			var op byte
+			if op, err = h.op(); err == nil && op != OpMessageData {
+				err = fmt.Errorf("bag: index entry at chunk %d offset %d is not a message record", ref.chunk, ref.offset)
+			}
+		}
+		if err != nil {
+			it.skip(ref, err)
+			continue
+		}
+		it.cur = Message{Conn: it.r.conns[ref.conn], Time: ref.t, Data: data}
+		return true
 	}
-	if err := it.ctx.Err(); err != nil {
-		it.err = err
-		return false
-	}
-	ref := it.refs[it.i]
-	it.i++
-	chunk, err := it.chunk(ref.chunk)
-	if err != nil {
-		it.err = err
-		return false
-	}
-	if int(ref.offset) >= len(chunk) {
-		it.err = fmt.Errorf("bag: index points past chunk %d (offset %d of %d)", ref.chunk, ref.offset, len(chunk))
-		return false
-	}
-	hb, data, _, err := splitRecord(chunk[ref.offset:])
-	if err != nil {
-		it.err = fmt.Errorf("bag: message at chunk %d offset %d: %w", ref.chunk, ref.offset, err)
-		return false
-	}
-	h, err := parseHeader(hb)
-	if err != nil {
-		it.err = err
-		return false
-	}
-	if op, err := h.op(); err != nil || op != OpMessageData {
-		it.err = fmt.Errorf("bag: index entry at chunk %d offset %d is not a message record", ref.chunk, ref.offset)
-		return false
-	}
-	it.cur = Message{Conn: it.r.conns[ref.conn], Time: ref.t, Data: data}
-	return true
+	return false
 }
+
+// skip counts an unreadable message and warns once per damaged chunk.
+func (it *Iterator) skip(ref msgRef, err error) {
+	it.skipped++
+	if it.warned == nil {
+		it.warned = map[int32]bool{}
+	}
+	if !it.warned[ref.chunk] {
+		it.warned[ref.chunk] = true
+		it.r.log.Warn("skipping unreadable messages of a damaged chunk", zap.Int64("chunk_pos", it.r.chunks[ref.chunk].pos), zap.Error(err))
+	}
+}
+
+// Skipped is the number of indexed messages that could not be read.
+func (it *Iterator) Skipped() int { return it.skipped }
 
 func (it *Iterator) chunk(idx int32) ([]byte, error) {
 	for i, c := range it.cache {
@@ -165,20 +192,24 @@ func (it *Iterator) chunk(idx int32) ([]byte, error) {
 				copy(it.cache[1:i+1], it.cache[:i])
 				it.cache[0] = c
 			}
-			return c.data, nil
+			return c.data, c.err
 		}
 	}
 	ref := &it.r.chunks[idx]
 	data, err := it.r.chunkBytes(ref)
-	if err != nil && !(ref.partial && data != nil) {
-		return nil, err
+	if err != nil {
+		// Keep what decoded (a damaged stream yields its intact prefix) so
+		// the messages before the damage stay readable.
+		if len(data) == 0 {
+			data = nil
+		}
 	}
 	if len(it.cache) < chunkCacheSize {
 		it.cache = append(it.cache, cachedChunk{})
 	}
 	copy(it.cache[1:], it.cache[:len(it.cache)-1])
-	it.cache[0] = cachedChunk{idx: idx, data: data}
-	return data, nil
+	it.cache[0] = cachedChunk{idx: idx, data: data, err: err}
+	return data, err
 }
 
 // Message returns the current message.

@@ -21,7 +21,6 @@ type chunkRef struct {
 	size        uint32 // uncompressed size from the chunk header
 	compression string
 	start, end  time.Time
-	partial     bool // damaged or cut short: keep what decodes
 }
 
 // msgRef is one index entry: a message's receive time and where it is.
@@ -69,7 +68,6 @@ type Reader struct {
 	chunks  []chunkRef
 	index   []msgRef // sorted by (t, chunk, offset)
 	info    Info
-	types   TypeCache
 }
 
 // ReaderOption configures Open / NewReader.

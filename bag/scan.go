@@ -13,7 +13,7 @@ import (
 func (r *Reader) scan(off int64) error {
 	dropped := 0
 	for off < r.size {
-		h, data, next, err := r.readRecordAt(off, false)
+		h, _, next, err := r.readRecordAt(off, false)
 		truncated := errors.Is(err, ErrTruncated) && h.fields != nil
 		if err != nil && !truncated {
 			r.warn("stopped scanning at an unreadable record; the rest of the file is lost", zap.Int64("offset", off), zap.Error(err))
@@ -26,7 +26,7 @@ func (r *Reader) scan(off int64) error {
 		}
 		switch op {
 		case OpConnection:
-			_, data, _, err = r.readRecordAt(off, true)
+			_, data, _, err := r.readRecordAt(off, true)
 			if err != nil {
 				r.warn("connection record cut short", zap.Int64("offset", off), zap.Error(err))
 				break
@@ -45,13 +45,11 @@ func (r *Reader) scan(off int64) error {
 			}
 			if truncated {
 				ref.dataLen = r.size - ref.dataPos
-				ref.partial = true
 			}
 			n, derr := r.scanChunk(&ref, int32(len(r.chunks)))
 			dropped += n
 			if derr != nil {
 				r.warn("chunk damaged or cut short; kept the messages before the damage", zap.Int64("offset", off), zap.Error(derr))
-				ref.partial = true
 			}
 			r.chunks = append(r.chunks, ref)
 		case OpMessageData, OpIndexData, OpChunkInfo, OpBagHeader:
@@ -64,7 +62,6 @@ func (r *Reader) scan(off int64) error {
 			break
 		}
 		off = next
-		_ = data
 	}
 	return r.finishScan(dropped)
 }
@@ -130,8 +127,8 @@ func (r *Reader) scanChunk(ref *chunkRef, ci int32) (int, error) {
 	return dropped, derr
 }
 
-// chunkBytes reads and decompresses a chunk; for a partial chunk it returns
-// what decodes along with the error.
+// chunkBytes reads and decompresses a chunk; for a damaged or cut-short
+// chunk it returns what decodes along with the error.
 func (r *Reader) chunkBytes(ref *chunkRef) ([]byte, error) {
 	comp := make([]byte, ref.dataLen)
 	if _, err := r.ra.ReadAt(comp, ref.dataPos); err != nil {
