@@ -100,6 +100,10 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 	if err := (synth.Config{Episodes: 1, Steps: steps, NoAction: true, NoMarkers: true}).Write(filepath.Join(dir, "poses.bag")); err != nil {
 		t.Fatal(err)
 	}
+	// A ROS 2 style recording (MCAP, CDR payloads) goes through the same path.
+	if err := (synth.Config{Episodes: 1, Steps: steps, MCAP: true, Encoding: "cdr"}).Write(filepath.Join(dir, "ros2.mcap")); err != nil {
+		t.Fatal(err)
+	}
 	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +114,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Episodes) != 3 {
+	if len(rep.Episodes) != 4 {
 		t.Fatalf("%d episodes", len(rep.Episodes))
 	}
 	// poses.bag sorts first: its actions are derived from consecutive poses
@@ -139,7 +143,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 			t.Fatalf("derived dim %d L1 %v", k, der.Metrics.L1[k])
 		}
 	}
-	if rep.Overall.N != 2*steps+steps-1 || rep.Overall.GripperN != 2*steps {
+	if rep.Overall.N != 3*steps+steps-1 || rep.Overall.GripperN != 3*steps {
 		t.Fatalf("overall %+v", rep.Overall)
 	}
 	for _, s := range []string{StageRead, StageIntake, StagePrepare, StagePredict, StageInference} {
