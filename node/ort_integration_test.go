@@ -71,6 +71,7 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 		cfg.Topics.CommandPose: func(m *geometry_msgs.PoseStamped) {
 			mon.mu.Lock()
 			mon.poses = append(mon.poses, time.Now())
+			mon.xs = append(mon.xs, m.Pose.Position.X)
 			mon.lastX = m.Pose.Position.X
 			mon.mu.Unlock()
 		},

@@ -169,6 +169,7 @@ func (f *fakeRobot) run(ctx context.Context, t *testing.T, cfg *Config, size int
 type monitor struct {
 	mu        sync.Mutex
 	poses     []time.Time
+	xs        []float64
 	lastX     float64
 	grippers  int
 	chunks    int
@@ -185,6 +186,26 @@ func (m *monitor) posesBetween(a, b time.Time) (n int, lastX float64) {
 		}
 	}
 	return n, m.lastX
+}
+
+// policyShare is the fraction of commands in [a, b) that moved off the hold
+// pose x = 0.4 (i.e. came from the policy).
+func (m *monitor) policyShare(a, b time.Time) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, moved := 0, 0
+	for i, t := range m.poses {
+		if !t.Before(a) && t.Before(b) {
+			n++
+			if m.xs[i] > 0.4 {
+				moved++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(moved) / float64(n)
 }
 
 func (m *monitor) controlStatus() (string, int) {
@@ -230,6 +251,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	sub(cfg.Topics.CommandPose, func(m *geometry_msgs.PoseStamped) {
 		mon.mu.Lock()
 		mon.poses = append(mon.poses, time.Now())
+		mon.xs = append(mon.xs, m.Pose.Position.X)
 		mon.lastX = m.Pose.Position.X
 		mon.mu.Unlock()
 	})
@@ -265,12 +287,14 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	// Rate over 2 s at 20 Hz.
 	start := time.Now()
 	time.Sleep(2 * time.Second)
-	n, x := mon.posesBetween(start, time.Now())
+	end := time.Now()
+	n, _ := mon.posesBetween(start, end)
 	if hz := float64(n) / 2; hz < 16 || hz > 24 {
 		t.Errorf("command rate %.1f Hz, want ~20", hz)
 	}
-	if x <= 0.4 {
-		t.Errorf("command x %v: not executing the policy", x)
+	// A loaded machine may cause a short hold; the policy must drive most ticks.
+	if share := mon.policyShare(start, end); share < 0.5 {
+		t.Errorf("only %.0f%% of commands came from the policy", 100*share)
 	}
 	// The real rostopic tool sees the command topic.
 	if out, err := rostopicEcho(rc, cfg.Topics.CommandGripper); err != nil {
@@ -284,7 +308,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	time.Sleep(time.Second)
 	start = time.Now()
 	time.Sleep(time.Second)
-	n, x = mon.posesBetween(start, time.Now())
+	n, x := mon.posesBetween(start, time.Now())
 	if n < 15 {
 		t.Errorf("only %d commands in 1 s while the camera stalled", n)
 	}
