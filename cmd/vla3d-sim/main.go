@@ -5,6 +5,7 @@
 //	vla3d-sim record [flags]  scripted-expert demonstrations to ROS 1 bags (one per episode)
 //	vla3d-sim eval   [flags]  closed-loop success rate on a split: the scripted expert, or
 //	                          an exported model with -model model.onnx (ONNX Runtime)
+//	vla3d-sim render [flags]  first observation of an episode as PNGs (colour, depth, labels)
 //
 // Run "vla3d-sim <mode> -h" for the flags of each mode.
 package main
@@ -60,6 +61,10 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.debug, "debug", false, "debug logging")
 }
 
+func (c *common) spec() sim.EpisodeSpec {
+	return sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity, Seed: c.seed}
+}
+
 func (c *common) env(log *zap.Logger) (*sim.Env, error) {
 	return sim.New(sim.Config{Width: c.width, Height: c.height, ControlHz: c.hz, SkipLabels: c.noLabels, Logger: log})
 }
@@ -82,7 +87,7 @@ func taskNames() string {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: vla3d-sim node|record|eval [flags]")
+		return errors.New("usage: vla3d-sim node|record|eval|render [flags]")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -93,8 +98,10 @@ func run(args []string) error {
 		return runRecord(ctx, args[1:])
 	case "eval":
 		return runEval(ctx, args[1:])
+	case "render":
+		return runRender(ctx, args[1:])
 	default:
-		return fmt.Errorf("unknown mode %q (want node, record or eval)", args[0])
+		return fmt.Errorf("unknown mode %q (want node, record, eval or render)", args[0])
 	}
 }
 

@@ -74,3 +74,17 @@ func TestEvalModelMode(t *testing.T) {
 		t.Error("missing model accepted")
 	}
 }
+
+func TestRenderMode(t *testing.T) {
+	dir := t.TempDir()
+	if err := run([]string{"render", "-out", dir, "-task", "occlusion", "-width", "24", "-height", "16"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cam := range []string{"front", "side", "wrist"} {
+		for _, kind := range []string{"color", "depth", "labels"} {
+			if _, err := os.Stat(filepath.Join(dir, cam+"_"+kind+".png")); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
