@@ -143,6 +143,10 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 			t.Fatalf("derived dim %d L1 %v", k, der.Metrics.L1[k])
 		}
 	}
+	// The constant model's second chunk step is the expert's motion too.
+	if len(rep.HorizonL1) != 2 || rep.HorizonL1[0] > 1e-6 || rep.HorizonL1[1] > 1e-6 {
+		t.Fatalf("horizon L1 %v", rep.HorizonL1)
+	}
 	if rep.Overall.N != 3*steps+steps-1 || rep.Overall.GripperN != 3*steps {
 		t.Fatalf("overall %+v", rep.Overall)
 	}

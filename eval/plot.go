@@ -127,6 +127,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	for k := range Dims {
 		fmt.Fprintf(tw, "%s\t%.5f\t%.5f\n", DimNames[k], r.Overall.L1[k], r.Overall.L2[k])
 	}
+	if len(r.HorizonL1) > 0 {
+		fmt.Fprintf(tw, "\nchunk step\tmean L1 (motion)\n")
+		for k, v := range r.HorizonL1 {
+			fmt.Fprintf(tw, "%d\t%.5f\n", k, v)
+		}
+	}
 	fmt.Fprintf(tw, "\nstage\tcount\tmean ms\tp50 ms\tp95 ms\tmax ms\n")
 	for _, s := range []string{StageRead, StageIntake, StagePrepare, StagePredict, StageInference} {
 		l, ok := r.Latency[s]

@@ -66,14 +66,21 @@ type EpisodeReport struct {
 	Unmatched   int     `json:"unmatched"`   // predictions with no recorded action near their stamp
 	Derived     bool    `json:"derived"`     // actions derived from ee poses
 	Metrics     Metrics `json:"metrics"`
-	Steps       []Step  `json:"steps,omitempty"`
+	// HorizonL1[h] is the mean absolute error of the chunk's action h
+	// against the h-th recorded action after the observation, over the six
+	// motion dimensions (recorded actions only; ends of episodes count less).
+	HorizonL1 []float64 `json:"horizon_l1,omitempty"`
+	horizonN  []int
+	Steps     []Step `json:"steps,omitempty"`
 }
 
 // Report is the result of a replay.
 type Report struct {
-	Episodes []EpisodeReport    `json:"episodes"`
-	Overall  Metrics            `json:"overall"`
-	Latency  map[string]Latency `json:"latency"`
+	Episodes []EpisodeReport `json:"episodes"`
+	Overall  Metrics         `json:"overall"`
+	// HorizonL1 is EpisodeReport.HorizonL1 over every episode.
+	HorizonL1 []float64          `json:"horizon_l1,omitempty"`
+	Latency   map[string]Latency `json:"latency"`
 	// RecordedSeconds is the recorded time replayed; WallSeconds how long the
 	// replay took; Speedup their ratio.
 	RecordedSeconds float64  `json:"recorded_seconds"`
@@ -121,6 +128,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 	}
 	rep := &Report{}
 	lat := &latencies{}
+	var hn []int // steps behind each rep.HorizonL1 entry
 	start := time.Now()
 	for _, path := range files {
 		src, err := dataset.OpenSource(path, opts.Logger)
@@ -135,6 +143,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 		}
 		for i := range eps {
 			rep.Overall.Merge(&eps[i].Metrics)
+			hn = mergeHorizon(&rep.HorizonL1, hn, eps[i].HorizonL1, eps[i].horizonN)
 		}
 		rep.Episodes = append(rep.Episodes, eps...)
 		info := src.Info()
@@ -146,6 +155,23 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 	}
 	rep.Latency = lat.summary()
 	return rep, nil
+}
+
+// mergeHorizon folds an episode's per-horizon means (with counts n) into
+// the running means dst (with counts dn), returning the new counts.
+func mergeHorizon(dst *[]float64, dn []int, src []float64, n []int) []int {
+	for len(*dst) < len(src) {
+		*dst = append(*dst, 0)
+		dn = append(dn, 0)
+	}
+	for k := range src {
+		tot := dn[k] + n[k]
+		if tot > 0 {
+			(*dst)[k] = ((*dst)[k]*float64(dn[k]) + src[k]*float64(n[k])) / float64(tot)
+		}
+		dn[k] = tot
+	}
+	return dn
 }
 
 func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies) ([]EpisodeReport, error) {
@@ -181,6 +207,8 @@ type episodeReplay struct {
 	routes map[string]func(bag.Message) error
 
 	preds   []stamped
+	chunks  [][]float32 // full predicted chunk per prediction, [H*Dim]
+	dim     int
 	actions []stamped
 	poses   []stamped // position + rpy-less pose kept as [x y z qx qy qz qw]
 	sets    int
@@ -208,6 +236,8 @@ func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol pol
 		s.t = c.Stamp
 		copy(s.a[:], c.Step(0))
 		r.preds = append(r.preds, s)
+		r.chunks = append(r.chunks, append([]float32(nil), c.Values[:c.Horizon*c.Dim]...))
+		r.dim = c.Dim
 	}
 	r.route(ec.Action)
 	info := src.Info()
@@ -396,8 +426,16 @@ func (r *episodeReplay) predictCount() int { return len(r.lat.samples[StagePredi
 
 // closest returns the entry of s (sorted by t) nearest to t.
 func closest(s []stamped, t time.Time) (stamped, time.Duration, bool) {
-	if len(s) == 0 {
+	i, d, ok := closestIndex(s, t)
+	if !ok {
 		return stamped{}, 0, false
+	}
+	return s[i], d, true
+}
+
+func closestIndex(s []stamped, t time.Time) (int, time.Duration, bool) {
+	if len(s) == 0 {
+		return 0, 0, false
 	}
 	i := sort.Search(len(s), func(i int) bool { return !s[i].t.Before(t) })
 	best := i
@@ -405,7 +443,31 @@ func closest(s []stamped, t time.Time) (stamped, time.Duration, bool) {
 		best = i - 1
 	}
 	d := s[best].t.Sub(t)
-	return s[best], time.Duration(math.Abs(float64(d))), true
+	return best, time.Duration(math.Abs(float64(d))), true
+}
+
+// scoreHorizon compares every step of prediction i's chunk with the
+// recorded actions that follow action j.
+func (r *episodeReplay) scoreHorizon(er *EpisodeReport, i, j int) {
+	c := r.chunks[i]
+	h := len(c) / max(r.dim, 1)
+	if r.dim < Dims {
+		return
+	}
+	for len(er.HorizonL1) < h {
+		er.HorizonL1 = append(er.HorizonL1, 0)
+		er.horizonN = append(er.horizonN, 0)
+	}
+	for k := 0; k < h && j+k < len(r.actions); k++ {
+		rec := r.actions[j+k].a
+		e := 0.0
+		for d := range msgs.ActionGripper {
+			e += math.Abs(float64(c[k*r.dim+d]) - float64(rec[d]))
+		}
+		n := float64(er.horizonN[k])
+		er.HorizonL1[k] = (er.HorizonL1[k]*n + e/float64(msgs.ActionGripper)) / (n + 1)
+		er.horizonN[k]++
+	}
 }
 
 func (r *episodeReplay) score(er *EpisodeReport, opts Options) {
@@ -415,12 +477,13 @@ func (r *episodeReplay) score(er *EpisodeReport, opts Options) {
 	for i, p := range r.preds {
 		var rec [Dims]float32
 		if !er.Derived {
-			a, d, ok := closest(r.actions, p.t)
+			j, d, ok := closestIndex(r.actions, p.t)
 			if !ok || d > opts.MatchTolerance {
 				er.Unmatched++
 				continue
 			}
-			rec = a.a
+			rec = r.actions[j].a
+			r.scoreHorizon(er, i, j)
 		} else {
 			if i+1 >= len(r.preds) {
 				er.Unmatched++
