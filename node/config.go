@@ -1,8 +1,10 @@
 package node
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"time"
@@ -173,13 +175,25 @@ func CameraTopics(c string) CameraConfig {
 
 // LoadConfig reads a YAML file over DefaultConfig (absent keys keep defaults).
 func LoadConfig(path string) (Config, error) {
-	c := DefaultConfig()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("node: config: %w", err)
+		return DefaultConfig(), fmt.Errorf("node: config: %w", err)
 	}
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("node: config %s: %w", path, err)
+	c, err := ParseConfig(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes YAML over DefaultConfig and validates the result.
+// Unknown keys are errors (a typo must not silently keep a default).
+func ParseConfig(b []byte) (Config, error) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("node: config: %w", err)
 	}
 	return c, c.Validate()
 }

@@ -62,3 +62,27 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatalf("default config invalid: %v", err)
 	}
 }
+
+func TestParseConfigRejectsUnknownKeys(t *testing.T) {
+	if _, err := ParseConfig([]byte("control_hz: 10\nsafety: {max_input_agee: 1s}\n")); err == nil || !strings.Contains(err.Error(), "max_input_agee") {
+		t.Errorf("typo accepted: %v", err)
+	}
+	if c, err := ParseConfig(nil); err != nil || c.ControlHz != DefaultConfig().ControlHz {
+		t.Errorf("empty config: %+v %v", c, err)
+	}
+}
+
+// FuzzParseConfig: arbitrary YAML must be rejected or produce a config that
+// passes Validate; never a panic.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("control_hz: 15\nsync: {max_interval: 20ms}\n"))
+	f.Add([]byte("safety: {max_input_age: 0.5}\ncameras: [{name: a, color_topic: /a, depth_topic: /b, info_topic: /c}]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("accepted an invalid config: %v", verr)
+			}
+		}
+	})
+}
