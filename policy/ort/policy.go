@@ -38,6 +38,11 @@ type Options struct {
 	Providers []string
 	// DeviceID selects the GPU for the CUDA and TensorRT providers.
 	DeviceID int
+	// TensorRTCacheDir, when set, keeps built TensorRT engines (and timing
+	// caches) there, so only the first start pays the minutes-long build.
+	TensorRTCacheDir string
+	// TensorRTFP16 lets TensorRT run layers in half precision.
+	TensorRTFP16 bool
 	// IntraOpThreads bounds ONNX Runtime's per-op parallelism (0: its default,
 	// one per core). The control loop usually wants a small fixed number.
 	IntraOpThreads int

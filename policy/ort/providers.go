@@ -47,7 +47,17 @@ func sessionOptions(provider string, opts *Options) (*ortapi.SessionOptions, err
 			return fail(fmt.Errorf("ort: TensorRT provider: %w", err))
 		}
 		defer trt.Destroy()
-		if err := trt.Update(device); err != nil {
+		trtOpts := map[string]string{"device_id": device["device_id"]}
+		if opts.TensorRTCacheDir != "" {
+			trtOpts["trt_engine_cache_enable"] = "1"
+			trtOpts["trt_engine_cache_path"] = opts.TensorRTCacheDir
+			trtOpts["trt_timing_cache_enable"] = "1"
+			trtOpts["trt_timing_cache_path"] = opts.TensorRTCacheDir
+		}
+		if opts.TensorRTFP16 {
+			trtOpts["trt_fp16_enable"] = "1"
+		}
+		if err := trt.Update(trtOpts); err != nil {
 			return fail(fmt.Errorf("ort: TensorRT provider options: %w", err))
 		}
 		if err := so.AppendExecutionProviderTensorRT(trt); err != nil {
