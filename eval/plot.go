@@ -15,8 +15,11 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// DimNames names the action dimensions in plots and tables.
-var DimNames = [Dims]string{"dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"}
+// DimNames names the action dimensions in plots and tables (an array: the
+// caller gets a copy).
+func DimNames() [Dims]string {
+	return [Dims]string{"dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"}
+}
 
 // PlotEpisode draws predicted against recorded actions of one episode, one
 // panel per action dimension, into a PNG at path. The report must have been
@@ -26,6 +29,7 @@ func PlotEpisode(er *EpisodeReport, path string) error {
 		return errors.New("eval: episode has no scored steps to plot (run with KeepSeries)")
 	}
 	const rows, cols = 4, 2
+	names := DimNames()
 	plots := make([][]*plot.Plot, rows)
 	for r := range plots {
 		plots[r] = make([]*plot.Plot, cols)
@@ -34,7 +38,7 @@ func PlotEpisode(er *EpisodeReport, path string) error {
 	rec := color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	for k := range Dims {
 		p := plot.New()
-		p.Title.Text = DimNames[k]
+		p.Title.Text = names[k]
 		p.X.Label.Text = "step"
 		pp, rp := make(plotter.XYs, len(er.Steps)), make(plotter.XYs, len(er.Steps))
 		for i, s := range er.Steps {
@@ -72,7 +76,7 @@ func PlotEpisode(er *EpisodeReport, path string) error {
 	}
 	bars.Color = rec
 	sum.Add(bars)
-	sum.NominalX(DimNames[:]...)
+	sum.NominalX(names[:]...)
 	plots[3][1] = sum
 
 	img := vgimg.New(vg.Points(900), vg.Points(1000))
@@ -124,8 +128,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	row("overall", &r.Overall, fails, unmatched, "")
 	fmt.Fprintf(tw, "\ndim\tL1\tL2\n")
+	names := DimNames()
 	for k := range Dims {
-		fmt.Fprintf(tw, "%s\t%.5f\t%.5f\n", DimNames[k], r.Overall.L1[k], r.Overall.L2[k])
+		fmt.Fprintf(tw, "%s\t%.5f\t%.5f\n", names[k], r.Overall.L1[k], r.Overall.L2[k])
 	}
 	if len(r.HorizonL1) > 0 {
 		fmt.Fprintf(tw, "\nchunk step\tmean L1 (motion)\n")
