@@ -211,3 +211,39 @@ func TestExportPolicyRefusesLayoutMismatch(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestExportTiny: the checked-in test model's generator is deterministic,
+// small and produces a model ONNX Runtime loads with its sidecar.
+func TestExportTiny(t *testing.T) {
+	requireORT(t)
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		if err := onnx.ExportTiny(dir, "C", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ma, err := os.ReadFile(filepath.Join(a, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := os.ReadFile(filepath.Join(b, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ma) != string(mb) {
+		t.Error("two exports with the same seed differ")
+	}
+	if len(ma) > 2<<20 {
+		t.Errorf("tiny model is %d bytes, want < 2 MB", len(ma))
+	}
+	p, err := ort.Load(filepath.Join(a, "model.onnx"), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onnx.TinyConfig("D"); err == nil {
+		t.Error("unknown row accepted")
+	}
+}
