@@ -323,6 +323,15 @@ func TestDatasetSplitOrderCache(t *testing.T) {
 	if !reflect.DeepEqual(d.Order(1, 0), d.Order(1, 0)) || reflect.DeepEqual(d.Order(1, 0), d.Order(1, 1)) && reflect.DeepEqual(d.Order(1, 1), d.Order(1, 2)) {
 		t.Fatal("episode order must be a deterministic function of (seed, epoch)")
 	}
+	instr, err := d.Instructions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range d.Episodes() {
+		if want := fmt.Sprintf("pick up block %d", e.Span.Index); instr[i] != want {
+			t.Fatalf("episode %d instruction %q, want %q", i, instr[i], want)
+		}
+	}
 	n := 0
 	if err := tr.Steps(ctx, 3, 0, func(ep int, s *Step) error { n++; return nil }); err != nil {
 		t.Fatal(err)
