@@ -1,6 +1,7 @@
 package model
 
 import (
+	"syscall"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
@@ -39,12 +40,24 @@ func benchForward(b *testing.B, row string, batch int, training bool) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := exec.Exec(args...); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// CPU seconds per op is steadier than wall time on a shared machine.
+	b.ReportMetric((processCPU()-cpu0)/float64(b.N), "cpu-s/op")
+}
+
+// processCPU is this process's user+system CPU time in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func BenchmarkInferenceBaseline(b *testing.B) { benchForward(b, "baseline", 1, false) }

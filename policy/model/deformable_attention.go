@@ -71,14 +71,19 @@ func hatWeights(p *Node, n int) *Node {
 
 // bilinearSample samples val [B,V,h,w,heads,c] at pixel positions px, py
 // [B,Q,V,heads,K] (pixel centres at integers) with zero padding; returns
-// [B,V,heads,Q,K,c]. x is contracted first, then y, with (b, v, head) as
-// batch axes.
+// [B,V,heads,Q,K,c]. The separable hat weights are combined into one
+// [.., h*w] weight per sample (an elementwise outer product) so the sampling
+// is a single batched matmul contracting all h*w positions.
 func bilinearSample(val, px, py *Node) *Node {
 	dims := val.Shape().Dimensions
-	wx := hatWeights(px, dims[3]) // [B,Q,V,heads,K,w]
-	wy := hatWeights(py, dims[2]) // [B,Q,V,heads,K,h]
-	rows := Einsum("bqvhkx,bvyxhc->bvhqkyc", wx, val)
-	return Einsum("bvhqky,bvhqkyc->bvhqkc", TransposeAllAxes(wy, 0, 2, 3, 1, 4, 5), rows)
+	b, v, h, w, heads, c := dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
+	q, k := px.Shape().Dimensions[1], px.Shape().Dimensions[4]
+	wx := hatWeights(px, w)                          // [B,Q,V,heads,K,w]
+	wy := hatWeights(py, h)                          // [B,Q,V,heads,K,h]
+	w2 := Mul(InsertAxes(wy, -1), InsertAxes(wx, 5)) // [B,Q,V,heads,K,h,w]
+	w2 = Reshape(TransposeAllAxes(w2, 0, 2, 3, 1, 4, 5, 6), b, v, heads, q, k, h*w)
+	vals := Reshape(TransposeAllAxes(val, 0, 1, 4, 2, 3, 5), b, v, heads, h*w, c)
+	return Einsum("bvhqkp,bvhpc->bvhqkc", w2, vals)
 }
 
 // offsetPattern is the initial bias of the sampling offsets, laid out

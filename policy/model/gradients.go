@@ -10,6 +10,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
+// Slice is differentiated by GoMLX with Pad, which the pure-Go backend does
+// not implement; the VJP registered here places the incoming gradient with
+// zero blocks concatenated around it instead (unit strides; others fall back).
+//
 // GoMLX v0.26.0 differentiates Dot and DotGeneral by broadcasting both
 // operands to the full [batch, M, N, K] product and reducing it: XLA fuses
 // that back into a matmul, but the pure-Go backend materialises it, which
@@ -31,6 +35,14 @@ func init() {
 			return origDotGeneral(node, v, out)
 		}
 		return dotGeneralGradients(node.Inputs()[0], node.Inputs()[1], ax, v[0])
+	}
+	origSlice := VJPRegistration[NodeTypeSlice]
+	VJPRegistration[NodeTypeSlice] = func(node *Node, v []*Node, out shapes.Shape) []*Node {
+		starts, limits, ok := parseUnitStrideSlice(node)
+		if !ok {
+			return origSlice(node, v, out)
+		}
+		return []*Node{padWithZeros(v[0], node.Inputs()[0].Shape(), starts, limits)}
 	}
 	origDot := VJPRegistration[NodeTypeDot]
 	VJPRegistration[NodeTypeDot] = func(node *Node, v []*Node, out shapes.Shape) []*Node {
@@ -146,4 +158,59 @@ func iotaFrom(start, n int) []int {
 		out[i] = start + i
 	}
 	return out
+}
+
+var sliceRE = regexp.MustCompile(`starts=\[([0-9 ]*)\], limits=\[([0-9 ]*)\], strides=\[([0-9 ]*)\]`)
+
+// parseUnitStrideSlice reads a Slice node's starts and limits, reporting
+// false unless every stride is 1 (or strides are empty).
+func parseUnitStrideSlice(node *Node) (starts, limits []int, ok bool) {
+	m := sliceRE.FindStringSubmatch(node.String())
+	if m == nil {
+		return nil, nil, false
+	}
+	var lists [3][]int
+	for i := range lists {
+		for _, f := range strings.Fields(m[i+1]) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, nil, false
+			}
+			lists[i] = append(lists[i], n)
+		}
+	}
+	for _, s := range lists[2] {
+		if s > 1 {
+			return nil, nil, false
+		}
+	}
+	rank := node.Inputs()[0].Rank()
+	if len(lists[0]) != rank || len(lists[1]) != rank {
+		return nil, nil, false
+	}
+	return lists[0], lists[1], true
+}
+
+// padWithZeros embeds v (the gradient of x[starts:limits]) into zeros of
+// x's shape, one axis at a time with Concatenate.
+func padWithZeros(v *Node, full shapes.Shape, starts, limits []int) *Node {
+	for axis := range full.Rank() {
+		before, after := starts[axis], full.Dimensions[axis]-limits[axis]
+		if before == 0 && after == 0 {
+			continue
+		}
+		parts := make([]*Node, 0, 3)
+		dims := slices.Clone(v.Shape().Dimensions)
+		if before > 0 {
+			dims[axis] = before
+			parts = append(parts, Zeros(v.Graph(), shapes.Make(v.DType(), dims...)))
+		}
+		parts = append(parts, v)
+		if after > 0 {
+			dims[axis] = after
+			parts = append(parts, Zeros(v.Graph(), shapes.Make(v.DType(), dims...)))
+		}
+		v = Concatenate(parts, axis)
+	}
+	return v
 }

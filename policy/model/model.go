@@ -16,9 +16,9 @@
 // LogicalAnd/Or for masks and top-k ranks. No Conv, Sort/TopK, Erf or Pad.
 //
 // On the pure-Go backend use CPUBackend. Importing this package registers
-// matmul gradients that run as matmuls (gradients.go); differentiable
-// selections use take (one-hot contractions) because Slice's gradient needs
-// Pad, which the pure-Go backend lacks.
+// gradients for Dot/DotGeneral that run as matmuls and a Slice gradient that
+// needs no Pad (gradients.go): without them training on the pure-Go backend
+// is about 10x slower, or fails with "op Pad not implemented".
 package model
 
 import (
