@@ -347,3 +347,41 @@ func TestCorruptChunkIsSkipped(t *testing.T) {
 		})
 	}
 }
+
+// Iterators of one Reader may run concurrently (the evaluator and a dataset
+// reading the same recording).
+func TestConcurrentIterators(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cc.bag")
+	writeTestBag(t, path, 100, WriterOptions{Compression: CompressionLZ4, ChunkSize: 1024})
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var types TypeCache
+			it := r.Messages(context.Background(), Query{Topics: []string{"/chatter"}})
+			n := 0
+			for it.Next() {
+				var s std_msgs.String
+				if err := it.Message().Decode(&types, &s); err != nil {
+					errs <- err
+					return
+				}
+				n++
+			}
+			if n != 100 {
+				errs <- fmt.Errorf("read %d", n)
+				return
+			}
+			errs <- it.Err()
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
