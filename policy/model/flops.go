@@ -48,10 +48,41 @@ var zeroCostOps = map[string]bool{
 
 var contractingAxesRE = regexp.MustCompile(`lhsContractingAxes=\[([0-9 ]*)\]`)
 
+// moduleMarks records, in build order, the last node each module created.
+type moduleMarks struct {
+	names []string
+	last  []NodeId
+}
+
+// mark records that every node created since the previous mark belongs to
+// module; a nil receiver records nothing.
+func (mm *moduleMarks) mark(g *Graph, module string) {
+	if mm == nil {
+		return
+	}
+	mm.names = append(mm.names, module)
+	mm.last = append(mm.last, g.LastNode().Id())
+}
+
+// moduleOf returns the module that created node id ("" after the last mark).
+func (mm *moduleMarks) moduleOf(id NodeId) string {
+	for i, last := range mm.last {
+		if id <= last {
+			return mm.names[i]
+		}
+	}
+	return ""
+}
+
 // CountGraph walks every node of g (built, not necessarily compiled).
 func CountGraph(g *Graph) (GraphCost, error) {
+	return countNodes(g.Nodes())
+}
+
+// countNodes is CountGraph over a subset of nodes.
+func countNodes(nodes []*Node) (GraphCost, error) {
 	c := GraphCost{OpCounts: map[string]int{}}
-	for _, n := range g.Nodes() {
+	for _, n := range nodes {
 		typ := n.Type().String()
 		typ = strings.TrimPrefix(typ, "NodeType")
 		c.OpCounts[typ]++
@@ -102,9 +133,13 @@ func ParamCounts(ctx *context.Context) map[string]int {
 
 // ModuleReport is the cost of one configuration's inference graph.
 type ModuleReport struct {
-	Row    string
-	Cost   GraphCost
-	Params map[string]int
+	Row  string
+	Cost GraphCost
+	// ModuleFLOPs splits Cost.FLOPs() by the module that built the nodes
+	// (keys are the variable scopes; the token concatenation before the
+	// action expert counts towards it).
+	ModuleFLOPs map[string]int64
+	Params      map[string]int
 }
 
 // BaseParams is the parameter count of the base policy and action expert.
@@ -166,10 +201,26 @@ func rowCost(backend backends.Backend, cfg Config, row string) (r ModuleReport, 
 	if cfg.TextFeatureDim > 0 {
 		in.InstructionFeatures = p("instruction_features", dtypeF32, 1, cfg.InstructionLen, cfg.TextFeatureDim)
 	}
-	m.Forward(ctx, in)
+	marks := &moduleMarks{}
+	m.forward(ctx, in, marks)
 	cost, err := CountGraph(g)
 	if err != nil {
 		return r, err
 	}
-	return ModuleReport{Row: row, Cost: cost, Params: ParamCounts(ctx)}, nil
+	byModule := map[string][]*Node{}
+	for _, n := range g.Nodes() {
+		mod := marks.moduleOf(n.Id())
+		byModule[mod] = append(byModule[mod], n)
+	}
+	flops := map[string]int64{}
+	for mod, nodes := range byModule {
+		c, err := countNodes(nodes)
+		if err != nil {
+			return r, err
+		}
+		if c.FLOPs() > 0 {
+			flops[mod] = c.FLOPs()
+		}
+	}
+	return ModuleReport{Row: row, Cost: cost, ModuleFLOPs: flops, Params: ParamCounts(ctx)}, nil
 }

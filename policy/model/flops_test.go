@@ -59,9 +59,16 @@ func TestInferenceGraphOpsAndCost(t *testing.T) {
 			} else if r.AddedParams() == 0 || r.Cost.FLOPs() <= baseline.Cost.FLOPs() {
 				t.Errorf("row %s adds no parameters or FLOPs", r.Row)
 			}
-			t.Logf("%s row %-8s FLOPs/sample %.1f M (matmul %.1f M)  params base+expert %d  added %d (%.1f%%)  per module %v",
+			var sum int64
+			for _, f := range r.ModuleFLOPs {
+				sum += f
+			}
+			if sum != r.Cost.FLOPs() || r.ModuleFLOPs[""] != 0 {
+				t.Errorf("%s: module FLOPs %v sum to %d, graph has %d", r.Row, r.ModuleFLOPs, sum, r.Cost.FLOPs())
+			}
+			t.Logf("%s row %-8s FLOPs/sample %.1f M (matmul %.1f M)  params base+expert %d  added %d (%.1f%%)\n\tparams per module %v\n\tFLOPs per module %v",
 				head, r.Row, float64(r.Cost.FLOPs())/1e6, float64(r.Cost.MatMulFLOPs)/1e6, r.BaseParams(), r.AddedParams(),
-				100*float64(r.AddedParams())/float64(r.BaseParams()), r.Params)
+				100*float64(r.AddedParams())/float64(r.BaseParams()), r.Params, r.ModuleFLOPs)
 			if r.Row == "C" && head == HeadL1 {
 				t.Logf("row C inference op types: %v", r.Cost.OpTypes())
 			}

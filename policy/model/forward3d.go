@@ -9,11 +9,12 @@ import (
 // the extra context tokens (and masks) for the action expert: K instance
 // tokens (row A) and C completion tokens (row B), each with a learned
 // token-type embedding, the latter refined by aggregation (row C).
-func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, training bool, out *Outputs) ([]*Node, []*Node) {
+func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, training bool, out *Outputs, marks *moduleMarks) ([]*Node, []*Node) {
 	cfg := m.Config
 	g := fused.Memory.Graph()
 	b := fused.Memory.Shape().Dimensions[0]
 	inst := InstanceModule(ctx, cfg, InstanceArgs{Fused: fused, Intrinsics: in.Intrinsics, CamFromBase: in.CamFromBase, Heads: training})
+	marks.mark(g, ScopeInstanceModule)
 	out.RefPoints, out.ClassLogits = inst.RefPoints, inst.ClassLogits
 	out.Boxes, out.MaskLogits = inst.Boxes, inst.MaskLogits
 	instTokens := inst.Tokens
@@ -36,6 +37,7 @@ func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, t
 			Fused: fused, CompletionCoords: coords, CompletionValid: compValid,
 			Training: training, Mask: in.PredictorMask,
 		})
+		marks.mark(g, ScopePredictor)
 		out.PredictorPred, out.PredictorTarget, out.PredictorMask = pr.Pred, pr.Target, pr.LossMask
 		out.CompletionCoords = coords
 		compTokens = pr.Completion
@@ -45,6 +47,7 @@ func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, t
 				Completion: compTokens, CompletionPos: coords, CompletionOK: compValid,
 				EEPosition: eePosition(cfg, in.Proprio),
 			})
+			marks.mark(g, ScopeAggregation)
 		}
 	}
 	out.InstanceTokens = instTokens

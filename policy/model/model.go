@@ -108,17 +108,25 @@ func New(cfg Config) (*Model, error) {
 // Forward builds the model graph into the graph of in.Images. It panics (the
 // GoMLX convention for graph-building errors) on shape mismatches.
 func (m *Model) Forward(ctx *context.Context, in Inputs) *Outputs {
+	return m.forward(ctx, in, nil)
+}
+
+// forward is Forward recording, when marks is not nil, which graph nodes
+// each module created (for per-module FLOP counts).
+func (m *Model) forward(ctx *context.Context, in Inputs, marks *moduleMarks) *Outputs {
 	cfg := m.Config
 	g := in.Images.Graph()
 	training := ctx.IsTraining(g)
 	out := &Outputs{}
 
 	base := Base(ctx, cfg, in)
+	marks.mark(g, ScopeBase)
 	tokens, mask := []*Node{base.Tokens}, []*Node{base.Mask}
 
 	if cfg.fusionActive() {
 		fused := SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
-		extra, extraMask := m.forward3D(ctx, in, fused, training, out)
+		marks.mark(g, ScopeSpatialFusion)
+		extra, extraMask := m.forward3D(ctx, in, fused, training, out, marks)
 		tokens = append(tokens, extra...)
 		mask = append(mask, extraMask...)
 	}
@@ -135,6 +143,7 @@ func (m *Model) Forward(ctx *context.Context, in Inputs) *Outputs {
 		}
 	}
 	exp := ActionExpert(ctx, cfg, ea)
+	marks.mark(g, ScopeActionExpert)
 	out.Actions, out.FlowVelocity, out.FlowTarget = exp.Actions, exp.Velocity, exp.VelocityTarget
 	return out
 }
