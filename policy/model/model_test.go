@@ -120,3 +120,34 @@ func TestFrozenEncoderFeatures(t *testing.T) {
 		t.Error("no patch feature adapter")
 	}
 }
+
+// TestInvalidDepthAndUnknownTokens: NaN centres where depth is invalid and
+// token ids outside the vocabulary (negative or too large) never reach the
+// outputs.
+func TestInvalidDepthAndUnknownTokens(t *testing.T) {
+	cfg, _ := smallConfig().Row("C")
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExampleBatch(cfg, 2, 12)
+	for i, v := range e.valid {
+		if v == 0 || i%3 == 0 {
+			e.valid[i] = 0
+			e.points[3*i], e.points[3*i+1], e.points[3*i+2] = float32(math.NaN()), float32(math.Inf(1)), float32(math.NaN())
+		}
+	}
+	e.instr[0], e.instr[1] = -5, int64(cfg.VocabSize+100)
+	out := runGraph(t, newTestContext(), cfg, e, func(ctx *context.Context, in Inputs) []*Node {
+		ctx.SetTraining(in.Images.Graph(), true)
+		o := m.Forward(ctx, in)
+		return []*Node{o.Actions, o.ClassLogits, o.RefPoints, o.PredictorPred, o.CompletionTokens}
+	})
+	for i, o := range out {
+		for _, x := range tensors.MustCopyFlatData[float32](o) {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				t.Fatalf("output %d has non-finite value %v", i, x)
+			}
+		}
+	}
+}
