@@ -62,3 +62,84 @@ func TestRowCFitsOneBatch(t *testing.T) {
 		t.Errorf("action L1 went from %.4f to %.4f; expected at least a halving", first, last)
 	}
 }
+
+// TestStage2FreezeLeavesStage1ModulesUntouched freezes the stage-1 modules
+// (paper appendix A: base, fusion, instance module) and takes one gradient
+// step over the trainable variables: frozen values must not move, the
+// stage-2 modules (predictor, aggregation, action expert) must.
+func TestStage2FreezeLeavesStage1ModulesUntouched(t *testing.T) {
+	cfg, _ := smallConfig().Row("C")
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExampleBatch(cfg, 2, 13)
+	ctx := newTestContext()
+	fwd := func(ctx *context.Context, in Inputs) *Outputs {
+		ctx.SetTraining(in.Images.Graph(), true)
+		return m.Forward(ctx, in)
+	}
+	runGraph(t, ctx, cfg, e, func(ctx *context.Context, in Inputs) []*Node { return []*Node{fwd(ctx, in).Actions} })
+	frozen := map[string]bool{ScopeBase: true, ScopeSpatialFusion: true, ScopeInstanceModule: true}
+	moduleOf := func(v *context.Variable) string {
+		s := v.Scope()
+		if len(s) > 0 && s[0] == '/' {
+			s = s[1:]
+		}
+		for i := range s {
+			if s[i] == '/' {
+				return s[:i]
+			}
+		}
+		return s
+	}
+	before := map[*context.Variable][]float32{}
+	for v := range ctx.IterVariables() {
+		if !v.DType().IsFloat() {
+			continue
+		}
+		if frozen[moduleOf(v)] {
+			v.SetTrainable(false)
+		}
+		before[v] = tensors.MustCopyFlatData[float32](v.MustValue())
+	}
+	runGraph(t, ctx.Reuse(), cfg, e, func(ctx *context.Context, in Inputs) []*Node {
+		o := fwd(ctx, in)
+		loss := sumSquares(o.Actions, Mul(o.PredictorPred, InsertAxes(o.PredictorMask, -1)), o.PredictorTarget)
+		g := loss.Graph()
+		var vars []*context.Variable
+		// Same enumeration and filter as BuildTrainableVariablesGradientsGraph.
+		for v := range ctx.IterVariables() {
+			if v.Trainable && v.InUseByGraph(g) {
+				vars = append(vars, v)
+			}
+		}
+		for i, gr := range ctx.BuildTrainableVariablesGradientsGraph(loss) {
+			vars[i].SetValueGraph(Sub(vars[i].ValueGraph(g), MulScalar(gr, 0.1)))
+		}
+		return []*Node{loss}
+	})
+	moved := map[string]bool{}
+	for v, old := range before {
+		now := tensors.MustCopyFlatData[float32](v.MustValue())
+		changed := false
+		for i := range now {
+			if now[i] != old[i] {
+				changed = true
+				break
+			}
+		}
+		mod := moduleOf(v)
+		if frozen[mod] && changed {
+			t.Errorf("frozen %s changed", v.ScopeAndName())
+		}
+		if changed {
+			moved[mod] = true
+		}
+	}
+	for _, mod := range []string{ScopePredictor, ScopeAggregation, ScopeActionExpert} {
+		if !moved[mod] {
+			t.Errorf("stage-2 module %s did not move", mod)
+		}
+	}
+}
