@@ -11,7 +11,7 @@ import (
 
 // Small building blocks shared by the modules. They are written with the
 // modest op set the ONNX exporter supports (no Erf-based GELU, no fused
-// layer-norm op): Dense = DotGeneral + Add, LayerNorm = ReduceSum/Mul/Rsqrt.
+// layer-norm op): Dense = DotGeneral + Add, LayerNorm = ReduceSum/Sub/Div/Sqrt.
 
 // maskedNegInf is added to attention logits of masked keys; finite so a fully
 // masked row degrades to a uniform softmax instead of NaN.
