@@ -29,7 +29,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Variable scopes, named after the paper's modules.
+// Variable scopes, named after the paper's modules (relative to the context
+// scope Forward is called in). The teacher/student paths are absolute and
+// assume Forward is called in the root scope, as the trainer does.
 const (
 	ScopeBase             = "base"
 	ScopeSpatialFusion    = "spatial_fusion"
