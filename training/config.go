@@ -92,4 +92,4 @@ func (c Config) optimizer() AdamW {
 // each asks the same bounded worker pool for matmul workers (seen here with
 // 2 CPUs: every worker waits in WaitToStart). With ops_sequential only the
 // matmuls fan out, which cannot starve.
-const DefaultBackend = "go:ops_sequential"
+const DefaultBackend = model.CPUBackend

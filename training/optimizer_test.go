@@ -9,11 +9,12 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/vla3d/vla3d/policy/model"
 )
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := backends.NewWithConfig("go")
+	b, err := backends.NewWithConfig(model.CPUBackend)
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

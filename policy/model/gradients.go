@@ -12,7 +12,10 @@ import (
 
 // Slice is differentiated by GoMLX with Pad, which the pure-Go backend does
 // not implement; the VJP registered here places the incoming gradient with
-// zero blocks concatenated around it instead (unit strides; others fall back).
+// zero blocks concatenated around it instead (strided slices interleave
+// zeros first). Rsqrt has no VJP at all in GoMLX v0.26.0; one is added.
+// These registrations live here, with the model whose graphs need them, so
+// every importer (trainer, exporter, tests) differentiates the same way.
 //
 // GoMLX v0.26.0 differentiates Dot and DotGeneral by broadcasting both
 // operands to the full [batch, M, N, K] product and reducing it: XLA fuses
@@ -38,11 +41,18 @@ func init() {
 	}
 	origSlice := VJPRegistration[NodeTypeSlice]
 	VJPRegistration[NodeTypeSlice] = func(node *Node, v []*Node, out shapes.Shape) []*Node {
-		starts, limits, ok := parseUnitStrideSlice(node)
+		starts, strides, ok := parseSlice(node)
 		if !ok {
 			return origSlice(node, v, out)
 		}
-		return []*Node{padWithZeros(v[0], node.Inputs()[0].Shape(), starts, limits)}
+		return []*Node{unslice(v[0], node.Inputs()[0].Shape().Dimensions, starts, strides)}
+	}
+	// Rsqrt (used by layer normalisation) has no gradient in GoMLX v0.26.0:
+	// d/dx x^(-1/2) = -1/2 · rsqrt(x)³.
+	if _, ok := VJPRegistration[NodeTypeRsqrt]; !ok {
+		VJPRegistration[NodeTypeRsqrt] = func(node *Node, v []*Node, _ shapes.Shape) []*Node {
+			return []*Node{Mul(v[0], MulScalar(Mul(Mul(node, node), node), -0.5))}
+		}
 	}
 	origDot := VJPRegistration[NodeTypeDot]
 	VJPRegistration[NodeTypeDot] = func(node *Node, v []*Node, out shapes.Shape) []*Node {
@@ -162,9 +172,9 @@ func iotaFrom(start, n int) []int {
 
 var sliceRE = regexp.MustCompile(`starts=\[([0-9 ]*)\], limits=\[([0-9 ]*)\], strides=\[([0-9 ]*)\]`)
 
-// parseUnitStrideSlice reads a Slice node's starts and limits, reporting
-// false unless every stride is 1 (or strides are empty).
-func parseUnitStrideSlice(node *Node) (starts, limits []int, ok bool) {
+// parseSlice reads a Slice node's starts and strides from its description
+// (GoMLX has no accessor); empty strides mean 1.
+func parseSlice(node *Node) (starts, strides []int, ok bool) {
 	m := sliceRE.FindStringSubmatch(node.String())
 	if m == nil {
 		return nil, nil, false
@@ -179,36 +189,54 @@ func parseUnitStrideSlice(node *Node) (starts, limits []int, ok bool) {
 			lists[i] = append(lists[i], n)
 		}
 	}
-	for _, s := range lists[2] {
-		if s > 1 {
-			return nil, nil, false
-		}
-	}
 	rank := node.Inputs()[0].Rank()
-	if len(lists[0]) != rank || len(lists[1]) != rank {
+	if len(lists[0]) != rank {
 		return nil, nil, false
 	}
-	return lists[0], lists[1], true
+	strides = lists[2]
+	if len(strides) == 0 {
+		strides = make([]int, rank)
+	}
+	if len(strides) != rank {
+		return nil, nil, false
+	}
+	return lists[0], strides, true
 }
 
-// padWithZeros embeds v (the gradient of x[starts:limits]) into zeros of
-// x's shape, one axis at a time with Concatenate.
-func padWithZeros(v *Node, full shapes.Shape, starts, limits []int) *Node {
-	for axis := range full.Rank() {
-		before, after := starts[axis], full.Dimensions[axis]-limits[axis]
+// unslice scatters the adjoint v of x[starts::strides] back to x's shape
+// dims, zeros elsewhere, using only Concatenate and Reshape.
+func unslice(v *Node, dims, starts, strides []int) *Node {
+	g := v.Graph()
+	for axis := range dims {
+		n := v.Shape().Dimensions[axis]
+		if s := max(strides[axis], 1); s > 1 && n > 0 {
+			// Interleave s−1 zeros after every element, then keep what fits.
+			d := v.Shape().Clone()
+			d.Dimensions = slices.Insert(slices.Clone(d.Dimensions), axis+1, s-1)
+			wide := Concatenate([]*Node{ExpandAxes(v, axis+1), Zeros(g, d)}, axis+1)
+			merged := slices.Clone(v.Shape().Dimensions)
+			merged[axis] = n * s
+			v = Reshape(wide, merged...)
+			keep := min(n*s, dims[axis]-starts[axis])
+			v = SliceAxis(v, axis, AxisRange(0, keep))
+			n = keep
+		}
+		before, after := starts[axis], dims[axis]-starts[axis]-n
 		if before == 0 && after == 0 {
 			continue
 		}
+		zerosOf := func(k int) *Node {
+			sh := v.Shape().Clone()
+			sh.Dimensions[axis] = k
+			return Zeros(g, sh)
+		}
 		parts := make([]*Node, 0, 3)
-		dims := slices.Clone(v.Shape().Dimensions)
 		if before > 0 {
-			dims[axis] = before
-			parts = append(parts, Zeros(v.Graph(), shapes.Make(v.DType(), dims...)))
+			parts = append(parts, zerosOf(before))
 		}
 		parts = append(parts, v)
 		if after > 0 {
-			dims[axis] = after
-			parts = append(parts, Zeros(v.Graph(), shapes.Make(v.DType(), dims...)))
+			parts = append(parts, zerosOf(after))
 		}
 		v = Concatenate(parts, axis)
 	}
