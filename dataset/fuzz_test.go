@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
-
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/msgs"
 )
@@ -26,36 +24,6 @@ func FuzzHeaderStamp(f *testing.F) {
 			t.Fatalf("stamp %v", st)
 		}
 	})
-}
-
-func FuzzDecodeLabels(f *testing.F) {
-	f.Add(uint32(2), uint32(2), uint32(4), uint8(0), "mono16", []byte{1, 0, 2, 0, 3, 0, 4, 0})
-	f.Add(uint32(1), uint32(1), uint32(2), uint8(1), "16UC1", []byte{0, 7})
-	f.Fuzz(func(t *testing.T, w, h, step uint32, be uint8, enc string, data []byte) {
-		m := &sensor_msgs.Image{Width: w, Height: h, Step: step, IsBigendian: be, Encoding: enc, Data: data}
-		var dst msgs.LabelImage
-		if err := decodeLabels(m, &dst); err == nil && len(dst.IDs) != dst.Width*dst.Height {
-			t.Fatalf("%d ids for %dx%d", len(dst.IDs), dst.Width, dst.Height)
-		}
-	})
-}
-
-func TestDecodeLabelsByteOrder(t *testing.T) {
-	cases := []struct {
-		be   uint8
-		want uint16
-	}{{0, 0x0201}, {1, 0x0102}}
-	for _, tc := range cases {
-		m := &sensor_msgs.Image{Width: 1, Height: 1, Step: 2, IsBigendian: tc.be, Encoding: "mono16", Data: []byte{1, 2}}
-		var dst msgs.LabelImage
-		if err := decodeLabels(m, &dst); err != nil || dst.IDs[0] != tc.want {
-			t.Fatalf("big endian %d: %v %x", tc.be, err, dst.IDs)
-		}
-	}
-	var dst msgs.LabelImage
-	if decodeLabels(&sensor_msgs.Image{Width: 1, Height: 1, Step: 1, Encoding: "mono8", Data: []byte{1}}, &dst) == nil {
-		t.Fatal("mono8 labels must be refused")
-	}
 }
 
 // quatMul is the Hamilton product of quaternions stored x, y, z, w.

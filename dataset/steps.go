@@ -551,7 +551,7 @@ func (r *episodeReader) observation(set []item, stamp time.Time, pose msgs.Pose,
 			if err := set[per*c+2].m.Decode(&r.types, &r.img); err != nil {
 				return dropError{DropDecode, err}
 			}
-			if err := decodeLabels(&r.img, &f.Labels); err != nil {
+			if err := rosconv.DecodeLabels(&r.img, &f.Labels); err != nil {
 				return dropError{DropDecode, fmt.Errorf("camera %s labels: %w", name, err)}
 			}
 		}
@@ -570,32 +570,5 @@ func (r *episodeReader) observation(set []item, stamp time.Time, pose msgs.Pose,
 	o.EEPose = pose
 	o.Gripper = gripper
 	o.Instruction = r.instr
-	return nil
-}
-
-// decodeLabels reads a mono16/16UC1 instance-id image (either byte order).
-func decodeLabels(m *sensor_msgs.Image, dst *msgs.LabelImage) error {
-	if m.Encoding != "mono16" && m.Encoding != "16UC1" {
-		return fmt.Errorf("label encoding %q, want mono16 or 16UC1", m.Encoding)
-	}
-	w, h := int(m.Width), int(m.Height)
-	if w <= 0 || h <= 0 || w > 1<<14 || h > 1<<14 || int(m.Step) < 2*w || len(m.Data) < int(m.Step)*(h-1)+2*w {
-		return fmt.Errorf("label image %dx%d step %d with %d bytes", w, h, m.Step, len(m.Data))
-	}
-	dst.Width, dst.Height = w, h
-	if cap(dst.IDs) < w*h {
-		dst.IDs = make([]uint16, w*h)
-	}
-	dst.IDs = dst.IDs[:w*h]
-	for y := 0; y < h; y++ {
-		row := m.Data[y*int(m.Step):]
-		for x := 0; x < w; x++ {
-			lo, hi := row[2*x], row[2*x+1]
-			if m.IsBigendian != 0 {
-				lo, hi = hi, lo
-			}
-			dst.IDs[y*w+x] = uint16(lo) | uint16(hi)<<8
-		}
-	}
 	return nil
 }

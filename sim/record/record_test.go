@@ -14,6 +14,7 @@ import (
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/msgs/rosconv"
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/rosio"
 )
@@ -73,7 +74,7 @@ func TestRecordEpisode(t *testing.T) {
 		t.Fatal(err)
 	}
 	var lab msgs.LabelImage
-	if err := rosio.DecodeLabels(&img, &lab); err != nil {
+	if err := rosconv.DecodeLabels(&img, &lab); err != nil {
 		t.Fatal(err)
 	}
 	found := false

@@ -22,54 +22,6 @@ type Message struct {
 	Latch bool
 }
 
-// Mono16 is the sensor_msgs/Image encoding of label images.
-const Mono16 = "mono16"
-
-// EncodeLabels fills m (size, encoding, step, data) with little-endian mono16
-// instance ids.
-func EncodeLabels(src *msgs.LabelImage, m *sensor_msgs.Image) error {
-	w, h := src.Width, src.Height
-	if w <= 0 || h <= 0 || len(src.IDs) < w*h {
-		return fmt.Errorf("rosio: label image %dx%d with %d ids", w, h, len(src.IDs))
-	}
-	m.Width, m.Height, m.Encoding, m.IsBigendian, m.Step = uint32(w), uint32(h), Mono16, 0, uint32(2*w)
-	if cap(m.Data) < 2*w*h {
-		m.Data = make([]uint8, 2*w*h)
-	}
-	m.Data = m.Data[:2*w*h]
-	for i, id := range src.IDs[:w*h] {
-		m.Data[2*i], m.Data[2*i+1] = byte(id), byte(id>>8)
-	}
-	return nil
-}
-
-// DecodeLabels parses a mono16 label image (either byte order) into dst.
-func DecodeLabels(m *sensor_msgs.Image, dst *msgs.LabelImage) error {
-	if m.Encoding != Mono16 && m.Encoding != "16UC1" {
-		return fmt.Errorf("rosio: label encoding %q, want mono16", m.Encoding)
-	}
-	w, h := int(m.Width), int(m.Height)
-	if w <= 0 || h <= 0 || w > 1<<15 || h > 1<<15 || int(m.Step) < 2*w || len(m.Data) < int(m.Step)*(h-1)+2*w {
-		return fmt.Errorf("rosio: label image %dx%d step %d with %d bytes", w, h, m.Step, len(m.Data))
-	}
-	dst.Width, dst.Height = w, h
-	if cap(dst.IDs) < w*h {
-		dst.IDs = make([]uint16, w*h)
-	}
-	dst.IDs = dst.IDs[:w*h]
-	for r := 0; r < h; r++ {
-		row := m.Data[r*int(m.Step):]
-		for c := 0; c < w; c++ {
-			lo, hi := row[2*c], row[2*c+1]
-			if m.IsBigendian != 0 {
-				lo, hi = hi, lo
-			}
-			dst.IDs[r*w+c] = uint16(lo) | uint16(hi)<<8
-		}
-	}
-	return nil
-}
-
 // ObservationMsgs converts obs into its messages: per camera colour (rgb8),
 // depth, both camera_infos and labels (when present); the end-effector
 // pose; joint states; and the moving tf edges (base -> EE, and base ->
@@ -101,7 +53,7 @@ func (t Topics) ObservationMsgs(obs *msgs.Observation, jointNames []string, stat
 		)
 		if len(c.Labels.IDs) > 0 {
 			lab := &sensor_msgs.Image{Header: rosconv.Header(stamp, c.Info.FrameID)}
-			if err := EncodeLabels(&c.Labels, lab); err != nil {
+			if err := rosconv.EncodeLabels(&c.Labels, lab); err != nil {
 				return nil, fmt.Errorf("rosio: camera %s: %w", c.Name, err)
 			}
 			out = append(out, Message{Topic: LabelsTopic(c.Name), Msg: lab})

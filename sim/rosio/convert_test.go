@@ -14,42 +14,6 @@ import (
 	"github.com/vla3d/vla3d/msgs"
 )
 
-func TestLabelsRoundTrip(t *testing.T) {
-	src := msgs.LabelImage{Width: 3, Height: 2, IDs: []uint16{0, 1, 100, 258, 65535, 7}}
-	var m sensor_msgs.Image
-	if err := EncodeLabels(&src, &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Encoding != Mono16 || m.Step != 6 || len(m.Data) != 12 || m.Data[6] != 2 || m.Data[7] != 1 {
-		t.Fatalf("encoded %+v", m)
-	}
-	var dst msgs.LabelImage
-	if err := DecodeLabels(&m, &dst); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(src, dst) {
-		t.Fatalf("round trip %v != %v", dst, src)
-	}
-	// Big-endian input with row padding.
-	be := sensor_msgs.Image{Width: 1, Height: 2, Encoding: Mono16, IsBigendian: 1, Step: 4, Data: []uint8{1, 2, 9, 9, 0, 5, 9, 9}}
-	if err := DecodeLabels(&be, &dst); err != nil || dst.IDs[0] != 258 || dst.IDs[1] != 5 {
-		t.Fatalf("big endian: %v %v", dst.IDs, err)
-	}
-}
-
-func FuzzDecodeLabels(f *testing.F) {
-	f.Add(uint32(2), uint32(2), uint32(4), uint8(0), []byte{1, 0, 2, 0, 3, 0, 4, 0})
-	f.Add(uint32(1<<20), uint32(1<<20), uint32(2), uint8(1), []byte{})
-	f.Add(uint32(3), uint32(1), uint32(1), uint8(0), []byte{1, 2, 3})
-	f.Fuzz(func(t *testing.T, w, h, step uint32, be uint8, data []byte) {
-		m := sensor_msgs.Image{Width: w, Height: h, Step: step, IsBigendian: be, Encoding: Mono16, Data: data}
-		var dst msgs.LabelImage
-		if err := DecodeLabels(&m, &dst); err == nil && len(dst.IDs) != int(w)*int(h) {
-			t.Fatalf("decoded %d ids for %dx%d", len(dst.IDs), w, h)
-		}
-	})
-}
-
 func TestObservationMessages(t *testing.T) {
 	tp := DefaultTopics()
 	cam := msgs.CameraFrame{
