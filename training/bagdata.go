@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/dataset"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 )
 
@@ -26,6 +27,18 @@ type BagOptions struct {
 	MinPixels    int
 	// MaxSamples caps the number of samples (0: all), for quick runs.
 	MaxSamples int
+	// Detector produces the instances the pseudo labels are made from; nil
+	// reads the recorded instance-id images directly (what RecordedLabels
+	// would give, without the round trip).
+	Detector Detector
+	// CompletionPerInstance > 0 generates the predictor's completion
+	// coordinates from the instance masks (CompletionLabeler), that many
+	// queries per instance (the model's CompletionPerInst); 0 leaves them
+	// to the model (derived in-graph).
+	CompletionPerInstance int
+	// Completion configures the completion-target generation (zero: the
+	// perception defaults).
+	Completion perception.CompletionConfig
 	Log        *zap.Logger
 }
 
@@ -34,8 +47,9 @@ var errStopEpisode = errors.New("stop episode")
 // LoadBags reads recordings through the dataset layer (episodes,
 // time-synchronised observations, preprocessing cache) and builds an
 // in-memory dataset of training samples: normalized action chunks
-// (dataset action statistics) and pseudo instance labels from the recorded
-// instance-id images. The vocabulary is every word of the recordings'
+// (dataset action statistics), pseudo instance labels from the recorded
+// instance-id images or a Detector, and (CompletionPerInstance > 0) the
+// predictor's completion coordinates from the same instance masks. The vocabulary is every word of the recordings'
 // instructions, sorted.
 func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	log := o.Log
@@ -71,6 +85,9 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 		n = min(n, o.MaxSamples)
 	}
 	labeler := PseudoLabeler{Layout: o.Layout, Ignore: o.IgnoreLabels, MinPixels: o.MinPixels}
+	completer := CompletionLabeler{Layout: o.Layout, PerInstance: o.CompletionPerInstance, Ignore: o.IgnoreLabels, MinPixels: o.MinPixels, Config: o.Completion}
+	assembler := DetectionAssembler{Layout: o.Layout, Reserved: o.IgnoreLabels}
+	queried := 0
 	buf := make([]byte, cache.RecordSize())
 	out := &MemoryDataset{Stats: spec}
 	l := o.Layout
@@ -90,14 +107,36 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 			k := j % l.ActionDim
 			s.Actions[j] = (s.Actions[j] - spec.ActionMean[k]) / spec.ActionStd[k]
 		}
+		ids := rec.Labels
+		if o.Detector != nil {
+			if ids, err = detectIDs(ctx, o.Detector, &assembler, rec.Input, rec.Labels, rec.Depth); err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
+			}
+		}
 		s.Labels = NewInstanceLabels(l)
-		if err := labeler.Label(rec.Labels, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, &s.Labels); err != nil {
+		if err := labeler.Label(ids, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, &s.Labels); err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		if o.CompletionPerInstance > 0 {
+			s.CompletionCoords, s.CompletionValid = make([]float32, 3*l.Completion), make([]float32, l.Completion)
+			n, err := completer.Label(ids, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, s.CompletionCoords, s.CompletionValid)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
+			}
+			queried += n
 		}
 		out.Samples = append(out.Samples, s)
 	}
+	if o.CompletionPerInstance > 0 && queried == 0 {
+		// No instance anywhere (recordings without labels): completion
+		// coordinates carry nothing, so leave them to the model.
+		log.Warn("no instance to complete in the recordings; completion coordinates left to the model")
+		for _, s := range out.Samples {
+			s.CompletionCoords, s.CompletionValid = nil, nil
+		}
+	}
 	log.Info("loaded recordings", zap.Int("episodes", d.Len()), zap.Int("samples", len(out.Samples)),
-		zap.Int("vocabulary", len(spec.Vocabulary)))
+		zap.Int("vocabulary", len(spec.Vocabulary)), zap.Int("completion_instances", queried))
 	return out, nil
 }
 
@@ -122,4 +161,27 @@ func vocabulary(ctx context.Context, d *dataset.Dataset) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// detectIDs runs the detector on every view of a sample and assembles its
+// detections into instance-id images [V,H,W].
+func detectIDs(ctx context.Context, det Detector, asm *DetectionAssembler, in *policy.Input, recorded []uint16, depth []float32) ([]uint16, error) {
+	l := asm.Layout
+	n := l.ImageW * l.ImageH
+	dets := make([][]Detection, l.Cameras)
+	for v := range l.Cameras {
+		view := DetectorView{Image: in.Images[v*3*n : (v+1)*3*n], Width: l.ImageW, Height: l.ImageH}
+		if len(recorded) == l.Cameras*n {
+			view.Labels = recorded[v*n : (v+1)*n]
+		}
+		var err error
+		if dets[v], err = det.Detect(ctx, view); err != nil {
+			return nil, fmt.Errorf("detector, view %d: %w", v, err)
+		}
+	}
+	ids := make([]uint16, l.Cameras*n)
+	if err := asm.IDs(dets, depth, in.Intrinsics, in.CamFromBase, ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }

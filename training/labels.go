@@ -83,20 +83,9 @@ func (p *PseudoLabeler) Label(ids []uint16, depth, intrinsics, camFromBase []flo
 		p.scratch = make([]float32, w*h)
 	}
 	mask := p.mask[:w*h]
-	cams := make([]perception.Pinhole, v)
-	poses := make([]perception.Rigid, v)
-	for c := range v {
-		in := intrinsics[4*c:]
-		cams[c] = perception.Pinhole{Fx: float64(in[0]), Fy: float64(in[1]), Cx: float64(in[2]), Cy: float64(in[3]), Width: w, Height: h}
-		var m [12]float64
-		for k := range m {
-			m[k] = float64(camFromBase[12*c+k])
-		}
-		cfb, err := perception.RigidFromMatrix3x4(m)
-		if err != nil {
-			return fmt.Errorf("pseudo labels: camera %d extrinsics: %w", c, err)
-		}
-		poses[c] = cfb.Inverse()
+	cams, poses, err := viewGeometry(l, intrinsics, camFromBase)
+	if err != nil {
+		return fmt.Errorf("pseudo labels: %w", err)
 	}
 	mh, mw := l.MaskH, l.MaskW
 	for _, st := range stats {
@@ -166,4 +155,30 @@ func downsampleMask(src []uint8, w, h int, dst []float32, mw, mh int) {
 			dst[y*mw+x] = boolf(total > 0 && 2*on >= total)
 		}
 	}
+}
+
+// viewGeometry builds each view's pinhole camera at the layout's image size
+// and its base-from-camera pose from a sample's intrinsics [V,4] and
+// CamFromBase [V,12].
+func viewGeometry(l Layout, intrinsics, camFromBase []float32) ([]perception.Pinhole, []perception.Rigid, error) {
+	v, w, h := l.Cameras, l.ImageW, l.ImageH
+	if len(intrinsics) != v*4 || len(camFromBase) != v*12 {
+		return nil, nil, fmt.Errorf("view geometry: %d intrinsics and %d extrinsics values for %d views", len(intrinsics), len(camFromBase), v)
+	}
+	cams := make([]perception.Pinhole, v)
+	poses := make([]perception.Rigid, v)
+	for c := range v {
+		in := intrinsics[4*c:]
+		cams[c] = perception.Pinhole{Fx: float64(in[0]), Fy: float64(in[1]), Cx: float64(in[2]), Cy: float64(in[3]), Width: w, Height: h}
+		var m [12]float64
+		for k := range m {
+			m[k] = float64(camFromBase[12*c+k])
+		}
+		cfb, err := perception.RigidFromMatrix3x4(m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("camera %d extrinsics: %w", c, err)
+		}
+		poses[c] = cfb.Inverse()
+	}
+	return cams, poses, nil
 }

@@ -64,6 +64,10 @@ type trainFlags struct {
 	imageSize  int
 	quiet      bool
 	debug      bool
+	completion string
+	detector   string
+	detScore   float64
+	detLogits  bool
 }
 
 func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
@@ -100,6 +104,11 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed (initialisation, data order, noise)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:ops_sequential or xla:cuda")
 	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
+	fs.StringVar(&f.completion, "completion", training.CompletionFromLabels,
+		"predictor completion coordinates: labels (from instance masks, when the recordings have any) or derived (in-graph from instance references)")
+	fs.StringVar(&f.detector, "detector", "", "ONNX instance detector for pseudo labels (input \"image\" [1,3,H,W]; outputs \"boxes\", \"scores\", \"masks\"); default: the recordings' instance labels")
+	fs.Float64Var(&f.detScore, "detector-score", 0.5, "detector score threshold")
+	fs.BoolVar(&f.detLogits, "detector-mask-logits", false, "the detector's masks are logits, not probabilities")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.debug, "debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +116,9 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	}
 	if f.data == "" {
 		return nil, errors.New("-data is required")
+	}
+	if f.completion != training.CompletionFromLabels && f.completion != training.CompletionDerivedInGraph {
+		return nil, fmt.Errorf("-completion %q: want %s or %s", f.completion, training.CompletionFromLabels, training.CompletionDerivedInGraph)
 	}
 	c.Model.ImageWidth, c.Model.ImageHeight = f.imageSize, f.imageSize
 	// Fewer probes than the default keep fewer instance tokens (and query
@@ -155,14 +167,14 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+	data, err := loadData(ctx, f, log)
+	if err != nil {
+		return err
+	}
 	cfg := f.cfg
 	cfg.Log = log
 	if !f.quiet {
 		cfg.Progress = os.Stderr
-	}
-	data, err := loadData(ctx, f, log)
-	if err != nil {
-		return err
 	}
 	tr, err := training.New(cfg, data)
 	if err != nil {
@@ -203,12 +215,38 @@ func runExport(args []string) error {
 // (sim.LabelRobot), which are not objects to detect.
 const simLabelRobot = 100
 
-func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (*training.MemoryDataset, error) {
-	return training.LoadBags(ctx, training.BagOptions{
+// loadData reads the recordings (pseudo labels from the recorded instance
+// ids or -detector) and sets the model's completion source from
+// -completion and what the recordings hold.
+func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.MemoryDataset, err error) {
+	var det training.Detector
+	if f.detector != "" {
+		d, err := training.LoadONNXDetector(f.detector, training.ONNXDetectorOptions{
+			ScoreThreshold: float32(f.detScore), MaskLogits: f.detLogits, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, d.Close()) }()
+		det = d
+	}
+	perInst := 0
+	if f.completion == training.CompletionFromLabels {
+		perInst = f.cfg.Model.CompletionPerInst
+	}
+	data, err := training.LoadBags(ctx, training.BagOptions{
 		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
 		Layout: training.LayoutFor(f.cfg.Model, f.cfg.MaxInstances), Spec: f.cfg.Model.Spec(),
-		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples, Log: log,
+		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples,
+		Detector: det, CompletionPerInstance: perInst, Log: log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	if f.cfg.Model.CompletionSource, err = training.ResolveCompletionSource(f.completion, data); err != nil {
+		return nil, err
+	}
+	log.Info("completion coordinates", zap.String("requested", f.completion), zap.String("source", f.cfg.Model.CompletionSource))
+	return data, nil
 }
 
 // runBench measures training steps/s, peak memory, forward FLOPs/sample and
