@@ -265,3 +265,92 @@ func BenchmarkCompletionLabels(b *testing.B) {
 		}
 	}
 }
+
+// Property: moving the whole scene and the cameras by a translation moves
+// every completion query by the same translation (all steps are
+// translation-equivariant).
+func TestCompletionLabelsTranslation(t *testing.T) {
+	l := Layout{Cameras: 1, ImageW: 64, ImageH: 64, Completion: 10}
+	scene := []sphere{{[3]float64{0.50, 0.0, 0.05}, 0.05, 1}, {[3]float64{0.55, 0.13, 0.05}, 0.035, 2}}
+	shift := [3]float64{0.3, -0.2, 0.1}
+	run := func(off [3]float64) ([]float32, []float32) {
+		intr := []float32{96, 96, 32, 32}
+		eye := [3]float64{1.1 + off[0], 0.1 + off[1], 0.35 + off[2]}
+		ext := lookAtF32(eye, [3]float64{0.55 + off[0], off[1], 0.05 + off[2]})
+		moved := make([]sphere, len(scene))
+		for i, s := range scene {
+			moved[i] = sphere{[3]float64{s.centre[0] + off[0], s.centre[1] + off[1], s.centre[2] + off[2]}, s.radius, s.id}
+		}
+		ids, depth := renderSpheres(t, l, intr, ext, moved)
+		coords, valid := make([]float32, 30), make([]float32, 10)
+		if _, err := (&CompletionLabeler{Layout: l, PerInstance: 5, MinPixels: 4}).Label(ids, depth, intr, ext, coords, valid); err != nil {
+			t.Fatal(err)
+		}
+		return coords, valid
+	}
+	c0, v0 := run([3]float64{})
+	c1, v1 := run(shift)
+	for i := range v0 {
+		if v0[i] != v1[i] {
+			t.Fatalf("valid %v vs %v", v0, v1)
+		}
+		if v0[i] == 0 {
+			continue
+		}
+		for a := range 3 {
+			if d := float64(c1[3*i+a]-c0[3*i+a]) - shift[a]; math.Abs(d) > 2e-3 {
+				t.Fatalf("query %d moved by %v, want %v", i, []float32{c1[3*i] - c0[3*i], c1[3*i+1] - c0[3*i+1], c1[3*i+2] - c0[3*i+2]}, shift)
+			}
+		}
+	}
+}
+
+// FuzzCompletionLabeler: arbitrary label and depth images (outside bytes)
+// never panic, valid flags come in per-instance prefixes, and valid
+// queries are finite.
+func FuzzCompletionLabeler(f *testing.F) {
+	f.Add([]byte{1, 1, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0}, []byte{10, 10, 10, 10, 20, 20, 0, 0, 12, 12, 255, 20, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, rawIDs, rawDepth []byte) {
+		const w, h = 4, 4
+		if len(rawIDs) < w*h || len(rawDepth) < w*h {
+			return
+		}
+		l := Layout{Cameras: 1, ImageW: w, ImageH: h, Completion: 6}
+		ids := make([]uint16, w*h)
+		depth := make([]float32, w*h)
+		for i := range ids {
+			ids[i] = uint16(rawIDs[i] % 4)
+			depth[i] = float32(rawDepth[i]) / 100
+			if rawDepth[i] == 255 {
+				depth[i] = float32(math.NaN())
+			}
+		}
+		lab := CompletionLabeler{Layout: l, PerInstance: 3, Config: perception.CompletionConfig{Eps: 0.5, MinPts: 1}}
+		coords, valid := make([]float32, 18), make([]float32, 6)
+		n, err := lab.Label(ids, depth, []float32{4, 4, 2, 2}, []float32{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, coords, valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for s := range 2 {
+			if valid[3*s] == 1 {
+				got++
+			}
+			for j := 1; j < 3; j++ {
+				if valid[3*s+j] == 1 && valid[3*s+j-1] == 0 {
+					t.Fatalf("valid %v not a prefix", valid)
+				}
+			}
+		}
+		if got != n {
+			t.Fatalf("%d instances reported, %d slots valid", n, got)
+		}
+		for i, v := range valid {
+			for a := range 3 {
+				if x := float64(coords[3*i+a]); v == 1 && (math.IsNaN(x) || math.IsInf(x, 0)) {
+					t.Fatalf("query %d not finite: %v", i, coords[3*i:3*i+3])
+				}
+			}
+		}
+	})
+}

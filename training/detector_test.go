@@ -294,3 +294,126 @@ func TestResizeBilinear(t *testing.T) {
 		}
 	}
 }
+
+// With MaskLogits the mask output goes through a sigmoid: the red
+// detector's 0/1 mask becomes 0.5/0.73, so a 0.6 threshold keeps exactly
+// the red pixels.
+func TestONNXDetectorMaskLogits(t *testing.T) {
+	lib := ortLibrary(t)
+	const w, h = 16, 16
+	path := filepath.Join(t.TempDir(), "red.onnx")
+	exportDetector(t, path, DetectorInputImage, []string{DetectorOutputBoxes, DetectorOutputScores, DetectorOutputMasks}, h, w)
+	det, err := LoadONNXDetector(path, ONNXDetectorOptions{LibraryPath: lib, MaskLogits: true, MaskThreshold: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	dets, err := det.Detect(context.Background(), DetectorView{Image: redSquareImage(w, h, 4, 4, 8, 8), Width: w, Height: h})
+	if err != nil || len(dets) != 1 {
+		t.Fatalf("%d detections, %v", len(dets), err)
+	}
+	on := 0
+	for _, m := range dets[0].Mask {
+		on += int(m)
+	}
+	if on == 0 || on > 6*6 {
+		t.Fatalf("%d mask pixels for a 4x4 square", on)
+	}
+	if err := det.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := det.Detect(context.Background(), DetectorView{Image: redSquareImage(w, h, 0, 0, 0, 0), Width: w, Height: h}); err == nil {
+		t.Fatal("closed detector ran")
+	}
+}
+
+// FuzzRecordedLabels: any label image (outside bytes) gives detections
+// whose masks, boxes and ids agree with it, and never panics.
+func FuzzRecordedLabels(f *testing.F) {
+	f.Add([]byte{0, 0, 4, 0, 4, 0, 9, 0}, uint8(2))
+	f.Add([]byte{1, 0, 1, 0, 1, 0, 1, 0, 2, 0, 2, 0, 2, 0, 2, 0, 3, 0}, uint8(3))
+	f.Fuzz(func(t *testing.T, raw []byte, wb uint8) {
+		w := int(wb%8) + 1
+		n := len(raw) / 2
+		h := n / w
+		if h == 0 {
+			return
+		}
+		ids := make([]uint16, w*h)
+		for i := range ids {
+			ids[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
+		}
+		ds, err := RecordedLabels{Ignore: []uint16{9}, MinPixels: 1}.Detect(context.Background(), DetectorView{Width: w, Height: h, Labels: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.ID == 0 || d.ID == 9 {
+				t.Fatalf("detection of id %d", d.ID)
+			}
+			for i, m := range d.Mask {
+				if (m == 1) != (ids[i] == d.ID) {
+					t.Fatalf("mask of %d disagrees at %d", d.ID, i)
+				}
+				if m == 1 {
+					x, y := float32(i%w)/float32(w), float32(i/w)/float32(h)
+					if x < d.Box[0] || y < d.Box[1] || x >= d.Box[2] || y >= d.Box[3] {
+						t.Fatalf("pixel %d outside box %v", i, d.Box)
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkONNXDetector(b *testing.B) {
+	lib, err := ort.ResolveLibrary("")
+	if _, serr := os.Stat(lib); err != nil || serr != nil {
+		b.Skip("ONNX Runtime library absent")
+	}
+	const w, h = 96, 96
+	path := filepath.Join(b.TempDir(), "red.onnx")
+	if err := onnx.WriteFile(path, mlctx.New(), []onnx.Input{{Name: DetectorInputImage, DType: dtypes.Float32, Dims: []int{3, h, w}}},
+		[]string{DetectorOutputBoxes, DetectorOutputScores, DetectorOutputMasks}, redDetector, onnx.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	det, err := LoadONNXDetector(path, ONNXDetectorOptions{LibraryPath: lib})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer det.Close()
+	view := DetectorView{Image: redSquareImage(w, h, 20, 30, 50, 60), Width: w, Height: h}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := det.Detect(context.Background(), view); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDetectionAssembler(b *testing.B) {
+	l := Layout{Cameras: 2, ImageW: 96, ImageH: 96, MaxInstances: 4, MaskW: 24, MaskH: 24}
+	intr := []float32{144, 144, 48, 48, 144, 144, 48, 48}
+	ext := append(lookAtF32([3]float64{1.15, 0, 0.35}, [3]float64{0.55, 0, 0.05}), lookAtF32([3]float64{1.05, 0.34, 0.35}, [3]float64{0.55, 0, 0.05})...)
+	scene := []sphere{{[3]float64{0.55, -0.06, 0.05}, 0.04, 3}, {[3]float64{0.55, 0.08, 0.05}, 0.035, 7}}
+	ids, depth := renderSpheres(b, l, intr, ext, scene)
+	dets := make([][]Detection, 2)
+	for v := range 2 {
+		ds, err := RecordedLabels{}.Detect(context.Background(), DetectorView{Width: 96, Height: 96, Labels: ids[v*96*96 : (v+1)*96*96]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := range ds {
+			ds[k].ID = 0
+		}
+		dets[v] = ds
+	}
+	asm := DetectionAssembler{Layout: l}
+	out := make([]uint16, len(ids))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := asm.IDs(dets, depth, intr, ext, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
