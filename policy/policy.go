@@ -53,6 +53,16 @@ type Spec struct {
 	ProprioMean []float32 `json:"proprio_mean,omitempty"`
 	ProprioStd  []float32 `json:"proprio_std,omitempty"`
 	Opset       int       `json:"opset,omitempty"`
+	// Encoder, when set, names the frozen ONNX image encoder whose patch
+	// features the model reads (input "patch_features") instead of images.
+	Encoder *EncoderSpec `json:"encoder,omitempty"`
+}
+
+// EncoderSpec describes a frozen ONNX visual encoder run before the policy.
+type EncoderSpec struct {
+	Path       string `json:"path"`                // encoder .onnx (relative paths: from the model's directory)
+	FeatureDim int    `json:"feature_dim"`         // Dv, channels per patch token
+	Normalize  string `json:"normalize,omitempty"` // "" (images in [0,1]) or "imagenet"
 }
 
 // PatchesPerView is the number of patch tokens per camera.
