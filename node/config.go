@@ -107,6 +107,7 @@ type Config struct {
 	Cameras            []CameraConfig  `yaml:"cameras"`
 	Topics             Topics          `yaml:"topics"`
 	Sync               SyncConfig      `yaml:"sync"`
+	TF                 TFConfig        `yaml:"tf"`
 	Safety             SafetyConfig    `yaml:"safety"`
 	Execution          ExecutionConfig `yaml:"execution"`
 	Instruction        string          `yaml:"instruction"` // used until /instruction publishes one
@@ -153,6 +154,7 @@ func DefaultConfig() Config {
 			CommandJoints: "/vla3d/command_joints", Chunk: "/vla3d/action_chunk", Diagnostics: "/diagnostics",
 		},
 		Sync: SyncConfig{QueueSize: 5, MaxInterval: Duration{50 * time.Millisecond}, AgePenalty: 0.1},
+		TF:   DefaultTFConfig(),
 		Safety: SafetyConfig{
 			MaxInputAge:  Duration{500 * time.Millisecond},
 			WorkspaceMin: [3]float64{-1, -1, -0.1}, WorkspaceMax: [3]float64{1, 1, 1.5},
@@ -252,6 +254,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Sync.QueueSize < 1 || c.Sync.AgePenalty < 0 || c.Sync.MaxInterval.Duration < 0 {
 		bad("sync: queue_size >= 1, age_penalty >= 0, max_interval >= 0 required")
+	}
+	if err := c.TF.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	s := c.Safety
 	if s.MaxInputAge.Duration <= 0 {

@@ -257,29 +257,40 @@ func TestControllerSpecMismatch(t *testing.T) {
 	}
 }
 
+// A camera on a moving link (a wrist camera) whose /tf stops: after the
+// extrapolation tolerance the lookup at the image stamp fails, and with a
+// lax tolerance the receive-time staleness (max_input_age) still trips.
 func TestControllerStaleMovingTF(t *testing.T) {
-	r := newRig(t, 1, 32, nil)
-	// The camera hangs off a moving link published on /tf (like a wrist camera).
-	if err := r.in.OnTF(staticTF(&r.cfg), false); err != nil {
-		t.Fatal(err)
-	}
-	r.feed(t, true, false)
-	r.clock.Advance(30 * time.Millisecond)
-	r.feed(t, false, false)
-	if !r.ctl.InferOnce(context.Background()) {
-		t.Fatalf("fresh moving tf rejected: %v", r.ctl.workerErr)
-	}
-	// Cameras keep coming but /tf stops: after max_input_age the chain is stale.
-	for range 12 {
-		r.clock.Advance(50 * time.Millisecond)
-		r.feed(t, false, false)
-	}
-	if r.ctl.InferOnce(context.Background()) {
-		t.Fatal("inferred with a stale moving tf")
-	}
-	var out Target
-	if res := r.ctl.Tick(r.clock.Now(), &out); res.Fault&FaultNoTF == 0 {
-		t.Errorf("tick %+v, want no_tf", res)
+	for _, tol := range []time.Duration{50 * time.Millisecond, time.Hour} {
+		t.Run(tol.String(), func(t *testing.T) {
+			r := newRig(t, 1, 32, func(c *Config) { c.TF.ExtrapolationTolerance.Duration = tol })
+			moving := func() {
+				t.Helper()
+				if err := r.in.OnTF(stampedTF(&r.cfg, r.clock.Now()), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			moving()
+			r.feed(t, true, false)
+			r.clock.Advance(30 * time.Millisecond)
+			moving()
+			r.feed(t, false, false)
+			if !r.ctl.InferOnce(context.Background()) {
+				t.Fatalf("fresh moving tf rejected: %v", r.ctl.workerErr)
+			}
+			// Cameras keep coming but /tf stops.
+			for range 12 {
+				r.clock.Advance(50 * time.Millisecond)
+				r.feed(t, false, false)
+			}
+			if r.ctl.InferOnce(context.Background()) {
+				t.Fatal("inferred with a stale moving tf")
+			}
+			var out Target
+			if res := r.ctl.Tick(r.clock.Now(), &out); res.Fault&FaultNoTF == 0 {
+				t.Errorf("tick %+v, want no_tf", res)
+			}
+		})
 	}
 }
 

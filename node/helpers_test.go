@@ -125,10 +125,13 @@ func camMsgs(name string, size int, stamp time.Time) (*sensor_msgs.Image, *senso
 }
 
 // staticTF builds /tf_static placing every camera 1 m above the base looking down.
-func staticTF(cfg *Config) *tf2_msgs.TFMessage {
+func staticTF(cfg *Config) *tf2_msgs.TFMessage { return stampedTF(cfg, time.Time{}) }
+
+// stampedTF is staticTF's tree stamped at stamp (a /tf message).
+func stampedTF(cfg *Config, stamp time.Time) *tf2_msgs.TFMessage {
 	var edges []rosconv.StampedTransform
 	for _, c := range cfg.Cameras {
-		edges = append(edges, rosconv.StampedTransform{Parent: cfg.BaseFrame, Child: c.Name + "_optical",
+		edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: cfg.BaseFrame, Child: c.Name + "_optical",
 			Transform: msgs.Transform{Translation: [3]float64{0.5, 0, 1}, Rotation: [4]float64{1, 0, 0, 0}}})
 	}
 	m := rosconv.TFToROS(edges)

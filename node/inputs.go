@@ -75,6 +75,7 @@ type Inputs struct {
 
 	ee          msgs.Pose
 	eeReceived  time.Time
+	eeHist      poseHistory
 	haveEE      bool
 	joints      []float64
 	gripper     float64 // 0 (open) until the gripper joint is seen
@@ -103,13 +104,17 @@ func NewInputs(cfg *Config, clock func() time.Time) (*Inputs, error) {
 		ready:       make(chan struct{}, 1),
 		infos:       make([]msgs.CameraInfo, n),
 		haveInfo:    make([]bool, n),
-		tf:          NewTFBuffer(),
 		joints:      make([]float64, len(cfg.Execution.JointNames)),
 		instruction: cfg.Instruction,
 	}
 	for i := range in.rings {
 		in.rings[i] = make([]slot, cfg.Sync.QueueSize+2)
 	}
+	tf, err := NewTFBufferConfig(cfg.TF)
+	if err != nil {
+		return nil, err
+	}
+	in.tf = tf
 	sc := timesync.Config{QueueSize: cfg.Sync.QueueSize, MaxInterval: cfg.Sync.MaxInterval.Duration, AgePenalty: cfg.Sync.AgePenalty}
 	s, err := timesync.New(2*n, sc, slotStamp, in.emit)
 	if err != nil {
@@ -222,6 +227,7 @@ func (in *Inputs) OnPose(m *geometry_msgs.PoseStamped) error {
 		return fmt.Errorf("node: ee pose: %w", err)
 	}
 	in.ee, in.eeReceived, in.haveEE = p, in.clock(), true
+	in.eeHist.add(m.Header.Stamp, p)
 	return nil
 }
 
@@ -327,7 +333,9 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		if frame == "" {
 			frame = l.frames[c]
 		}
-		rig, oldest, terr := in.tf.Lookup(in.cfg.BaseFrame, frame)
+		// tf2 semantics: the chain as it was when this camera's image was
+		// taken (a wrist camera moves between /tf samples).
+		rig, oldest, terr := in.tf.LookupAt(in.cfg.BaseFrame, frame, l.stamps[c])
 		if terr == nil && !oldest.IsZero() && in.clock().Sub(oldest) > in.cfg.Safety.MaxInputAge.Duration {
 			// A moving mount (wrist camera) whose tf stopped updating.
 			terr = fmt.Errorf("%w: tf to %s last updated %v ago", ErrNoTransform, frame, in.clock().Sub(oldest))
@@ -348,6 +356,11 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 	obs.Stamp = l.stamp
 	obs.BaseFrame = in.cfg.BaseFrame
 	obs.EEPose = in.ee
+	// The pose when the images were taken, unless the history has nothing
+	// near (pose and image stamps on different clocks).
+	if p, d, ok := in.eeHist.closest(l.stamp); ok && !l.stamp.IsZero() && d <= in.cfg.Safety.MaxInputAge.Duration {
+		obs.EEPose = p
+	}
 	if !in.haveEE {
 		fault |= FaultStalePose
 		err = errors.Join(err, errors.New("no end-effector pose yet"))

@@ -11,34 +11,69 @@ import (
 	"github.com/vla3d/vla3d/perception"
 )
 
-// ErrNoTransform is wrapped when tf holds no chain between two frames.
+// ErrNoTransform is wrapped when tf holds no chain between two frames (at
+// the requested time: ExtrapolationError matches it too).
 var ErrNoTransform = errors.New("node: no transform")
+
+// ErrOldTFData is wrapped when a moving edge's sample is older than its
+// cache window and so is dropped (tf2's TF_OLD_DATA warning).
+var ErrOldTFData = errors.New("node: tf data older than the cache")
 
 // maxTFDepth bounds chain walks (and so catches parent loops).
 const maxTFDepth = 64
 
 type tfEdge struct {
-	parent        string
-	parentFromChd perception.Rigid
-	stamp         time.Time
-	received      time.Time
-	static        bool
+	parent   string
+	static   bool
+	fixed    perception.Rigid // parent_from_child of a static edge
+	cache    tfCache          // samples of a moving edge
+	received time.Time        // local receive time of the newest accepted sample
 }
 
-// TFBuffer keeps the latest transform of every tf edge (a tree: one parent
-// per child) and answers chain lookups. Camera mounts are static or slow, so
-// the latest edge is used rather than interpolating in time; Lookup reports
-// the oldest receive time along the chain so callers can judge staleness of
-// dynamic edges.
+// TFBuffer holds the tf tree (one parent per child) with tf2 BufferCore
+// semantics: every moving edge keeps its stamped samples for cache_time in
+// a ring buffer, static edges (/tf_static) hold at all times, and chain
+// lookups are evaluated at one time, interpolating every moving edge
+// between its bracketing samples. A child that changes parent restarts its
+// history (tf2 keeps per-sample parents; no robot here reparents a camera).
 type TFBuffer struct {
-	mu    sync.Mutex
-	edges map[string]*tfEdge
+	mu     sync.Mutex
+	cfg    TFConfig
+	window int64 // cache_time in ns
+	tol    int64 // extrapolation tolerance in ns
+	edges  map[string]*tfEdge
 }
 
-// NewTFBuffer returns an empty buffer.
-func NewTFBuffer() *TFBuffer { return &TFBuffer{edges: make(map[string]*tfEdge)} }
+// NewTFBuffer returns an empty buffer with DefaultTFConfig.
+func NewTFBuffer() *TFBuffer {
+	b, err := NewTFBufferConfig(DefaultTFConfig())
+	if err != nil {
+		panic(err) // the defaults are valid; a failure is a bug here
+	}
+	return b
+}
 
-// Set records one edge (child points into parent).
+// NewTFBufferConfig returns an empty buffer configured by c.
+func NewTFBufferConfig(c TFConfig) (*TFBuffer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &TFBuffer{cfg: c, window: int64(c.CacheTime.Duration), tol: int64(c.ExtrapolationTolerance.Duration),
+		edges: make(map[string]*tfEdge)}, nil
+}
+
+// stampNS is a header stamp in ns since the Unix epoch; the zero time (an
+// unstamped message) is 0 rather than UnixNano's undefined value.
+func stampNS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// Set records one edge sample (child points into parent) received at the
+// local time received. Static edges replace their transform; moving edges
+// insert in stamp order (late arrivals included), replacing an equal stamp.
 func (b *TFBuffer) Set(e rosconv.StampedTransform, static bool, received time.Time) error {
 	if e.Parent == "" || e.Child == "" || e.Parent == e.Child {
 		return fmt.Errorf("node: tf edge %q -> %q is malformed", e.Parent, e.Child)
@@ -55,56 +90,74 @@ func (b *TFBuffer) Set(e rosconv.StampedTransform, static bool, received time.Ti
 		ed = &tfEdge{}
 		b.edges[e.Child] = ed
 	}
-	ed.parent, ed.parentFromChd, ed.stamp, ed.received, ed.static = e.Parent, rig, e.Stamp, received, static
+	if ed.parent != e.Parent || ed.static != static {
+		ed.parent, ed.static = e.Parent, static
+		ed.cache.reset()
+	}
+	if static {
+		ed.fixed, ed.received = rig, received
+		return nil
+	}
+	s := tfSample{stamp: stampNS(e.Stamp), t: e.Transform.Translation, q: quatNormalize(r)}
+	if !ed.cache.insert(s, b.window, b.cfg.MaxSamples) {
+		return fmt.Errorf("%w: %s -> %s stamped %s, newest %s, cache_time %v", ErrOldTFData, e.Parent, e.Child,
+			fmtStamp(s.stamp), fmtStamp(ed.cache.newest()), b.cfg.CacheTime.Duration)
+	}
+	ed.received = received
 	return nil
 }
 
-// chain returns rootFromFrame for the root reached by walking frame's
-// parents, the root's name, the number of steps and the oldest dynamic
-// receive time (zero when all edges are static).
-func (b *TFBuffer) chain(frame string, stopAt string) (perception.Rigid, string, time.Time, error) {
-	acc := perception.Identity()
-	var oldest time.Time
-	f := frame
-	for range maxTFDepth {
-		if f == stopAt {
-			return acc, f, oldest, nil
-		}
-		e, ok := b.edges[f]
-		if !ok {
-			return acc, f, oldest, nil
-		}
-		acc = e.parentFromChd.Compose(acc)
-		if !e.static && (oldest.IsZero() || e.received.Before(oldest)) {
-			oldest = e.received
-		}
-		f = e.parent
-	}
-	return acc, f, oldest, fmt.Errorf("%w: tf chain from %s longer than %d (loop?)", ErrNoTransform, frame, maxTFDepth)
+// Lookup returns targetFromSource at the latest time every moving edge of
+// the chain has data (tf2's lookupTransform at time 0) and the oldest
+// receive time of a moving edge used (zero if all static).
+func (b *TFBuffer) Lookup(target, source string) (perception.Rigid, time.Time, error) {
+	return b.LookupAt(target, source, time.Time{})
 }
 
-// Lookup returns targetFromSource (maps points in source into target) and
-// the oldest receive time of a dynamic edge used (zero if all static).
-func (b *TFBuffer) Lookup(target, source string) (perception.Rigid, time.Time, error) {
+// LookupAt returns targetFromSource (maps points in source into target)
+// evaluated at stamp at (the zero time: the latest common time), and the
+// oldest receive time of a moving edge used (zero if all static), by which
+// callers judge whether a moving edge's publisher stopped. A moving edge
+// without samples within the extrapolation tolerance of at fails with an
+// *ExtrapolationError. It does not allocate unless it fails.
+func (b *TFBuffer) LookupAt(target, source string, at time.Time) (perception.Rigid, time.Time, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if target == source {
 		return perception.Identity(), time.Time{}, nil
 	}
-	// Walk source up; if target is an ancestor we are done.
-	rootFromSrc, root, t1, err := b.chain(source, target)
+	// Walk source up; if target is an ancestor that is the whole chain,
+	// else both chains must meet at the same root.
+	root, err := b.root(source, target)
+	if err != nil {
+		return perception.Rigid{}, time.Time{}, err
+	}
+	if root != target {
+		r2, err := b.root(target, root)
+		if err != nil {
+			return perception.Rigid{}, time.Time{}, err
+		}
+		if r2 != root {
+			return perception.Rigid{}, time.Time{}, fmt.Errorf("%w: %s and %s are not connected in tf", ErrNoTransform, target, source)
+		}
+	}
+	ns := stampNS(at)
+	if at.IsZero() {
+		ns = b.latestCommon(source, root, b.latestCommon(target, root, maxStamp))
+		if ns == maxStamp {
+			ns = 0 // all static: any time will do
+		}
+	}
+	rootFromSrc, t1, err := b.compose(source, root, ns)
 	if err != nil {
 		return perception.Rigid{}, time.Time{}, err
 	}
 	if root == target {
 		return rootFromSrc, t1, nil
 	}
-	rootFromTgt, root2, t2, err := b.chain(target, root)
+	rootFromTgt, t2, err := b.compose(target, root, ns)
 	if err != nil {
 		return perception.Rigid{}, time.Time{}, err
-	}
-	if root2 != root {
-		return perception.Rigid{}, time.Time{}, fmt.Errorf("%w: %s and %s are not connected in tf", ErrNoTransform, target, source)
 	}
 	oldest := t1
 	if !t2.IsZero() && (oldest.IsZero() || t2.Before(oldest)) {
@@ -112,6 +165,80 @@ func (b *TFBuffer) Lookup(target, source string) (perception.Rigid, time.Time, e
 	}
 	return rootFromTgt.Inverse().Compose(rootFromSrc), oldest, nil
 }
+
+const maxStamp = int64(^uint64(0) >> 1)
+
+// root walks frame's parents until stopAt or a frame without a parent.
+func (b *TFBuffer) root(frame, stopAt string) (string, error) {
+	f := frame
+	for range maxTFDepth {
+		e, ok := b.edges[f]
+		if f == stopAt || !ok {
+			return f, nil
+		}
+		f = e.parent
+	}
+	return f, fmt.Errorf("%w: tf chain from %s longer than %d (loop?)", ErrNoTransform, frame, maxTFDepth)
+}
+
+// latestCommon lowers cur to the newest stamp of every moving edge between
+// frame and stopAt (a walk root has already bounded).
+func (b *TFBuffer) latestCommon(frame, stopAt string, cur int64) int64 {
+	for f := frame; f != stopAt; {
+		e, ok := b.edges[f]
+		if !ok {
+			break
+		}
+		if !e.static && e.cache.n > 0 {
+			cur = min(cur, e.cache.newest())
+		}
+		f = e.parent
+	}
+	return cur
+}
+
+// compose returns stopAtFromFrame at ns and the oldest receive time of a
+// moving edge on the way.
+func (b *TFBuffer) compose(frame, stopAt string, ns int64) (perception.Rigid, time.Time, error) {
+	acc := perception.Identity()
+	var oldest time.Time
+	for f := frame; f != stopAt; {
+		e, ok := b.edges[f]
+		if !ok {
+			break
+		}
+		if e.static {
+			acc = e.fixed.Compose(acc)
+			f = e.parent
+			continue
+		}
+		s, ex := e.cache.sample(ns, b.tol)
+		if ex != inRange {
+			return acc, oldest, b.extrapolationError(e, f, ns, ex)
+		}
+		r, err := perception.RigidFromQuaternion(s.q[0], s.q[1], s.q[2], s.q[3], s.t)
+		if err != nil {
+			return acc, oldest, fmt.Errorf("node: tf edge %s -> %s: %w", e.parent, f, err)
+		}
+		acc = r.Compose(acc)
+		if oldest.IsZero() || e.received.Before(oldest) {
+			oldest = e.received
+		}
+		f = e.parent
+	}
+	return acc, oldest, nil
+}
+
+func (b *TFBuffer) extrapolationError(e *tfEdge, child string, ns int64, ex extrapolation) error {
+	if ex == noData {
+		return fmt.Errorf("%w: tf edge %s -> %s has no samples", ErrNoTransform, e.parent, child)
+	}
+	return &ExtrapolationError{Parent: e.parent, Child: child, Requested: time.Unix(0, ns),
+		Oldest: time.Unix(0, e.cache.oldest()), Newest: time.Unix(0, e.cache.newest()),
+		Tolerance: b.cfg.ExtrapolationTolerance.Duration}
+}
+
+func fmtStamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 
 // toTransform converts a rigid transform to the plain message type.
 func toTransform(r perception.Rigid) msgs.Transform {
