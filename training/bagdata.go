@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"unicode"
@@ -13,6 +14,7 @@ import (
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/encoder"
 )
 
 // BagOptions configures LoadBags.
@@ -39,7 +41,11 @@ type BagOptions struct {
 	// Completion configures the completion-target generation (zero: the
 	// perception defaults).
 	Completion perception.CompletionConfig
-	Log        *zap.Logger
+	// Encoder, when set, is the frozen visual encoder run once per sample
+	// on the preprocessed images (Sample.PatchFeatures); its output width
+	// must be Layout.VisualFeatureDim, and the dataset's spec names it.
+	Encoder *encoder.Encoder
+	Log     *zap.Logger
 }
 
 var errStopEpisode = errors.New("stop episode")
@@ -56,6 +62,9 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	if err := checkBagEncoder(o); err != nil {
+		return nil, err
+	}
 	paths, err := dataset.ExpandPaths(o.Paths)
 	if err != nil {
 		return nil, err
@@ -68,6 +77,13 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 		return nil, fmt.Errorf("open recordings: %w", err)
 	}
 	spec := o.Spec
+	if o.Encoder != nil {
+		path, err := filepath.Abs(o.Encoder.Path())
+		if err != nil {
+			return nil, fmt.Errorf("encoder path: %w", err)
+		}
+		spec.Encoder = &policy.EncoderSpec{Path: path, FeatureDim: o.Encoder.FeatureDim(), Normalize: o.Encoder.Normalize()}
+	}
 	if spec.Vocabulary, err = vocabulary(ctx, d); err != nil {
 		return nil, err
 	}
@@ -117,6 +133,12 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 		if err := labeler.Label(ids, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, &s.Labels); err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
+		if o.Encoder != nil {
+			s.PatchFeatures = make([]float32, l.Cameras*l.Patches*l.VisualFeatureDim)
+			if err := o.Encoder.Encode(rec.Input.Images, s.PatchFeatures); err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
+			}
+		}
 		if o.CompletionPerInstance > 0 {
 			s.CompletionCoords, s.CompletionValid = make([]float32, 3*l.Completion), make([]float32, l.Completion)
 			n, err := completer.Label(ids, rec.Depth, rec.Input.Intrinsics, rec.Input.CamFromBase, s.CompletionCoords, s.CompletionValid)
@@ -138,6 +160,22 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	log.Info("loaded recordings", zap.Int("episodes", d.Len()), zap.Int("samples", len(out.Samples)),
 		zap.Int("vocabulary", len(spec.Vocabulary)), zap.Int("completion_instances", queried))
 	return out, nil
+}
+
+// checkBagEncoder: the encoder and the layout agree on the features.
+func checkBagEncoder(o BagOptions) error {
+	l := o.Layout
+	switch {
+	case o.Encoder == nil && l.VisualFeatureDim > 0:
+		return fmt.Errorf("the model reads %d-dim patch features but no encoder was given", l.VisualFeatureDim)
+	case o.Encoder == nil:
+		return nil
+	case o.Encoder.FeatureDim() != l.VisualFeatureDim:
+		return fmt.Errorf("encoder %s gives %d-dim features but the model reads %d", o.Encoder.Path(), o.Encoder.FeatureDim(), l.VisualFeatureDim)
+	case o.Encoder.Patches() != l.Patches:
+		return fmt.Errorf("encoder %s gives %d patch tokens per view but the model has %d", o.Encoder.Path(), o.Encoder.Patches(), l.Patches)
+	}
+	return nil
 }
 
 // vocabulary collects the words of every episode's instruction (first step

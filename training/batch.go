@@ -19,6 +19,7 @@ type Batch struct {
 	Noise, Actions, ActionValid                         []float32
 	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid  []float32
 	CompletionCoords, CompletionValid                   []float32
+	PatchFeatures                                       []float32 // [B,V,N,Dv] when the layout has features
 	// Counts are the valid instances per sample (valid slots come first).
 	Counts []int
 }
@@ -63,6 +64,9 @@ func (l Layout) Pack(samples []*Sample, rng *rand.Rand) (*Batch, error) {
 			b.CompletionCoords = append(b.CompletionCoords, s.CompletionCoords...)
 			b.CompletionValid = append(b.CompletionValid, s.CompletionValid...)
 		}
+		if l.VisualFeatureDim > 0 {
+			b.PatchFeatures = append(b.PatchFeatures, s.PatchFeatures...)
+		}
 	}
 	return b, nil
 }
@@ -103,7 +107,8 @@ const (
 )
 
 // tensors returns the step inputs: base inputs, then labels (if withLabels),
-// then completion coordinates (if withCompletion).
+// then completion coordinates (if withCompletion), then the patch features
+// (if the layout has them).
 func (b *Batch) tensors(l Layout, withLabels, withCompletion bool) ([]any, error) {
 	n, v, g := b.B, l.Cameras, l.MaxInstances
 	out := []any{
@@ -139,6 +144,9 @@ func (b *Batch) tensors(l Layout, withLabels, withCompletion bool) ([]any, error
 			tensors.FromFlatDataAndDimensions(b.CompletionValid, n, l.Completion),
 		)
 	}
+	if l.VisualFeatureDim > 0 {
+		out = append(out, tensors.FromFlatDataAndDimensions(b.PatchFeatures, n, v, l.Patches, l.VisualFeatureDim))
+	}
 	return out, nil
 }
 
@@ -153,8 +161,8 @@ type stepInputs struct {
 }
 
 // parseInputs maps graph parameters (in Batch.tensors order, with the match
-// matrix appended after the labels in the train graph) to stepInputs.
-func parseInputs(p []*Node, withLabels, withMatch, withCompletion bool) stepInputs {
+// matrix appended last in the train graph) to stepInputs.
+func parseInputs(p []*Node, withLabels, withMatch, withCompletion, withFeatures bool) stepInputs {
 	s := stepInputs{
 		Model: model.Inputs{
 			Images: p[inImages], Points: p[inPoints], PointValid: p[inPointValid],
@@ -172,6 +180,10 @@ func parseInputs(p []*Node, withLabels, withMatch, withCompletion bool) stepInpu
 	if withCompletion {
 		s.Model.CompletionCoords, s.Model.CompletionValid = p[i], p[i+1]
 		i += 2
+	}
+	if withFeatures {
+		s.Model.PatchFeatures = p[i]
+		i++
 	}
 	if withMatch {
 		s.Match = p[i]

@@ -19,6 +19,9 @@ type Layout struct {
 	MaskH, MaskW int
 	// Completion is the number of completion queries (6 × 5).
 	Completion int
+	// VisualFeatureDim > 0: samples carry a frozen encoder's patch
+	// features [V,N,Dv] (model.Config.VisualFeatureDim).
+	VisualFeatureDim int
 }
 
 // LayoutFor derives the batch layout from a model configuration.
@@ -28,7 +31,7 @@ func LayoutFor(cfg model.Config, maxInstances int) Layout {
 		ProprioDim: cfg.ProprioDim, InstructionLen: cfg.InstructionLen,
 		Horizon: cfg.Horizon, ActionDim: cfg.ActionDim,
 		MaxInstances: maxInstances, MaskH: cfg.ImageHeight / 4, MaskW: cfg.ImageWidth / 4,
-		Completion: cfg.CompletionQueries(),
+		Completion: cfg.CompletionQueries(), VisualFeatureDim: cfg.VisualFeatureDim,
 	}
 }
 
@@ -78,6 +81,9 @@ type Sample struct {
 	// CompletionCoords [Completion,3] and CompletionValid [Completion] feed the
 	// predictor's completion queries when the model reads them from inputs.
 	CompletionCoords, CompletionValid []float32
+	// PatchFeatures [V,N,Dv] are the frozen visual encoder's tokens of
+	// Input.Images, computed once when the sample is loaded.
+	PatchFeatures []float32
 }
 
 // Check verifies every buffer has the layout's size.
@@ -121,6 +127,12 @@ func (s *Sample) Check(l Layout) error {
 			name      string
 			got, want int
 		}{{"completion_coords", len(s.CompletionCoords), l.Completion * 3}, {"completion_valid", len(s.CompletionValid), l.Completion}}...)
+	}
+	if l.VisualFeatureDim > 0 {
+		checks = append(checks, struct {
+			name      string
+			got, want int
+		}{"patch_features", len(s.PatchFeatures), v * n * l.VisualFeatureDim})
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -65,6 +65,9 @@ func New(cfg Config, data Dataset) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEncoder(cfg.Model, data); err != nil {
+		return nil, err
+	}
 	be, err := backends.NewWithConfig(cfg.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("training backend %q: %w", cfg.Backend, err)
@@ -314,6 +317,10 @@ func (t *Trainer) Spec() policy.Spec {
 		if d.ActionSpace != "" {
 			s.ActionSpace = d.ActionSpace
 		}
+		if d.Encoder != nil {
+			enc := *d.Encoder
+			s.Encoder = &enc
+		}
 	}
 	return s
 }
@@ -350,11 +357,12 @@ func (t *Trainer) buildExecs(s Stage) error {
 	vars := t.vars.Checked(false)
 	match := t.matchingOn(s)
 	withLabels, withCompletion := match, t.completionIn()
+	withFeatures := t.cfg.Model.VisualFeatureDim > 0
 	var err error
 	if match {
 		t.costExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) *Node {
 			ctx.SetTraining(p[0].Graph(), true)
-			in := parseInputs(p, withLabels, false, withCompletion)
+			in := parseInputs(p, withLabels, false, withCompletion, withFeatures)
 			out := t.model.Forward(ctx, in.Model)
 			if out.ClassLogits == nil {
 				panic(errors.New("instance module on but the model returned no instance outputs"))
@@ -366,7 +374,7 @@ func (t *Trainer) buildExecs(s Stage) error {
 		}
 	}
 	t.trainExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) []*Node {
-		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion))
+		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion, withFeatures))
 		if err != nil {
 			panic(err)
 		}
@@ -507,4 +515,20 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 	t.state.Epoch, t.state.Cursor = epoch, cursor
 	t.state.LastLoss = vals["total"]
 	return vals, nil
+}
+
+// checkEncoder: a model reading frozen-encoder features needs a dataset that
+// names the encoder (for the sidecar) with the model's feature width.
+func checkEncoder(cfg model.Config, data Dataset) error {
+	var enc *policy.EncoderSpec
+	if src, ok := data.(SpecSource); ok {
+		enc = src.Spec().Encoder
+	}
+	switch {
+	case cfg.VisualFeatureDim > 0 && enc == nil:
+		return fmt.Errorf("training: the model reads %d-dim patch features but the dataset names no encoder", cfg.VisualFeatureDim)
+	case enc != nil && enc.FeatureDim != cfg.VisualFeatureDim:
+		return fmt.Errorf("training: the dataset's encoder %s gives %d-dim features but the model reads %d", enc.Path, enc.FeatureDim, cfg.VisualFeatureDim)
+	}
+	return nil
 }

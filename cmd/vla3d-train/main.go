@@ -2,7 +2,7 @@
 // MCAP, e.g. from `vla3d-sim record`) with the paper's two-stage schedule,
 // and exports trained runs to ONNX.
 //
-//	vla3d-train [train] -data demos/ -out run/ [-row C] [-stage both] [-steps 300]
+//	vla3d-train [train] -data demos/ -out run/ [-row C] [-stage both] [-steps 300] [-encoder dinov2.onnx]
 //	vla3d-train export -out run/ [-onnx run/model.onnx]
 //	vla3d-train bench -data demos/ [-rows baseline,C] [-bench-steps 5]
 //
@@ -24,6 +24,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/policy/encoder"
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/training"
 )
@@ -68,6 +69,8 @@ type trainFlags struct {
 	detector   string
 	detScore   float64
 	detLogits  bool
+	encoder    string
+	encNorm    string
 }
 
 func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
@@ -109,6 +112,8 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.StringVar(&f.detector, "detector", "", "ONNX instance detector for pseudo labels (input \"image\" [1,3,H,W]; outputs \"boxes\", \"scores\", \"masks\"); default: the recordings' instance labels")
 	fs.Float64Var(&f.detScore, "detector-score", 0.5, "detector score threshold")
 	fs.BoolVar(&f.detLogits, "detector-mask-logits", false, "the detector's masks are logits, not probabilities")
+	fs.StringVar(&f.encoder, "encoder", "", "frozen ONNX visual encoder (input \"image\" [1,3,H,W]; output \"features\" [1,N,Dv] or [1,Dv,h,w]) whose patch features replace the trainable patch encoder; default: trainable")
+	fs.StringVar(&f.encNorm, "encoder-normalize", encoder.NormalizeNone, "encoder input normalisation: \"\" (RGB in [0,1]) or imagenet")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.debug, "debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
@@ -229,6 +234,20 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 		defer func() { err = errors.Join(err, d.Close()) }()
 		det = d
 	}
+	var enc *encoder.Encoder
+	if f.encoder != "" {
+		// The encoder fixes the model's feature width; it runs once per
+		// sample while loading, so it is closed before training starts.
+		e, err := encoder.Load(f.encoder, encoder.Options{Normalize: f.encNorm,
+			ImageHeight: f.cfg.Model.ImageHeight, ImageWidth: f.cfg.Model.ImageWidth,
+			Patches: f.cfg.Model.Patches(), Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, e.Close()) }()
+		enc = e
+		f.cfg.Model.VisualFeatureDim = e.FeatureDim()
+	}
 	perInst := 0
 	if f.completion == training.CompletionFromLabels {
 		perInst = f.cfg.Model.CompletionPerInst
@@ -237,7 +256,7 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
 		Layout: training.LayoutFor(f.cfg.Model, f.cfg.MaxInstances), Spec: f.cfg.Model.Spec(),
 		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples,
-		Detector: det, CompletionPerInstance: perInst, Log: log,
+		Detector: det, CompletionPerInstance: perInst, Encoder: enc, Log: log,
 	})
 	if err != nil {
 		return nil, err

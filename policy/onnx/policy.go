@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/vla3d/vla3d/policy"
@@ -26,6 +27,9 @@ const (
 	NameInstruction = "instruction"
 	NameNoise       = "noise"
 	NameActions     = "actions"
+	// NamePatchFeatures replaces NameImages when the model reads a frozen
+	// encoder's patch tokens (model.Config.VisualFeatureDim > 0).
+	NamePatchFeatures = "patch_features"
 )
 
 // SpecMetadataKey is the ModelProto metadata entry holding the sidecar JSON,
@@ -34,11 +38,17 @@ const SpecMetadataKey = "vla3d.spec"
 
 // PolicyInputs are the model inputs for cfg, per sample (the batch axis is
 // added by Export). Noise is an input only for the flow head, whose
-// inference graph is deterministic given it.
+// inference graph is deterministic given it. With a frozen visual encoder
+// (cfg.VisualFeatureDim > 0) the first input is its patch features
+// [V,N,Dv] instead of the images, which the graph then never reads.
 func PolicyInputs(cfg model.Config) []Input {
 	v, n := cfg.Cameras, cfg.Patches()
+	visual := Input{Name: NameImages, DType: dtypes.Float32, Dims: []int{v, 3, cfg.ImageHeight, cfg.ImageWidth}}
+	if cfg.VisualFeatureDim > 0 {
+		visual = Input{Name: NamePatchFeatures, DType: dtypes.Float32, Dims: []int{v, n, cfg.VisualFeatureDim}}
+	}
 	in := []Input{
-		{Name: NameImages, DType: dtypes.Float32, Dims: []int{v, 3, cfg.ImageHeight, cfg.ImageWidth}},
+		visual,
 		{Name: NamePoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
 		{Name: NamePointValid, DType: dtypes.Float32, Dims: []int{v, n}},
 		{Name: NameIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
@@ -60,6 +70,14 @@ func PolicyBuild(m *model.Model) BuildFunc {
 			Images: x[0], Points: x[1], PointValid: x[2], Intrinsics: x[3],
 			CamFromBase: x[4], Proprio: x[5], Instruction: x[6],
 		}
+		if c := m.Config; c.VisualFeatureDim > 0 {
+			// The model takes its graph and batch size from Images; with
+			// features it reads nothing else of them, so a placeholder that
+			// the compiled graph prunes stands in.
+			in.PatchFeatures = x[0]
+			b := x[0].Shape().Dimensions[0]
+			in.Images = graph.Zeros(x[0].Graph(), shapes.Make(dtypes.Float32, b, c.Cameras, 3, c.ImageHeight, c.ImageWidth))
+		}
 		if len(x) > 7 {
 			in.Noise = x[7]
 		}
@@ -73,6 +91,9 @@ func PolicyBuild(m *model.Model) BuildFunc {
 // statistics, vocabulary); its layout must agree with m's configuration.
 func ExportPolicy(ctx *context.Context, m *model.Model, spec policy.Spec, modelPath string) error {
 	if err := sameLayout(spec, m.Config.Spec()); err != nil {
+		return err
+	}
+	if err := sameEncoder(spec, m.Config); err != nil {
 		return err
 	}
 	spec.Opset = DefaultOpset
@@ -113,6 +134,20 @@ func sameLayout(got, want policy.Spec) error {
 	}
 	if got.Modules != want.Modules {
 		return fmt.Errorf("onnx export: spec modules %+v differ from the model's %+v", got.Modules, want.Modules)
+	}
+	return nil
+}
+
+// sameEncoder checks the sidecar names a frozen encoder exactly when the
+// model reads patch features, with the model's feature width.
+func sameEncoder(s policy.Spec, c model.Config) error {
+	switch {
+	case c.VisualFeatureDim > 0 && s.Encoder == nil:
+		return fmt.Errorf("onnx export: the model reads %d-dim patch features but the spec names no encoder", c.VisualFeatureDim)
+	case c.VisualFeatureDim == 0 && s.Encoder != nil:
+		return fmt.Errorf("onnx export: the spec names encoder %s but the model reads images", s.Encoder.Path)
+	case s.Encoder != nil && s.Encoder.FeatureDim != c.VisualFeatureDim:
+		return fmt.Errorf("onnx export: spec encoder feature_dim is %d but the model's is %d", s.Encoder.FeatureDim, c.VisualFeatureDim)
 	}
 	return nil
 }

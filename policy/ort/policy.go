@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/policy/encoder"
 )
 
 // Model tensor names (the exporter's contract with the model package).
@@ -27,6 +29,9 @@ const (
 	InputInstruction = "instruction"
 	InputNoise       = "noise"
 	OutputActions    = "actions"
+	// InputPatchFeatures [B,V,N,Dv] is read instead of images by models
+	// trained on a frozen visual encoder's features (policy.Spec.Encoder).
+	InputPatchFeatures = "patch_features"
 )
 
 // Options configures Load and Run.
@@ -51,7 +56,11 @@ type Options struct {
 	// NoiseSeed seeds the flow head's initial noise (models with a "noise"
 	// input); a fixed seed makes runs reproducible.
 	NoiseSeed uint64
-	Logger    *zap.Logger
+	// Encoder is the frozen ONNX visual encoder of a model that reads patch
+	// features; empty uses the sidecar's encoder path (relative to the
+	// model's directory).
+	Encoder string
+	Logger  *zap.Logger
 }
 
 // Policy is a loaded model, ready to Predict. Its tensors are allocated once
@@ -62,7 +71,11 @@ type Policy struct {
 	session  *ortapi.AdvancedSession
 	release  func() error
 
+	// encoder, when set, turns Input.Images into patchFeatures each Predict.
+	encoder *encoder.Encoder
+
 	images, points, valid, intrinsics, camFromBase, proprio, noise *ortapi.Tensor[float32]
+	patchFeatures                                                  *ortapi.Tensor[float32]
 	instruction                                                    *ortapi.Tensor[int64]
 	actions                                                        *ortapi.Tensor[float32]
 	values                                                         []ortapi.Value
@@ -106,6 +119,9 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 		return nil, fmt.Errorf("ort: %s is not a loadable ONNX model: %w", modelPath, err)
 	}
 	want := expectedInputs(spec)
+	if err := p.openEncoder(modelPath, ins, lib, &opts, log); err != nil {
+		return nil, err
+	}
 	var names []string
 	for _, in := range ins {
 		dims, ok := want[in.Name]
@@ -140,6 +156,48 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 	return p, nil
 }
 
+// openEncoder loads the frozen visual encoder when the model reads patch
+// features, and refuses an encoder given for a model that reads images.
+func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib string, opts *Options, log *zap.Logger) error {
+	reads := false
+	for _, in := range ins {
+		reads = reads || in.Name == InputPatchFeatures
+	}
+	spec := p.spec
+	if !reads {
+		if opts.Encoder != "" {
+			return fmt.Errorf("ort: %s reads images, not encoder features; drop the encoder %s", modelPath, opts.Encoder)
+		}
+		return nil
+	}
+	if spec.Encoder == nil {
+		return fmt.Errorf("ort: %s reads %q but its sidecar names no encoder (feature_dim unknown)", modelPath, InputPatchFeatures)
+	}
+	path := opts.Encoder
+	if path == "" {
+		if path = spec.Encoder.Path; path != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(modelPath), path)
+		}
+	}
+	if path == "" {
+		return fmt.Errorf("ort: %s reads %q: give the encoder's path (Options.Encoder)", modelPath, InputPatchFeatures)
+	}
+	var err error
+	p.encoder, err = encoder.Load(path, encoder.Options{
+		LibraryPath: lib, Normalize: spec.Encoder.Normalize,
+		ImageHeight: spec.ImageHeight, ImageWidth: spec.ImageWidth,
+		Patches: spec.PatchesPerView(), FeatureDim: spec.Encoder.FeatureDim,
+		IntraOpThreads: opts.IntraOpThreads, Logger: log,
+		Session: func(create func(*ortapi.SessionOptions) error) (string, error) {
+			return withFallback(opts, log, create)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("ort: %s: %w", modelPath, err)
+	}
+	return nil
+}
+
 // inputOutputInfo reads the model's declared tensors. ONNX Runtime does it
 // by opening a throw-away session; graph optimizations are off for it since
 // only the signature is needed and they are the bulk of a session's cost.
@@ -161,7 +219,7 @@ func inputOutputInfo(path string) (ins, outs []ortapi.InputOutputInfo, err error
 // expectedInputs are the batch-1 shapes of every input the node can feed.
 func expectedInputs(s policy.Spec) map[string][]int64 {
 	v, n := int64(s.Cameras), int64(s.PatchesPerView())
-	return map[string][]int64{
+	m := map[string][]int64{
 		InputImages:      {1, v, 3, int64(s.ImageHeight), int64(s.ImageWidth)},
 		InputPoints:      {1, v, n, 3},
 		InputPointValid:  {1, v, n},
@@ -171,6 +229,10 @@ func expectedInputs(s policy.Spec) map[string][]int64 {
 		InputInstruction: {1, int64(s.InstructionLen)},
 		InputNoise:       {1, int64(s.Horizon), int64(s.ActionDim)},
 	}
+	if s.Encoder != nil {
+		m[InputPatchFeatures] = []int64{1, v, n, int64(s.Encoder.FeatureDim)}
+	}
+	return m
 }
 
 // checkDims compares a model tensor with the sidecar's shape; a dynamic
@@ -222,6 +284,8 @@ func (p *Policy) allocate(names []string, shapes map[string][]int64) error {
 			err = f32(&p.proprio, name)
 		case InputNoise:
 			err = f32(&p.noise, name)
+		case InputPatchFeatures:
+			err = f32(&p.patchFeatures, name)
 		case InputInstruction:
 			t, e := ortapi.NewEmptyTensor[int64](ortapi.NewShape(shapes[name]...))
 			if e != nil {
@@ -265,6 +329,11 @@ func (p *Policy) Predict(ctx context.Context, in *policy.Input, out *msgs.Action
 		}
 		copy(dst, src)
 		return nil
+	}
+	if p.encoder != nil {
+		if err := p.encoder.Encode(in.Images, p.patchFeatures.GetData()); err != nil {
+			return fmt.Errorf("ort: %w", err)
+		}
 	}
 	if err := errors.Join(
 		copyIn(InputImages, p.images, in.Images),
@@ -322,6 +391,10 @@ func (p *Policy) Close() error {
 	if p.session != nil {
 		errs = append(errs, p.session.Destroy())
 		p.session = nil
+	}
+	if p.encoder != nil {
+		errs = append(errs, p.encoder.Close())
+		p.encoder = nil
 	}
 	for _, v := range p.values {
 		errs = append(errs, v.Destroy())

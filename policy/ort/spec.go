@@ -84,6 +84,9 @@ func ValidateSpec(s policy.Spec) error {
 	stat("action_std", s.ActionStd, s.ActionDim)
 	stat("proprio_mean", s.ProprioMean, s.ProprioDim)
 	stat("proprio_std", s.ProprioStd, s.ProprioDim)
+	if s.Encoder != nil && s.Encoder.FeatureDim <= 0 {
+		errs = append(errs, fmt.Errorf("encoder feature_dim must be positive, got %d", s.Encoder.FeatureDim))
+	}
 	if s.ControlHz < 0 {
 		errs = append(errs, fmt.Errorf("control_hz must not be negative, got %g", s.ControlHz))
 	}
