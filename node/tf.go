@@ -42,6 +42,16 @@ type TFBuffer struct {
 	window int64 // cache_time in ns
 	tol    int64 // extrapolation tolerance in ns
 	edges  map[string]*tfEdge
+	// Scratch chains (guarded by mu): the edges from source and from target
+	// up to their common root, so one lookup walks the map once.
+	srcPath, tgtPath tfPath
+}
+
+// tfPath is a chain of edges walked from a frame towards the root.
+type tfPath struct {
+	edges  [maxTFDepth]*tfEdge
+	childs [maxTFDepth]string
+	n      int
 }
 
 // NewTFBuffer returns an empty buffer with DefaultTFConfig.
@@ -128,12 +138,14 @@ func (b *TFBuffer) LookupAt(target, source string, at time.Time) (perception.Rig
 	}
 	// Walk source up; if target is an ancestor that is the whole chain,
 	// else both chains must meet at the same root.
-	root, err := b.root(source, target)
+	src, tgt := &b.srcPath, &b.tgtPath
+	root, err := b.walk(source, target, src)
 	if err != nil {
 		return perception.Rigid{}, time.Time{}, err
 	}
+	tgt.n = 0
 	if root != target {
-		r2, err := b.root(target, root)
+		r2, err := b.walk(target, root, tgt)
 		if err != nil {
 			return perception.Rigid{}, time.Time{}, err
 		}
@@ -143,19 +155,19 @@ func (b *TFBuffer) LookupAt(target, source string, at time.Time) (perception.Rig
 	}
 	ns := stampNS(at)
 	if at.IsZero() {
-		ns = b.latestCommon(source, root, b.latestCommon(target, root, maxStamp))
+		ns = min(src.latest(), tgt.latest())
 		if ns == maxStamp {
 			ns = 0 // all static: any time will do
 		}
 	}
-	rootFromSrc, t1, err := b.compose(source, root, ns)
+	rootFromSrc, t1, err := b.compose(src, ns)
 	if err != nil {
 		return perception.Rigid{}, time.Time{}, err
 	}
 	if root == target {
 		return rootFromSrc, t1, nil
 	}
-	rootFromTgt, t2, err := b.compose(target, root, ns)
+	rootFromTgt, t2, err := b.compose(tgt, ns)
 	if err != nil {
 		return perception.Rigid{}, time.Time{}, err
 	}
@@ -168,63 +180,57 @@ func (b *TFBuffer) LookupAt(target, source string, at time.Time) (perception.Rig
 
 const maxStamp = int64(^uint64(0) >> 1)
 
-// root walks frame's parents until stopAt or a frame without a parent.
-func (b *TFBuffer) root(frame, stopAt string) (string, error) {
+// walk records in p the edges from frame up to stopAt or a frame without
+// a parent, and returns where it stopped.
+func (b *TFBuffer) walk(frame, stopAt string, p *tfPath) (string, error) {
+	p.n = 0
 	f := frame
 	for range maxTFDepth {
 		e, ok := b.edges[f]
 		if f == stopAt || !ok {
 			return f, nil
 		}
+		p.edges[p.n], p.childs[p.n] = e, f
+		p.n++
 		f = e.parent
 	}
 	return f, fmt.Errorf("%w: tf chain from %s longer than %d (loop?)", ErrNoTransform, frame, maxTFDepth)
 }
 
-// latestCommon lowers cur to the newest stamp of every moving edge between
-// frame and stopAt (a walk root has already bounded).
-func (b *TFBuffer) latestCommon(frame, stopAt string, cur int64) int64 {
-	for f := frame; f != stopAt; {
-		e, ok := b.edges[f]
-		if !ok {
-			break
-		}
+// latest is the newest time every moving edge of p has data (maxStamp if
+// none moves).
+func (p *tfPath) latest() int64 {
+	cur := maxStamp
+	for _, e := range p.edges[:p.n] {
 		if !e.static && e.cache.n > 0 {
 			cur = min(cur, e.cache.newest())
 		}
-		f = e.parent
 	}
 	return cur
 }
 
-// compose returns stopAtFromFrame at ns and the oldest receive time of a
-// moving edge on the way.
-func (b *TFBuffer) compose(frame, stopAt string, ns int64) (perception.Rigid, time.Time, error) {
+// compose returns endFromStart of p at ns and the oldest receive time of a
+// moving edge on it.
+func (b *TFBuffer) compose(p *tfPath, ns int64) (perception.Rigid, time.Time, error) {
 	acc := perception.Identity()
 	var oldest time.Time
-	for f := frame; f != stopAt; {
-		e, ok := b.edges[f]
-		if !ok {
-			break
-		}
+	for k, e := range p.edges[:p.n] {
 		if e.static {
 			acc = e.fixed.Compose(acc)
-			f = e.parent
 			continue
 		}
 		s, ex := e.cache.sample(ns, b.tol)
 		if ex != inRange {
-			return acc, oldest, b.extrapolationError(e, f, ns, ex)
+			return acc, oldest, b.extrapolationError(e, p.childs[k], ns, ex)
 		}
 		r, err := perception.RigidFromQuaternion(s.q[0], s.q[1], s.q[2], s.q[3], s.t)
 		if err != nil {
-			return acc, oldest, fmt.Errorf("node: tf edge %s -> %s: %w", e.parent, f, err)
+			return acc, oldest, fmt.Errorf("node: tf edge %s -> %s: %w", e.parent, p.childs[k], err)
 		}
 		acc = r.Compose(acc)
 		if oldest.IsZero() || e.received.Before(oldest) {
 			oldest = e.received
 		}
-		f = e.parent
 	}
 	return acc, oldest, nil
 }

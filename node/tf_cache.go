@@ -12,15 +12,27 @@ type tfSample struct {
 
 // tfCache is one moving edge's samples sorted by stamp in a ring buffer
 // (tf2's TimeCache). It grows by doubling up to a cap, so after warm-up
-// inserts and lookups do not allocate.
+// inserts and lookups do not allocate. Its length is a power of two so
+// indexing masks instead of dividing (the lookup's hot spot).
 type tfCache struct {
 	buf  []tfSample
+	mask int // len(buf) - 1
 	head int // ring index of the oldest sample
 	n    int
 }
 
 // at returns the i-th oldest sample.
-func (c *tfCache) at(i int) *tfSample { return &c.buf[(c.head+i)%len(c.buf)] }
+func (c *tfCache) at(i int) *tfSample { return &c.buf[(c.head+i)&c.mask] }
+
+// ringCap is the ring length used for a cap of maxN samples: maxN rounded
+// up to a power of two.
+func ringCap(maxN int) int {
+	n := 1
+	for n < maxN {
+		n <<= 1
+	}
+	return n
+}
 
 func (c *tfCache) oldest() int64 { return c.at(0).stamp }
 func (c *tfCache) newest() int64 { return c.at(c.n - 1).stamp }
@@ -53,14 +65,14 @@ func (c *tfCache) insert(s tfSample, window int64, maxN int) bool {
 		return true
 	}
 	if c.n == len(c.buf) {
-		if len(c.buf) < maxN {
-			c.grow(min(max(16, 2*len(c.buf)), maxN))
+		if capN := ringCap(maxN); len(c.buf) < capN {
+			c.grow(min(max(16, 2*len(c.buf)), capN))
 		} else {
 			// Full at the cap: the oldest sample goes.
 			if i == 0 {
 				return true // older than everything kept; nothing to gain
 			}
-			c.head = (c.head + 1) % len(c.buf)
+			c.head = (c.head + 1) & c.mask
 			c.n--
 			i--
 		}
@@ -73,19 +85,19 @@ func (c *tfCache) insert(s tfSample, window int64, maxN int) bool {
 	*c.at(i) = s
 	c.n++
 	for lim := satSub(c.newest(), window); c.n > 1 && c.oldest() < lim; {
-		c.head = (c.head + 1) % len(c.buf)
+		c.head = (c.head + 1) & c.mask
 		c.n--
 	}
 	return true
 }
 
-// grow re-lays the ring out linearly in a buffer of size n.
+// grow re-lays the ring out linearly in a buffer of n (a power of two).
 func (c *tfCache) grow(n int) {
 	nb := make([]tfSample, n)
 	for i := range c.n {
 		nb[i] = *c.at(i)
 	}
-	c.buf, c.head = nb, 0
+	c.buf, c.mask, c.head = nb, n-1, 0
 }
 
 // reset empties the cache, keeping its buffer.

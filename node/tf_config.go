@@ -16,8 +16,8 @@ type TFConfig struct {
 	// often a few ms newer than the last /tf); beyond it the lookup fails
 	// with an ExtrapolationError, like tf2's ExtrapolationException.
 	ExtrapolationTolerance Duration `yaml:"extrapolation_tolerance"`
-	// MaxSamples caps one moving edge's ring buffer: the cache covers
-	// min(cache_time, max_samples / publish rate).
+	// MaxSamples caps one moving edge's ring buffer (rounded up to a power
+	// of two): the cache covers min(cache_time, max_samples / publish rate).
 	MaxSamples int `yaml:"max_samples"`
 }
 
