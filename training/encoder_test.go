@@ -3,7 +3,9 @@ package training
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,41 @@ func requireORTLib(t testing.TB) {
 	t.Helper()
 	if _, err := ort.ResolveLibrary(""); err != nil {
 		t.Skipf("ONNX Runtime library not found (%v)", err)
+	}
+}
+
+// TestPackFeatures: samples must carry features of the layout's width, and
+// the batch hands them to the graph last, [B,V,N,Dv].
+func TestPackFeatures(t *testing.T) {
+	cfg := tinyModel("baseline")
+	cfg.VisualFeatureDim = 3
+	l := LayoutFor(cfg, 2)
+	samples := syntheticSamples(l, cfg, 2, 5)
+	if _, err := l.Pack(samples, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "patch_features: 0 values") {
+		t.Fatalf("missing features: %v", err)
+	}
+	k := l.Cameras * l.Patches * 3
+	for i, s := range samples {
+		s.PatchFeatures = make([]float32, k)
+		for j := range s.PatchFeatures {
+			s.PatchFeatures[j] = float32(i*k + j)
+		}
+	}
+	b, err := l.Pack(samples, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, x := range b.PatchFeatures {
+		if x != float32(j) {
+			t.Fatalf("packed feature %d is %g", j, x)
+		}
+	}
+	args, err := b.tensors(l, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := args[len(args)-1].(*tensors.Tensor)
+	if got := last.Shape().Dimensions; !slices.Equal(got, []int{2, l.Cameras, l.Patches, 3}) {
+		t.Fatalf("features tensor %v", got)
 	}
 }

@@ -62,6 +62,8 @@ func TestValidateSpec(t *testing.T) {
 		{"short stats", func(s *policy.Spec) { s.ActionMean = []float32{1} }, false},
 		{"full stats", func(s *policy.Spec) { s.ActionMean, s.ActionStd = make([]float32, 7), make([]float32, 7) }, true},
 		{"negative hz", func(s *policy.Spec) { s.ControlHz = -1 }, false},
+		{"encoder", func(s *policy.Spec) { s.Encoder = &policy.EncoderSpec{Path: "e.onnx", FeatureDim: 8} }, true},
+		{"encoder without width", func(s *policy.Spec) { s.Encoder = &policy.EncoderSpec{Path: "e.onnx"} }, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
