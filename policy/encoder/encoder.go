@@ -93,6 +93,12 @@ func Load(path string, opts Options) (_ *Encoder, err error) {
 	if e.provider, err = session(create); err != nil {
 		return nil, fmt.Errorf("encoder %s: %w", path, err)
 	}
+	// A warm-up run on a blank image: a model whose computed output does not
+	// match its declared shape fails here, not on the first control frame,
+	// and ONNX Runtime's first-run costs are paid at load.
+	if err := e.session.Run(); err != nil {
+		return nil, fmt.Errorf("encoder %s: warm-up run: %w", path, err)
+	}
 	if opts.Logger != nil {
 		opts.Logger.Info("visual encoder loaded", zap.String("encoder", path), zap.String("provider", e.provider),
 			zap.Int("patches", e.sig.N), zap.Int("feature_dim", e.sig.Dv), zap.Bool("feature_map", e.sig.featureMap),

@@ -20,7 +20,7 @@ import (
 // featurePolicy exports an untrained tiny baseline model reading 8-dim
 // patch features, with a matching encoder next to it named relatively in
 // the sidecar.
-func featurePolicy(t *testing.T) (modelPath string, spec policy.Spec) {
+func featurePolicy(t testing.TB) (modelPath string, spec policy.Spec) {
 	t.Helper()
 	c, err := onnx.TinyConfig("baseline")
 	if err != nil {
@@ -110,5 +110,25 @@ func TestEncoderPolicy(t *testing.T) {
 	opts.Encoder = filepath.Join(filepath.Dir(modelPath), "encoder.onnx")
 	if _, err := ort.Load(imageModel, opts); err == nil || !strings.Contains(err.Error(), "reads images") {
 		t.Errorf("encoder for an image model: %v", err)
+	}
+}
+
+// BenchmarkPredictWithEncoder: the tiny baseline layout (3 views, 96x96)
+// through a patch-16 encoder, then the policy.
+func BenchmarkPredictWithEncoder(b *testing.B) {
+	requireORT(b)
+	modelPath, spec := featurePolicy(b)
+	p, err := ort.Load(modelPath, cpu())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	in := policy.NewInput(spec)
+	var out msgs.ActionChunk
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Predict(context.Background(), in, &out); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
