@@ -430,9 +430,15 @@ func (c *Cache) ActionChunk(i, horizon int, dst, valid []float32) error {
 	return nil
 }
 
+// ConstantActionStd is the normalization scale of an action dimension that
+// never varies in the training data (1 mm or 1 mrad per step).
+const ConstantActionStd = 1e-3
+
 // ActionStats returns the per-dimension mean and standard deviation of
-// every cached action (for Spec.ActionMean/ActionStd); a constant dimension
-// gets std 1 so normalizing it is harmless.
+// every cached action (for Spec.ActionMean/ActionStd). A dimension that is
+// constant in the data gets std ConstantActionStd: the model learns to output
+// 0 there (normalized), and whatever it outputs instead is de-normalized into
+// a negligible step rather than, with std 1, up to a radian or a metre per step.
 func (c *Cache) ActionStats() (mean, std []float32) {
 	var sum, sq [msgs.EEActionDim]float64
 	n := 0
@@ -456,7 +462,7 @@ func (c *Cache) ActionStats() (mean, std []float32) {
 		mean[k] = float32(m)
 		std[k] = float32(math.Sqrt(math.Max(v, 0)))
 		if std[k] < 1e-6 {
-			std[k] = 1
+			std[k] = ConstantActionStd
 		}
 	}
 	return mean, std

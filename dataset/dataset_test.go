@@ -386,7 +386,7 @@ func TestDatasetSplitOrderCache(t *testing.T) {
 		t.Fatalf("chunk valid %v chunk %v", valid, chunk)
 	}
 	mean, std := c.ActionStats()
-	if math.Abs(float64(mean[0])-0.01) > 1e-6 || std[0] != 1 || math.Abs(float64(mean[6])-0.5) > 1e-6 {
+	if math.Abs(float64(mean[0])-0.01) > 1e-6 || std[0] != ConstantActionStd || math.Abs(float64(mean[6])-0.5) > 1e-6 {
 		t.Fatalf("stats mean %v std %v", mean, std)
 	}
 	if err := c.Close(); err != nil {
