@@ -72,6 +72,9 @@ type Inputs struct {
 	haveInfo  []bool
 	tf        *TFBuffer
 	tfScratch []rosconv.StampedTransform
+	camTF     []cameraTF // per camera, reused by Snapshot
+	// tfWait: the latest set is held back for a /tf message (lookupCameraTF).
+	tfWait bool
 
 	ee          msgs.Pose
 	eeReceived  time.Time
@@ -104,6 +107,7 @@ func NewInputs(cfg *Config, clock func() time.Time) (*Inputs, error) {
 		ready:       make(chan struct{}, 1),
 		infos:       make([]msgs.CameraInfo, n),
 		haveInfo:    make([]bool, n),
+		camTF:       make([]cameraTF, n),
 		joints:      make([]float64, len(cfg.Execution.JointNames)),
 		instruction: cfg.Instruction,
 	}
@@ -208,6 +212,14 @@ func (in *Inputs) OnTF(m *tf2_msgs.TFMessage, static bool) error {
 	for _, e := range in.tfScratch {
 		err = errors.Join(err, in.tf.Set(e, static, now))
 	}
+	if in.tfWait && !in.taken {
+		// Wake the worker: the transform the set waits for may be here.
+		in.tfWait = false
+		select {
+		case in.ready <- struct{}{}:
+		default:
+		}
+	}
 	return err
 }
 
@@ -307,6 +319,11 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		return info, false, 0, nil
 	}
 	l := in.latest
+	if in.lookupCameraTF(l, in.clock()) {
+		in.tfWait = true
+		return info, false, 0, nil
+	}
+	in.tfWait = false
 	n := len(in.cfg.Cameras)
 	if len(obs.Cameras) != n {
 		obs.Cameras = make([]msgs.CameraFrame, n)
@@ -326,16 +343,9 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		f.Info.FrameID, f.Info.Width, f.Info.Height, f.Info.DistortionModel = info.FrameID, info.Width, info.Height, info.DistortionModel
 		f.Info.D = append(f.Info.D[:0], info.D...)
 		f.Info.K, f.Info.R, f.Info.P = info.K, info.R, info.P
-		frame := in.cfg.Cameras[c].OpticalFrame
-		if frame == "" {
-			frame = info.FrameID
-		}
-		if frame == "" {
-			frame = l.frames[c]
-		}
 		// tf2 semantics: the chain as it was when this camera's image was
 		// taken (a wrist camera moves between /tf samples).
-		rig, oldest, terr := in.tf.LookupAt(in.cfg.BaseFrame, frame, l.stamps[c])
+		frame, rig, oldest, terr := in.camTF[c].frame, in.camTF[c].rig, in.camTF[c].oldest, in.camTF[c].err
 		if terr == nil && !oldest.IsZero() && in.clock().Sub(oldest) > in.cfg.Safety.MaxInputAge.Duration {
 			// A moving mount (wrist camera) whose tf stopped updating.
 			terr = fmt.Errorf("%w: tf to %s last updated %v ago", ErrNoTransform, frame, in.clock().Sub(oldest))

@@ -36,3 +36,14 @@ func (e *ExtrapolationError) Error() string {
 func (e *ExtrapolationError) Is(target error) bool {
 	return target == ErrExtrapolation || target == ErrNoTransform
 }
+
+// futureGap is how far into the future err's lookup extrapolated, if err
+// is a future ExtrapolationError. A function of its own so that the
+// errors.As target escapes to the heap only on this error path.
+func futureGap(err error) (time.Duration, bool) {
+	var ee *ExtrapolationError
+	if !errors.As(err, &ee) || !ee.Future() {
+		return 0, false
+	}
+	return ee.Requested.Sub(ee.Newest), true
+}

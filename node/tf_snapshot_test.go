@@ -85,6 +85,7 @@ func TestSnapshotTFAtImageStamp(t *testing.T) {
 	// tolerance → no tf, unless a configured extrinsic stands in.
 	strict := cfg
 	strict.TF.ExtrapolationTolerance.Duration = 20 * time.Millisecond
+	strict.TF.Wait.Duration = 0
 	_, fault, err = snapshotAt(t, strict, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Inputs) {
 		moving(in, 0, 0.5, qID)
 		pose(in, 0, 0.1)
@@ -135,5 +136,74 @@ func TestPoseHistoryClosest(t *testing.T) {
 	}
 	if got, _, _ := u.closest(time.Unix(50, 0)); got.Position[0] != 2 {
 		t.Errorf("unstamped: %v, want the newest", got.Position[0])
+	}
+}
+
+// A set whose moving tf has not reached its image stamp waits for it (tf2_ros
+// MessageFilter) instead of failing, and OnTF wakes the worker.
+func TestSnapshotWaitsForLateTF(t *testing.T) {
+	t0 := time.Unix(4000, 0)
+	cfg := testConfig(1)
+	clock := &fakeClock{now: t0}
+	in, err := NewInputs(&cfg, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moving := func(at time.Duration, x float64) {
+		t.Helper()
+		e := rosconv.StampedTransform{Stamp: t0.Add(at), Parent: cfg.BaseFrame, Child: "c0_optical",
+			Transform: msgs.Transform{Translation: [3]float64{x, 0, 1}, Rotation: qID}}
+		m := rosconv.TFToROS([]rosconv.StampedTransform{e})
+		if err := in.OnTF(&m, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := rosconv.PoseStampedToROS(msgs.Pose{Orientation: qID}, t0, cfg.BaseFrame)
+	if err := in.OnPose(&m); err != nil {
+		t.Fatal(err)
+	}
+	moving(0, 0)
+	// Image at 100 ms; /tf so far only at 0 ms (100 ms behind, tolerance 50 ms).
+	col, dep, info := camMsgs("c0", 16, t0.Add(100*time.Millisecond))
+	in.OnCameraInfo(0, info)
+	clock.Advance(100 * time.Millisecond)
+	if err := errors.Join(in.OnColor(0, col), in.OnDepth(0, dep)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-in.Ready():
+	default:
+		t.Fatal("no synchronized set")
+	}
+	var obs msgs.Observation
+	if _, ok, f, err := in.Snapshot(&obs); ok {
+		t.Fatalf("snapshot taken while /tf lags: fault %v err %v", f, err)
+	}
+	clock.Advance(5 * time.Millisecond)
+	moving(200*time.Millisecond, 2) // brackets the image: x = 1 at 100 ms
+	select {
+	case <-in.Ready():
+	default:
+		t.Fatal("the late /tf did not wake the worker")
+	}
+	_, ok, f, err := in.Snapshot(&obs)
+	if !ok || f != 0 || err != nil {
+		t.Fatalf("after /tf caught up: ok %v fault %v err %v", ok, f, err)
+	}
+	if x := obs.Cameras[0].BaseFromCamera.Translation[0]; math.Abs(x-1) > 1e-9 {
+		t.Errorf("x %v, want 1 (interpolated at the image stamp)", x)
+	}
+
+	// Once the set is older than tf.wait it fails instead of waiting on.
+	col, dep, _ = camMsgs("c0", 16, t0.Add(300*time.Millisecond))
+	if err := errors.Join(in.OnColor(0, col), in.OnDepth(0, dep)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _, _ := in.Snapshot(&obs); ok {
+		t.Fatal("snapshot taken while /tf lags by 100 ms")
+	}
+	clock.Advance(cfg.TF.Wait.Duration + time.Millisecond)
+	if _, ok, f, err := in.Snapshot(&obs); !ok || f&FaultNoTF == 0 || !errors.Is(err, ErrExtrapolation) {
+		t.Errorf("after tf.wait: ok %v fault %v err %v", ok, f, err)
 	}
 }
