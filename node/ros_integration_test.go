@@ -93,7 +93,10 @@ func startRoscore(t *testing.T) *roscore {
 
 func (r *roscore) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
 
-// fakeRobot publishes cameras, camera_info, tf_static and the EE pose.
+// fakeRobot publishes cameras, camera_info, the EE pose, tf_static for all
+// cameras but the last and, like a wrist camera, /tf for the last one
+// (stamped like its images, sent after them: the node looks it up at the
+// image stamp and may wait for it).
 type fakeRobot struct {
 	node    *goroslib.Node
 	pubs    []*goroslib.Publisher
@@ -139,9 +142,11 @@ func (f *fakeRobot) run(ctx context.Context, t *testing.T, cfg *Config, size int
 		})
 	}
 	tfs := f.pub(t, cfg.Topics.TFStatic, &tf2_msgs.TFMessage{}, true)
+	tf := f.pub(t, cfg.Topics.TF, &tf2_msgs.TFMessage{}, false)
+	last := len(cfg.Cameras) - 1
 	pose := f.pub(t, cfg.Topics.EEPose, &geometry_msgs.PoseStamped{}, false)
 	instr := f.pub(t, cfg.Topics.Instruction, &std_msgs.String{}, true)
-	tfs.Write(staticTF(cfg))
+	tfs.Write(&tf2_msgs.TFMessage{Transforms: staticTF(cfg).Transforms[:last]})
 	instr.Write(&std_msgs.String{Data: "pick the cube"})
 	tick := time.NewTicker(33 * time.Millisecond)
 	defer tick.Stop()
@@ -153,15 +158,15 @@ func (f *fakeRobot) run(ctx context.Context, t *testing.T, cfg *Config, size int
 		}
 		now := time.Now()
 		pose.Write(eePose(cfg.BaseFrame, now))
-		if f.stalled.Load() {
-			continue
+		if !f.stalled.Load() {
+			for i, c := range cfg.Cameras {
+				col, dep, info := camMsgs(c.Name, size, now)
+				cams[i].info.Write(info)
+				cams[i].color.Write(col)
+				cams[i].depth.Write(dep)
+			}
 		}
-		for i, c := range cfg.Cameras {
-			col, dep, info := camMsgs(c.Name, size, now)
-			cams[i].info.Write(info)
-			cams[i].color.Write(col)
-			cams[i].depth.Write(dep)
-		}
+		tf.Write(&tf2_msgs.TFMessage{Transforms: stampedTF(cfg, now).Transforms[last:]})
 	}
 }
 
