@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/ortenv"
 )
 
 // ONNX detector I/O contract (names are exact; axes marked -1 may be
@@ -99,7 +100,7 @@ func LoadONNXDetector(path string, o ONNXDetectorOptions) (_ *ONNXDetector, err 
 			err = errors.Join(err, d.Close())
 		}
 	}()
-	ins, outs, err := ortapi.GetInputOutputInfo(path)
+	ins, outs, err := ortenv.Signature(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnx detector: %s is not a loadable ONNX model: %w", path, err)
 	}

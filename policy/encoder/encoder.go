@@ -67,7 +67,7 @@ func Load(path string, opts Options) (_ *Encoder, err error) {
 			err = errors.Join(err, e.Close())
 		}
 	}()
-	ins, outs, err := signatureOf(path)
+	ins, outs, err := ortenv.Signature(path)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %s is not a loadable ONNX model: %w", path, err)
 	}
@@ -105,23 +105,6 @@ func Load(path string, opts Options) (_ *Encoder, err error) {
 			zap.String("normalize", e.normalize))
 	}
 	return e, nil
-}
-
-// signatureOf reads the model's declared tensors through a throw-away
-// session without graph optimizations (only the signature is needed).
-func signatureOf(path string) (ins, outs []ortapi.InputOutputInfo, err error) {
-	so, err := ortapi.NewSessionOptions()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { err = errors.Join(err, so.Destroy()) }()
-	if err := so.SetGraphOptimizationLevel(ortapi.GraphOptimizationLevelDisableAll); err != nil {
-		return nil, nil, err
-	}
-	if err := so.SetIntraOpNumThreads(1); err != nil {
-		return nil, nil, err
-	}
-	return ortapi.GetInputOutputInfoWithOptions(path, so)
 }
 
 // cpuSession is the default session factory: the CPU provider.

@@ -16,6 +16,7 @@ import (
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/encoder"
+	"github.com/vla3d/vla3d/policy/ort/ortenv"
 )
 
 // Model tensor names (the exporter's contract with the model package).
@@ -114,7 +115,7 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 			err = errors.Join(err, p.Close())
 		}
 	}()
-	ins, outs, err := inputOutputInfo(modelPath)
+	ins, outs, err := ortenv.Signature(modelPath)
 	if err != nil {
 		return nil, fmt.Errorf("ort: %s is not a loadable ONNX model: %w", modelPath, err)
 	}
@@ -196,24 +197,6 @@ func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib
 		return fmt.Errorf("ort: %s: %w", modelPath, err)
 	}
 	return nil
-}
-
-// inputOutputInfo reads the model's declared tensors. ONNX Runtime does it
-// by opening a throw-away session; graph optimizations are off for it since
-// only the signature is needed and they are the bulk of a session's cost.
-func inputOutputInfo(path string) (ins, outs []ortapi.InputOutputInfo, err error) {
-	so, err := ortapi.NewSessionOptions()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { err = errors.Join(err, so.Destroy()) }()
-	if err := so.SetGraphOptimizationLevel(ortapi.GraphOptimizationLevelDisableAll); err != nil {
-		return nil, nil, err
-	}
-	if err := so.SetIntraOpNumThreads(1); err != nil {
-		return nil, nil, err
-	}
-	return ortapi.GetInputOutputInfoWithOptions(path, so)
 }
 
 // expectedInputs are the batch-1 shapes of every input the node can feed.
