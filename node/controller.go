@@ -251,6 +251,7 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 		}
 		c.copyHold(out)
 		c.lim.Reset(out)
+		c.noteGripper(out)
 		return TickResult{Valid: true, Hold: true, Fault: f}
 	}
 	c.holding = false
@@ -260,7 +261,16 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 		c.stats.clamped++
 		c.stats.mu.Unlock()
 	}
+	c.noteGripper(out)
 	return TickResult{Valid: true, Fault: 0, Clamped: clamped}
+}
+
+// noteGripper tells the inputs the gripper command about to be published
+// (end-effector output only; joint output commands no gripper here).
+func (c *Controller) noteGripper(out *Target) {
+	if !c.joint {
+		c.inputs.SetCommandedGripper(out.Gripper)
+	}
 }
 
 // enterHold latches the hold target at the start of a fault episode: the

@@ -76,14 +76,18 @@ type Inputs struct {
 	// tfWait: the latest set is held back for a /tf message (lookupCameraTF).
 	tfWait bool
 
-	ee          msgs.Pose
-	eeReceived  time.Time
-	eeHist      poseHistory
-	haveEE      bool
-	joints      []float64
-	gripper     float64 // 0 (open) until the gripper joint is seen
-	instruction string
-	instrGen    uint64
+	ee         msgs.Pose
+	eeReceived time.Time
+	eeHist     poseHistory
+	haveEE     bool
+	joints     []float64
+	gripper    float64 // 0 (open) until the gripper joint is seen
+	// commandedGripper is the last published gripper command: the observed
+	// gripper state when no gripper joint is configured, as the dataset
+	// does for recordings without one (dataset.Config.GripperJoint).
+	commandedGripper float64
+	instruction      string
+	instrGen         uint64
 
 	counts     inputCounts
 	lastErr    error
@@ -376,6 +380,9 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		err = errors.Join(err, errors.New("no end-effector pose yet"))
 	}
 	obs.Gripper = in.gripper
+	if in.cfg.Execution.GripperJoint == "" {
+		obs.Gripper = in.commandedGripper
+	}
 	obs.JointPositions = append(obs.JointPositions[:0], in.joints...)
 	obs.Instruction = in.instruction
 	for _, v := range obs.JointPositions {
@@ -384,6 +391,14 @@ func (in *Inputs) Snapshot(obs *msgs.Observation) (info SnapshotInfo, ok bool, f
 		}
 	}
 	return SnapshotInfo{Seq: l.seq, SyncedAt: l.syncedAt, InstructionGen: in.instrGen}, true, fault, err
+}
+
+// SetCommandedGripper records the gripper command just published; without a
+// configured gripper joint it is what the policy observes as the gripper state.
+func (in *Inputs) SetCommandedGripper(g float64) {
+	in.mu.Lock()
+	in.commandedGripper = g
+	in.mu.Unlock()
 }
 
 // CurrentPose returns the latest end-effector pose and gripper (for holding).

@@ -207,3 +207,30 @@ func TestSnapshotWaitsForLateTF(t *testing.T) {
 		t.Errorf("after tf.wait: ok %v fault %v err %v", ok, f, err)
 	}
 }
+
+// Without a gripper joint the observed gripper is the last commanded one
+// (what training reads from recordings without joint states); with one it
+// is the measured closure.
+func TestSnapshotGripperSource(t *testing.T) {
+	t0 := time.Unix(3000, 0)
+	pose := func(cfg Config) func(in *Inputs) {
+		return func(in *Inputs) {
+			m := rosconv.PoseStampedToROS(msgs.Pose{Position: [3]float64{0.1, 0, 0.3}, Orientation: qID}, t0, cfg.BaseFrame)
+			if err := in.OnPose(&m); err != nil {
+				t.Fatal(err)
+			}
+			in.SetCommandedGripper(0.75)
+		}
+	}
+	cfg := testConfig(1)
+	cfg.Execution.GripperJoint = ""
+	obs, _, _ := snapshotAt(t, cfg, t0, []time.Duration{0}, pose(cfg))
+	if obs.Gripper != 0.75 {
+		t.Errorf("no gripper joint: observed gripper %v, want the commanded 0.75", obs.Gripper)
+	}
+	cfg.Execution.GripperJoint = "finger_left"
+	obs, _, _ = snapshotAt(t, cfg, t0, []time.Duration{0}, pose(cfg))
+	if obs.Gripper != 0 {
+		t.Errorf("gripper joint configured but not yet seen: observed %v, want 0", obs.Gripper)
+	}
+}

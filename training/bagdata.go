@@ -45,7 +45,14 @@ type BagOptions struct {
 	// on the preprocessed images (Sample.PatchFeatures); its output width
 	// must be Layout.VisualFeatureDim, and the dataset's spec names it.
 	Encoder *encoder.Encoder
-	Log     *zap.Logger
+	// GripperJoint, when set, makes the observed gripper state the measured
+	// closure of that /joint_states joint, mapped from [GripperOpen,
+	// GripperClosed] to [0, 1] — what the node feeds the policy (its
+	// execution.gripper_joint). Empty: the previous gripper command stands
+	// in for it (recordings without joint states).
+	GripperJoint               string
+	GripperOpen, GripperClosed float64
+	Log                        *zap.Logger
 }
 
 var errStopEpisode = errors.New("stop episode")
@@ -72,6 +79,9 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	dcfg := dataset.DefaultConfig()
 	dcfg.Labels = true
 	dcfg.Logger = log
+	if o.GripperJoint != "" {
+		dcfg.GripperJoint, dcfg.GripperOpen, dcfg.GripperClosed = o.GripperJoint, o.GripperOpen, o.GripperClosed
+	}
 	d, err := dataset.Open(ctx, paths, dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open recordings: %w", err)

@@ -71,6 +71,9 @@ type trainFlags struct {
 	detLogits  bool
 	encoder    string
 	encNorm    string
+	gripJoint  string
+	gripOpen   float64
+	gripClosed float64
 }
 
 func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
@@ -109,6 +112,11 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
 	fs.StringVar(&f.completion, "completion", training.CompletionFromLabels,
 		"predictor completion coordinates: labels (from instance masks, when the recordings have any) or derived (in-graph from instance references)")
+	// The observed gripper state must be what the node will feed the model:
+	// the defaults match launch/vla3d_node.yaml's execution.gripper_joint.
+	fs.StringVar(&f.gripJoint, "gripper-joint", "finger_left", "joint_states joint whose position is the observed gripper state (as the node's execution.gripper_joint); empty or absent from a recording: the previous gripper command")
+	fs.Float64Var(&f.gripOpen, "gripper-open", 0, "that joint's position when open (observed 0)")
+	fs.Float64Var(&f.gripClosed, "gripper-closed", 0.04, "that joint's position when closed (observed 1)")
 	fs.StringVar(&f.detector, "detector", "", "ONNX instance detector for pseudo labels (input \"image\" [1,3,H,W]; outputs \"boxes\", \"scores\", \"masks\"); default: the recordings' instance labels")
 	fs.Float64Var(&f.detScore, "detector-score", 0.5, "detector score threshold")
 	fs.BoolVar(&f.detLogits, "detector-mask-logits", false, "the detector's masks are logits, not probabilities")
@@ -257,6 +265,7 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 		Layout: training.LayoutFor(f.cfg.Model, f.cfg.MaxInstances), Spec: f.cfg.Model.Spec(),
 		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples,
 		Detector: det, CompletionPerInstance: perInst, Encoder: enc, Log: log,
+		GripperJoint: f.gripJoint, GripperOpen: f.gripOpen, GripperClosed: f.gripClosed,
 	})
 	if err != nil {
 		return nil, err
