@@ -3,8 +3,9 @@ VLA3D_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export VLA3D_ROOT
 # ONNX Runtime CPU library installed by scripts/install.sh (override to use a GPU build).
 export VLA3D_ORT_LIB="${VLA3D_ORT_LIB:-$VLA3D_ROOT/.deps/onnxruntime/libonnxruntime.so.1}"
-# GoMLX: the pure-Go backend is the CPU default (the XLA plugin cannot be auto-installed here).
-export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
+# GoMLX: the pure-Go backend, ops run sequentially (its parallel scheduler deadlocks on 2 cores), for
+# GoMLX tools that read it; vla3d-train takes -backend (same default).
+export GOMLX_BACKEND="${GOMLX_BACKEND:-go:ops_sequential}"
 # MuJoCo offscreen rendering on the CPU.
 export MUJOCO_GL="${MUJOCO_GL:-osmesa}"
 export CGO_ENABLED=1
