@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
 )
@@ -106,21 +107,10 @@ func syntheticSamples(l Layout, cfg model.Config, n int, seed uint64) []*Sample 
 }
 
 func lookAtF32(eye, target [3]float64) []float32 {
-	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
-	norm := func(a [3]float64) [3]float64 {
-		n := math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
-		return [3]float64{a[0] / n, a[1] / n, a[2] / n}
+	baseFromCam, err := perception.LookAt(eye, target, [3]float64{0, 0, 1})
+	if err != nil {
+		panic(err)
 	}
-	cross := func(a, b [3]float64) [3]float64 {
-		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-	}
-	z := norm(sub(target, eye))
-	x := norm(cross(z, [3]float64{0, 0, 1}))
-	y := cross(z, x)
-	m := make([]float32, 12)
-	for i, r := range [][3]float64{x, y, z} {
-		m[i*4], m[i*4+1], m[i*4+2] = float32(r[0]), float32(r[1]), float32(r[2])
-		m[i*4+3] = float32(-(r[0]*eye[0] + r[1]*eye[1] + r[2]*eye[2]))
-	}
-	return m
+	m := baseFromCam.Inverse().Matrix3x4()
+	return m[:]
 }

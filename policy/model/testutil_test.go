@@ -12,6 +12,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"    //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/vla3d/vla3d/perception"
 )
 
 // sharedBackend is one pure-Go backend for the whole test binary: tensors
@@ -43,21 +45,15 @@ func smallConfig() Config {
 // lookAt returns the row-major [R|t] mapping base -> optical frame of a
 // camera at eye looking at target (optical: z forward, x right, y down).
 func lookAt(eye, target [3]float64) [12]float64 {
-	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
-	norm := func(a [3]float64) [3]float64 {
-		n := math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
-		return [3]float64{a[0] / n, a[1] / n, a[2] / n}
+	baseFromCam, err := perception.LookAt(eye, target, [3]float64{0, 0, 1})
+	if err != nil {
+		panic(err)
 	}
-	cross := func(a, b [3]float64) [3]float64 {
-		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-	}
-	z := norm(sub(target, eye))
-	x := norm(cross(z, [3]float64{0, 0, 1}))
-	y := cross(z, x)
+	c := baseFromCam.Inverse()
 	var m [12]float64
-	for i, r := range [][3]float64{x, y, z} {
-		m[i*4], m[i*4+1], m[i*4+2] = r[0], r[1], r[2]
-		m[i*4+3] = -(r[0]*eye[0] + r[1]*eye[1] + r[2]*eye[2])
+	for r := range 3 {
+		copy(m[4*r:4*r+3], c.R[3*r:3*r+3])
+		m[4*r+3] = c.T[r]
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
 	"github.com/vla3d/vla3d/policy/onnx"
@@ -40,22 +41,12 @@ func parityConfig(t testing.TB, row string) model.Config {
 // lookAt is the row-major [R|t] mapping base -> optical frame of a camera at
 // eye looking at target (optical: z forward, x right, y down).
 func lookAt(eye, target [3]float64) []float32 {
-	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
-	norm := func(a [3]float64) [3]float64 {
-		n := math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
-		return [3]float64{a[0] / n, a[1] / n, a[2] / n}
+	baseFromCam, err := perception.LookAt(eye, target, [3]float64{0, 0, 1})
+	if err != nil {
+		panic(err)
 	}
-	cross := func(a, b [3]float64) [3]float64 {
-		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-	}
-	z := norm(sub(target, eye))
-	x := norm(cross(z, [3]float64{0, 0, 1}))
-	y := cross(z, x)
-	m := make([]float32, 0, 12)
-	for _, r := range [][3]float64{x, y, z} {
-		m = append(m, float32(r[0]), float32(r[1]), float32(r[2]), float32(-(r[0]*eye[0] + r[1]*eye[1] + r[2]*eye[2])))
-	}
-	return m
+	m := baseFromCam.Inverse().Matrix3x4()
+	return m[:]
 }
 
 // policyBatch fills geometrically consistent random inputs for batch b, in
