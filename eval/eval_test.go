@@ -21,17 +21,12 @@ import (
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 func requireORT(t testing.TB) {
 	t.Helper()
-	lib, err := ort.ResolveLibrary("")
-	if err != nil {
-		t.Skipf("ONNX Runtime library not found (%v); run scripts/install.sh", err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
-	}
+	orttest.RequireLibrary(t)
 }
 
 // gripperMean is the constant gripper command of the test model.

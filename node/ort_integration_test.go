@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // testModel is the checked-in tiny 3DVLA model (3 cameras, 96x96).
@@ -29,13 +30,7 @@ func loadTestModel(t testing.TB) *ort.Policy {
 	if _, err := os.Stat(testModel); err != nil {
 		t.Skipf("tiny model %s absent: %v", testModel, err)
 	}
-	lib, err := ort.ResolveLibrary("")
-	if err != nil {
-		t.Skipf("ONNX Runtime library not found (run scripts/install.sh): %v", err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library %s absent (run scripts/install.sh): %v", lib, err)
-	}
+	orttest.RequireLibrary(t)
 	pol, err := ort.Load(testModel, ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)

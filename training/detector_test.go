@@ -14,6 +14,7 @@ import (
 
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // redDetector is a deterministic one-instance "detector" graph: pixels with
@@ -48,14 +49,7 @@ func redDetector(_ *mlctx.Context, in []*Node) []*Node {
 
 func ortLibrary(t *testing.T) string {
 	t.Helper()
-	lib, err := ort.ResolveLibrary("")
-	if err == nil {
-		if _, err = os.Stat(lib); err == nil {
-			return lib
-		}
-	}
-	t.Skipf("ONNX Runtime library absent (%v): run scripts/install.sh or set %s", err, ort.LibraryEnv)
-	return ""
+	return orttest.RequireLibrary(t)
 }
 
 func exportDetector(t *testing.T, path string, inputName string, outputs []string, h, w int) {

@@ -21,6 +21,7 @@ import (
 	"github.com/vla3d/vla3d/policy/encoder/encodertest"
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // TestFrozenEncoderEndToEnd: a frozen ONNX encoder exported from a GoMLX
@@ -194,9 +195,7 @@ func gomlxForward(t *testing.T, tr *Trained, in *policy.Input, feats []float32, 
 // requireORTLib skips when the ONNX Runtime library is truly absent.
 func requireORTLib(t testing.TB) {
 	t.Helper()
-	if _, err := ort.ResolveLibrary(""); err != nil {
-		t.Skipf("ONNX Runtime library not found (%v)", err)
-	}
+	orttest.RequireLibrary(t)
 }
 
 // TestPackFeatures: samples must carry features of the layout's width, and

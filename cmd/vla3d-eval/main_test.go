@@ -18,6 +18,7 @@ import (
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // zeroModel writes an ONNX model returning normalized zeros (so every
@@ -55,13 +56,7 @@ func zeroModel(t *testing.T, dir string) string {
 }
 
 func TestRunWritesReports(t *testing.T) {
-	lib, err := ort.ResolveLibrary("")
-	if err != nil {
-		t.Skipf("ONNX Runtime library not found (%v); run scripts/install.sh", err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
-	}
+	orttest.RequireLibrary(t)
 	dir := t.TempDir()
 	bagPath := filepath.Join(dir, "demo.bag")
 	if err := (synth.Config{Episodes: 2, Steps: 6}).Write(bagPath); err != nil {

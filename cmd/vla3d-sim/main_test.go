@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 func TestRunRejectsBadInput(t *testing.T) {
@@ -64,9 +65,7 @@ func TestEvalModelMode(t *testing.T) {
 	if err != nil {
 		t.Skipf("tiny ONNX model not available: %v", err)
 	}
-	if _, err := ort.ResolveLibrary(""); err != nil {
-		t.Skipf("ONNX Runtime library not installed: %v", err)
-	}
+	orttest.RequireLibrary(t)
 	if err := run([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels"}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,15 +11,14 @@ import (
 	"github.com/vla3d/vla3d/policy/encoder"
 	"github.com/vla3d/vla3d/policy/encoder/encodertest"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // TestTrainExportWithEncoder: -encoder trains on a frozen ONNX encoder's
 // features, the exported sidecar names the encoder, and the runtime loads
 // both and predicts from images.
 func TestTrainExportWithEncoder(t *testing.T) {
-	if _, err := ort.ResolveLibrary(""); err != nil {
-		t.Skipf("ONNX Runtime library not found (%v)", err)
-	}
+	orttest.RequireLibrary(t)
 	dir := t.TempDir()
 	rec := synth.Config{Episodes: 1, Steps: 4, Cameras: []string{"front", "side"}, Width: 32, Height: 32, Labels: true}
 	if err := rec.Write(filepath.Join(dir, "demo.bag")); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 	"github.com/vla3d/vla3d/training"
 )
 
@@ -59,10 +60,7 @@ func TestTrainExportRun(t *testing.T) {
 		t.Fatalf("sidecar %+v", spec)
 	}
 
-	lib, err := ort.ResolveLibrary("")
-	if _, serr := os.Stat(lib); err != nil || serr != nil {
-		t.Skipf("ONNX Runtime library not available (%v %v): export checked, inference not", err, serr)
-	}
+	lib := orttest.RequireLibrary(t) // the export above is checked either way
 	p, err := ort.Load(modelPath, ort.Options{LibraryPath: lib})
 	if err != nil {
 		t.Fatal(err)

@@ -14,19 +14,13 @@ import (
 
 	"github.com/vla3d/vla3d/policy/encoder"
 	"github.com/vla3d/vla3d/policy/encoder/encodertest"
-	"github.com/vla3d/vla3d/policy/ort/ortenv"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // requireORT skips when the ONNX Runtime library is truly absent.
 func requireORT(t testing.TB) {
 	t.Helper()
-	lib, err := ortenv.ResolveLibrary("")
-	if err != nil {
-		t.Skipf("ONNX Runtime library not found (%v)", err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
-	}
+	orttest.RequireLibrary(t)
 }
 
 func export(t testing.TB, c encodertest.Config) string {

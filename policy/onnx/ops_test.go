@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"testing"
 
@@ -20,18 +19,13 @@ import (
 
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
 // requireORT skips when the ONNX Runtime library is truly absent.
 func requireORT(t testing.TB) {
 	t.Helper()
-	lib, err := ort.ResolveLibrary("")
-	if err != nil {
-		t.Skipf("ONNX Runtime library not found (%v)", err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library %s missing: %v", lib, err)
-	}
+	orttest.RequireLibrary(t)
 }
 
 func newBackend(t testing.TB) backends.Backend {

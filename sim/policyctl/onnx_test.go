@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/policy/ort/orttest"
 	"github.com/vla3d/vla3d/policy/preprocess"
 	"github.com/vla3d/vla3d/sim"
 )
@@ -18,9 +19,7 @@ func TestONNXPolicyClosedLoop(t *testing.T) {
 	if err != nil {
 		t.Skipf("tiny ONNX model not available: %v", err)
 	}
-	if _, err := ort.ResolveLibrary(""); err != nil {
-		t.Skipf("ONNX Runtime library not installed (scripts/install.sh): %v", err)
-	}
+	orttest.RequireLibrary(t)
 	p, err := ort.Load(model, ort.Options{IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
