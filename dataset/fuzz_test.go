@@ -8,6 +8,7 @@ import (
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 )
 
 func FuzzHeaderStamp(f *testing.F) {
@@ -26,42 +27,22 @@ func FuzzHeaderStamp(f *testing.F) {
 	})
 }
 
-// quatMul is the Hamilton product of quaternions stored x, y, z, w.
-func quatMul(a, b [4]float64) [4]float64 {
-	return [4]float64{
-		a[3]*b[0] + a[0]*b[3] + a[1]*b[2] - a[2]*b[1],
-		a[3]*b[1] - a[0]*b[2] + a[1]*b[3] + a[2]*b[0],
-		a[3]*b[2] + a[0]*b[1] - a[1]*b[0] + a[2]*b[3],
-		a[3]*b[3] - a[0]*b[0] - a[1]*b[1] - a[2]*b[2],
-	}
-}
-
-func quatFromRPY(r, p, y float64) [4]float64 {
-	cr, sr := math.Cos(r/2), math.Sin(r/2)
-	cp, sp := math.Cos(p/2), math.Sin(p/2)
-	cy, sy := math.Cos(y/2), math.Sin(y/2)
-	return [4]float64{sr*cp*cy - cr*sp*sy, cr*sp*cy + sr*cp*sy, cr*cp*sy - sr*sp*cy, cr*cp*cy + sr*sp*sy}
-}
-
-// Property: executing the derived action from cur (q_next = q(rpy) * q_cur,
-// p_next = p_cur + d, as the simulator does) lands on next.
+// Property: executing the derived action from cur with perception.ApplyDelta
+// (q_next = q(rpy) * q_cur, p_next = p_cur + d, as the simulator and the node
+// do) lands on next.
 func TestDeriveActionInvertsExecution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 500; i++ {
-		q := quatFromRPY(rng.Float64()*6-3, rng.Float64()*2.8-1.4, rng.Float64()*6-3)
-		cur := msgs.Pose{Position: [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}, Orientation: q}
-		dq := quatFromRPY(rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2)
-		next := msgs.Pose{Orientation: quatMul(dq, q)}
+		q := perception.QuatFromRPY(rng.Float64()*6-3, rng.Float64()*2.8-1.4, rng.Float64()*6-3)
+		cur := msgs.Pose{Position: [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}, Orientation: q.Array()}
+		dq := perception.QuatFromRPY(rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2, rng.Float64()*0.4-0.2)
+		next := msgs.Pose{Orientation: dq.Mul(q).Array()}
 		for k := range 3 {
 			next.Position[k] = cur.Position[k] + rng.Float64()*0.1 - 0.05
 		}
 		a := DeriveAction(cur, next, 1)
-		got := quatMul(quatFromRPY(float64(a[3]), float64(a[4]), float64(a[5])), q)
-		dot := 0.0
-		for k := range 4 {
-			dot += got[k] * next.Orientation[k]
-		}
-		if math.Abs(math.Abs(dot)-1) > 1e-5 {
+		got := perception.ApplyDelta(perception.PoseFromMsg(cur), perception.DeltaFromAction(a[:])).Orientation
+		if dot := got.Dot(perception.QuatFromArray(next.Orientation)); math.Abs(math.Abs(dot)-1) > 1e-5 {
 			t.Fatalf("case %d: orientation off, |dot| = %v", i, math.Abs(dot))
 		}
 		for k := range 3 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 )
 
 // ErrNonFiniteAction is returned when a chunk holds NaN or Inf.
@@ -36,9 +37,10 @@ type storedChunk struct {
 //
 // End-effector chunks hold deltas (msgs.ActionDX..ActionGripper). They are
 // integrated into absolute targets anchored at the end-effector pose of the
-// observation they were predicted from, the way the simulator applies them
-// (position += d; orientation = R(droll, dpitch, dyaw) * orientation; gripper
-// absolute), so that overlapping chunks predict comparable quantities.
+// observation they were predicted from with perception.ApplyDelta, the way
+// the simulator applies them (position += d; orientation = R(droll, dpitch,
+// dyaw) * orientation; gripper absolute), so that overlapping chunks predict
+// comparable quantities.
 // Joint chunks are absolute joint targets.
 //
 // Step k of a chunk is due at start + k*period, start being the local time
@@ -118,16 +120,14 @@ func (e *Executor) Add(c *msgs.ActionChunk, anchor msgs.Pose, start time.Time) e
 		return nil
 	}
 	s.vals = grow(s.vals, c.Horizon*eeWidth)
-	pos, q := anchor.Position, quatNormalize(anchor.Orientation)
+	p := perception.PoseFromMsg(anchor)
+	p.Orientation = p.Orientation.Normalize()
 	for k := range c.Horizon {
 		a := c.Step(k)
-		pos[0] += float64(a[msgs.ActionDX])
-		pos[1] += float64(a[msgs.ActionDY])
-		pos[2] += float64(a[msgs.ActionDZ])
-		q = quatNormalize(quatMul(quatFromRPY(float64(a[msgs.ActionDRoll]), float64(a[msgs.ActionDPitch]), float64(a[msgs.ActionDYaw])), q))
+		p = perception.ApplyDelta(p, perception.DeltaFromAction(a))
 		o := s.vals[k*eeWidth : (k+1)*eeWidth]
-		copy(o[0:3], pos[:])
-		copy(o[3:7], q[:])
+		o[0], o[1], o[2] = p.Position.X, p.Position.Y, p.Position.Z
+		o[3], o[4], o[5], o[6] = p.Orientation.X, p.Orientation.Y, p.Orientation.Z, p.Orientation.W
 		o[7] = float64(a[msgs.ActionGripper])
 	}
 	return nil
@@ -155,7 +155,7 @@ func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
 	}
 	var wsum float64
 	var pos [3]float64
-	var q, q0 [4]float64
+	var q, q0 perception.Quat
 	var grip float64
 	used := 0
 	first := 0
@@ -190,19 +190,16 @@ func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
 			continue
 		}
 		o := s.vals[k*eeWidth : (k+1)*eeWidth]
-		var qi [4]float64
-		copy(qi[:], o[3:7])
+		qi := perception.Quat{X: o[3], Y: o[4], Z: o[5], W: o[6]}
 		if used == 1 {
 			q0 = qi
-		} else if quatDot(qi, q0) < 0 { // q and -q are one rotation: average on one hemisphere
-			qi = [4]float64{-qi[0], -qi[1], -qi[2], -qi[3]}
+		} else if qi.Dot(q0) < 0 { // q and -q are one rotation: average on one hemisphere
+			qi = qi.Neg()
 		}
 		for a := range 3 {
 			pos[a] += w * o[a]
 		}
-		for a := range 4 {
-			q[a] += w * qi[a]
-		}
+		q.X, q.Y, q.Z, q.W = q.X+w*qi.X, q.Y+w*qi.Y, q.Z+w*qi.Z, q.W+w*qi.W
 		grip += w * o[7]
 		wsum += w
 	}
@@ -218,7 +215,7 @@ func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
 	for a := range 3 {
 		out.Pose.Position[a] = pos[a] / wsum
 	}
-	out.Pose.Orientation = quatNormalize(q)
+	out.Pose.Orientation = q.Normalize().Array()
 	out.Gripper = grip / wsum
 	return true
 }

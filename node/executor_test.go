@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 )
 
 var t0 = time.Unix(1000, 0)
@@ -148,7 +149,7 @@ func TestLimiter(t *testing.T) {
 	if math.Abs(next.Pose.Position[0]-0.9) > 1e-9 {
 		t.Errorf("x = %v, want 0.9 (0.1 m step)", next.Pose.Position[0])
 	}
-	if a := quatAngle([4]float64{0, 0, 0, 1}, next.Pose.Orientation); math.Abs(a-0.1) > 1e-6 {
+	if a := perception.IdentityQuat().Angle(perception.QuatFromArray(next.Pose.Orientation)); math.Abs(a-0.1) > 1e-6 {
 		t.Errorf("rotation step %v rad, want 0.1", a)
 	}
 	j := NewLimiter(cfg)
@@ -157,20 +158,5 @@ func TestLimiter(t *testing.T) {
 	b := Target{Joints: []float64{1, -0.05}}
 	if !j.Clamp(&b, dt, true) || b.Joints[0] != 0.1 || b.Joints[1] != -0.05 {
 		t.Errorf("joint speed clamp %v, want [0.1 -0.05]", b.Joints)
-	}
-}
-
-func TestQuatHelpers(t *testing.T) {
-	for _, rpy := range [][3]float64{{0.1, -0.2, 0.3}, {0, 0, math.Pi / 2}, {-1, 0.5, 2}} {
-		q := quatFromRPY(rpy[0], rpy[1], rpy[2])
-		// R = Rz Ry Rx: compose single-axis quaternions.
-		want := quatMul(quatMul(quatFromRPY(0, 0, rpy[2]), quatFromRPY(0, rpy[1], 0)), quatFromRPY(rpy[0], 0, 0))
-		if quatAngle(q, want) > 1e-9 {
-			t.Errorf("rpy %v: %v != %v", rpy, q, want)
-		}
-	}
-	a, b := [4]float64{0, 0, 0, 1}, quatFromRPY(0, 0, 1)
-	if m := quatSlerp(a, b, 0.5); quatAngle(m, quatFromRPY(0, 0, 0.5)) > 1e-9 {
-		t.Errorf("slerp midpoint %v", m)
 	}
 }

@@ -3,6 +3,8 @@ package node
 import (
 	"math"
 	"time"
+
+	"github.com/vla3d/vla3d/perception"
 )
 
 // Limiter clamps commands to the workspace and to the configured speeds
@@ -51,7 +53,8 @@ func (l *Limiter) Clamp(t *Target, dt time.Duration, joint bool) bool {
 	if g := math.Max(0, math.Min(1, t.Gripper)); g != t.Gripper {
 		t.Gripper, clamped = g, true
 	}
-	t.Pose.Orientation = quatNormalize(t.Pose.Orientation)
+	q := perception.QuatFromArray(t.Pose.Orientation).Normalize()
+	t.Pose.Orientation = q.Array()
 	if l.have {
 		lp := l.last.Pose.Position
 		d := [3]float64{p[0] - lp[0], p[1] - lp[1], p[2] - lp[2]}
@@ -63,9 +66,9 @@ func (l *Limiter) Clamp(t *Target, dt time.Duration, joint bool) bool {
 			}
 			clamped = true
 		}
-		lq := l.last.Pose.Orientation
-		if ang, maxAng := quatAngle(lq, t.Pose.Orientation), l.cfg.MaxAngularSpeed*sec; ang > maxAng {
-			t.Pose.Orientation = quatSlerp(lq, t.Pose.Orientation, maxAng/ang)
+		lq := perception.QuatFromArray(l.last.Pose.Orientation)
+		if ang, maxAng := lq.Angle(q), l.cfg.MaxAngularSpeed*sec; ang > maxAng {
+			t.Pose.Orientation = lq.Slerp(q, maxAng/ang).Array()
 			clamped = true
 		}
 	}

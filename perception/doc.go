@@ -17,6 +17,12 @@
 //
 // What is here, in pipeline order:
 //
+//   - Rotations and poses: Quat, x, y, z, w like geometry_msgs (Mul, Conj,
+//     Normalize, QuatFromRPY / RPY with R = Rz(yaw) Ry(pitch) Rx(roll),
+//     Slerp, Angle, Matrix / QuatFromMatrix; QuatFromWXYZ / WXYZ only at
+//     MuJoCo's boundary), built on gonum's num/quat; Pose (an r3.Vec position
+//     and a Quat, to and from msgs.Pose); and the end-effector action
+//     convention, ApplyDelta and its inverse DeltaBetween.
 //   - Cameras and extrinsics: Pinhole (PinholeFromCameraInfo, Scaled,
 //     Project, Unproject, plumb_bob/rational_polynomial Distortion), Rigid
 //     (RigidFromQuaternion, RigidFromMatrix3x4, LookAt, Compose, Inverse,

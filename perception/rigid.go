@@ -26,7 +26,7 @@ func Identity() Rigid {
 // geometry_msgs) and a translation. The quaternion is normalised; a zero or
 // non-finite quaternion is refused rather than guessed.
 func RigidFromQuaternion(qx, qy, qz, qw float64, t [3]float64) (Rigid, error) {
-	n := math.Sqrt(qx*qx + qy*qy + qz*qz + qw*qw)
+	n := Quat{X: qx, Y: qy, Z: qz, W: qw}.Norm()
 	if !(n > 1e-12) || math.IsInf(n, 0) {
 		return Rigid{}, fmt.Errorf("%w: quaternion (%v,%v,%v,%v) has no usable norm", ErrInvalidTransform, qx, qy, qz, qw)
 	}
@@ -35,15 +35,8 @@ func RigidFromQuaternion(qx, qy, qz, qw float64, t [3]float64) (Rigid, error) {
 			return Rigid{}, fmt.Errorf("%w: translation %v not finite", ErrInvalidTransform, t)
 		}
 	}
-	x, y, z, w := qx/n, qy/n, qz/n, qw/n
-	return Rigid{
-		R: [9]float64{
-			1 - 2*(y*y+z*z), 2 * (x*y - z*w), 2 * (x*z + y*w),
-			2 * (x*y + z*w), 1 - 2*(x*x+z*z), 2 * (y*z - x*w),
-			2 * (x*z - y*w), 2 * (y*z + x*w), 1 - 2*(x*x+y*y),
-		},
-		T: t,
-	}, nil
+	q := Quat{X: qx / n, Y: qy / n, Z: qz / n, W: qw / n}
+	return Rigid{R: q.Matrix(), T: t}, nil
 }
 
 // rotationTolerance bounds |RᵀR - I| and |det R - 1| accepted from callers;
@@ -139,31 +132,9 @@ func (a Rigid) Matrix3x4() [12]float32 {
 	}
 }
 
-// Quaternion returns the rotation as a unit quaternion x, y, z, w with w >= 0.
-func (a Rigid) Quaternion() [4]float64 {
-	r := a.R
-	tr := r[0] + r[4] + r[8]
-	var x, y, z, w float64
-	// Shepperd's method: pivot on the largest diagonal term for stability.
-	switch {
-	case tr > 0:
-		s := math.Sqrt(tr+1) * 2
-		w, x, y, z = s/4, (r[7]-r[5])/s, (r[2]-r[6])/s, (r[3]-r[1])/s
-	case r[0] > r[4] && r[0] > r[8]:
-		s := math.Sqrt(1+r[0]-r[4]-r[8]) * 2
-		w, x, y, z = (r[7]-r[5])/s, s/4, (r[1]+r[3])/s, (r[2]+r[6])/s
-	case r[4] > r[8]:
-		s := math.Sqrt(1+r[4]-r[0]-r[8]) * 2
-		w, x, y, z = (r[2]-r[6])/s, (r[1]+r[3])/s, s/4, (r[5]+r[7])/s
-	default:
-		s := math.Sqrt(1+r[8]-r[0]-r[4]) * 2
-		w, x, y, z = (r[3]-r[1])/s, (r[2]+r[6])/s, (r[5]+r[7])/s, s/4
-	}
-	if w < 0 {
-		x, y, z, w = -x, -y, -z, -w
-	}
-	return [4]float64{x, y, z, w}
-}
+// Quaternion returns the rotation as a unit quaternion x, y, z, w with w >= 0
+// (QuatFromMatrix(a.R).Array()).
+func (a Rigid) Quaternion() [4]float64 { return QuatFromMatrix(a.R).Array() }
 
 // LookAt returns baseFromCamera for a camera at eye looking at target, with
 // the REP 103 optical axes: z towards target, x to the image's right, y down

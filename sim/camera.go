@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 )
 
 // Intrinsics returns the pinhole parameters of a MuJoCo camera rendered at
@@ -43,14 +44,12 @@ func BaseFromOptical(pos [3]float64, mat [9]float64) msgs.Transform {
 		mat[3], -mat[4], -mat[5],
 		mat[6], -mat[7], -mat[8],
 	}
-	q := matToQuat(r)
-	return msgs.Transform{Translation: pos, Rotation: [4]float64{q[1], q[2], q[3], q[0]}}
+	return msgs.Transform{Translation: pos, Rotation: perception.QuatFromMatrix(r).Array()}
 }
 
 // TransformPoint applies t (child -> parent) to p.
 func TransformPoint(t msgs.Transform, p Vec3) Vec3 {
-	q := Quat{t.Rotation[3], t.Rotation[0], t.Rotation[1], t.Rotation[2]}
-	m := quatToMat(q)
+	m := perception.QuatFromArray(t.Rotation).Matrix()
 	return Vec3{
 		m[0]*p[0] + m[1]*p[1] + m[2]*p[2] + t.Translation[0],
 		m[3]*p[0] + m[4]*p[1] + m[5]*p[2] + t.Translation[1],

@@ -48,19 +48,6 @@ func TestBaseFromOpticalAxes(t *testing.T) {
 	}
 }
 
-func TestQuaternionRoundTrip(t *testing.T) {
-	for _, rpy := range [][3]float64{{0, 0, 0}, {0.3, -0.2, 1.1}, {math.Pi, 0, 0}, {0, math.Pi / 2, 0}, {-2, 1, 3}} {
-		q := quatFromRPY(rpy[0], rpy[1], rpy[2])
-		q2 := matToQuat(quatToMat(q))
-		if math.Abs(math.Abs(dot4(q, q2))-1) > 1e-9 {
-			t.Errorf("rpy %v: q %v -> %v", rpy, q, q2)
-		}
-	}
-	if y := quatYaw(quatFromRPY(0, 0, 0.7)); math.Abs(y-0.7) > 1e-12 {
-		t.Errorf("yaw %v", y)
-	}
-}
-
 // emptyTable is a scene with only the table, walls and the robot.
 func emptyTable(t *testing.T, w, h int) *Scene {
 	t.Helper()
@@ -137,8 +124,8 @@ func TestDepthOfTablePlane(t *testing.T) {
 }
 
 // distToBox is the distance from p (base frame) to an object's box volume.
-func distToBox(p Vec3, pos Vec3, q Quat, half Vec3) float64 {
-	r := quatToMat(q)
+func distToBox(p Vec3, pos Vec3, q perception.Quat, half Vec3) float64 {
+	r := q.Matrix()
 	d := sub(p, pos)
 	var s float64
 	for k := 0; k < 3; k++ {

@@ -16,14 +16,18 @@
 //   - Depth: metres along the optical axis, linearised from the OpenGL depth
 //     buffer, rows top to bottom; NaN where nothing was hit or (Noise split)
 //     dropped out.
+//   - Orientations: perception.Quat (x, y, z, w, as geometry_msgs); MuJoCo's
+//     w-first order is converted only where sim/mujoco is called and in the
+//     MJCF text.
 //   - Labels: stable instance ids independent of the MuJoCo model: red_block 1,
 //     green_block 2, blue_cylinder 3, yellow_block 4, bowl 5, occluder 6,
 //     distractors 7-9, robot (hand and fingers) LabelRobot = 100, background
 //     (table, walls, floor) 0.
 //   - Actions (msgs layout): dx, dy, dz in metres and droll, dpitch, dyaw in
 //     radians, all in the base frame and applied to the commanded end-effector
-//     target (orientation <- R(droll, dpitch, dyaw) · orientation, as the node
-//     does), clipped to MaxStepTranslation / MaxStepRotation per step, the
+//     target by perception.ApplyDelta (orientation <- R(droll, dpitch, dyaw) ·
+//     orientation, as the node does), clipped to MaxStepTranslation /
+//     MaxStepRotation per step, the
 //     target kept in a box above the table; gripper 0 open .. 1 closed.
 //     Malformed actions (wrong length, NaN/Inf) are refused with an error.
 //   - Time: one Step is one control period (1/ControlHz, default 10 Hz) of

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/sim/mujoco"
 )
 
@@ -74,7 +76,7 @@ type Env struct {
 	objGeoms            [][]int
 
 	target   Vec3
-	targetQ  Quat
+	targetQ  perception.Quat
 	gripper  float64
 	substeps int
 	t0       float64
@@ -162,7 +164,7 @@ func (e *Env) ResetScene(ctx context.Context, spec EpisodeSpec, scene *Scene) er
 	if err := e.index(); err != nil {
 		return err
 	}
-	e.target, e.targetQ, e.gripper = scene.EEStart, quatFromRPY(0, 0, scene.EEYaw), 0
+	e.target, e.targetQ, e.gripper = scene.EEStart, perception.QuatFromRPY(0, 0, scene.EEYaw), 0
 	e.noiseRNG = stream(spec.Seed, streamNoise)
 	e.steps = 0
 	e.episode++
@@ -261,32 +263,30 @@ func ValidateAction(a []float32) error {
 
 // Step applies one end-effector delta action (dx, dy, dz, droll, dpitch,
 // dyaw in the base frame, gripper in [0,1]) and advances one control period.
-// Deltas are clipped to MaxStepTranslation / MaxStepRotation.
+// Deltas are clipped to MaxStepTranslation / MaxStepRotation, then executed
+// from the commanded target with perception.ApplyDelta.
 func (e *Env) Step(ctx context.Context, a []float32) error {
 	if err := ValidateAction(a); err != nil {
 		return err
 	}
-	d := Vec3{float64(a[msgs.ActionDX]), float64(a[msgs.ActionDY]), float64(a[msgs.ActionDZ])}
-	if n := norm(d); n > MaxStepTranslation {
-		d = scale(d, MaxStepTranslation/n)
+	d := perception.DeltaFromAction(a)
+	if n := math.Sqrt(r3.Norm2(d.Translation)); n > MaxStepTranslation {
+		d.Translation = r3.Scale(MaxStepTranslation/n, d.Translation)
 	}
-	r := Vec3{float64(a[msgs.ActionDRoll]), float64(a[msgs.ActionDPitch]), float64(a[msgs.ActionDYaw])}
-	for k := range r {
-		r[k] = math.Max(-MaxStepRotation, math.Min(MaxStepRotation, r[k]))
-	}
-	pos := add(e.target, d)
-	q := quatNormalize(quatMul(quatFromRPY(r[0], r[1], r[2]), e.targetQ))
-	return e.StepTo(ctx, pos, q, float64(a[msgs.ActionGripper]))
+	clip := func(r float64) float64 { return math.Max(-MaxStepRotation, math.Min(MaxStepRotation, r)) }
+	d.Roll, d.Pitch, d.Yaw = clip(d.Roll), clip(d.Pitch), clip(d.Yaw)
+	next := perception.ApplyDelta(perception.Pose{Position: perception.VecFromArray(e.target), Orientation: e.targetQ}, d)
+	return e.StepTo(ctx, perception.VecArray(next.Position), next.Orientation, float64(a[msgs.ActionGripper]))
 }
 
-// StepTo commands an absolute end-effector target (base frame, quaternion
-// w,x,y,z) and gripper closure in [0,1], then advances one control period,
-// moving the hand along a straight line over the physics substeps.
-func (e *Env) StepTo(ctx context.Context, pos Vec3, q Quat, gripper float64) error {
+// StepTo commands an absolute end-effector target (base frame) and gripper
+// closure in [0,1], then advances one control period, moving the hand along a
+// straight line (and the short rotation arc) over the physics substeps.
+func (e *Env) StepTo(ctx context.Context, pos Vec3, q perception.Quat, gripper float64) error {
 	if e.model == nil {
 		return errors.New("sim: Step before Reset")
 	}
-	for _, v := range []float64{pos[0], pos[1], pos[2], q[0], q[1], q[2], q[3], gripper} {
+	for _, v := range []float64{pos[0], pos[1], pos[2], q.X, q.Y, q.Z, q.W, gripper} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return errors.New("sim: non-finite command")
 		}
@@ -298,22 +298,18 @@ func (e *Env) StepTo(ctx context.Context, pos Vec3, q Quat, gripper float64) err
 	for k := range pos {
 		pos[k] = math.Max(lo[k], math.Min(hi[k], pos[k]))
 	}
-	q = quatNormalize(q)
+	q = q.Normalize()
 	e.gripper = clamp01(gripper)
 	ctrl := e.model.Ctrl()
 	ctrl[0], ctrl[1] = e.gripper*fingerTravel, e.gripper*fingerTravel
 	from, fromQ := e.target, e.targetQ
-	if dot4(fromQ, q) < 0 {
-		q = Quat{-q[0], -q[1], -q[2], -q[3]}
+	if fromQ.Dot(q) < 0 { // the short way round; the stored target too
+		q = q.Neg()
 	}
 	for i := 1; i <= e.substeps; i++ {
 		s := float64(i) / float64(e.substeps)
 		p := add(from, scale(sub(pos, from), s))
-		qi := quatNormalize(Quat{
-			fromQ[0] + s*(q[0]-fromQ[0]), fromQ[1] + s*(q[1]-fromQ[1]),
-			fromQ[2] + s*(q[2]-fromQ[2]), fromQ[3] + s*(q[3]-fromQ[3]),
-		})
-		e.model.SetMocap(e.handMocap, p, qi)
+		e.model.SetMocap(e.handMocap, p, fromQ.Nlerp(q, s).WXYZ())
 		e.model.Step()
 	}
 	e.target, e.targetQ = pos, q
@@ -324,35 +320,35 @@ func (e *Env) StepTo(ctx context.Context, pos Vec3, q Quat, gripper float64) err
 	return nil
 }
 
-func dot4(a, b Quat) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3] }
-
 // ObjectState is an object's privileged pose.
 type ObjectState struct {
 	Name  string
 	Label uint16
 	Pos   Vec3
-	Quat  Quat
+	Quat  perception.Quat
 }
 
 // State is the privileged simulator state the scripted expert and the
 // success checks read.
-// Quaternions are w, x, y, z; positions are in the base frame.
+// Positions and orientations are in the base frame.
 type State struct {
 	EEPos      Vec3 // measured end-effector (TCP) pose
-	EEQuat     Quat
+	EEQuat     perception.Quat
 	Gripper    float64 // measured closure in [0,1]
 	GripperCmd float64 // commanded closure in [0,1]
 	FingerQ    [2]float64
 	Objects    []ObjectState // in Scene.Objects order
 	TargetPos  Vec3          // commanded end-effector target
-	TargetQuat Quat
+	TargetQuat perception.Quat
 }
 
 // State returns the privileged state.
 func (e *Env) State() State {
 	m := e.model
 	var s State
-	s.EEPos, s.EEQuat = m.BodyPose(e.handBody)
+	var q [4]float64
+	s.EEPos, q = m.BodyPose(e.handBody)
+	s.EEQuat = perception.QuatFromWXYZ(q)
 	qp := m.QPos()
 	s.FingerQ = [2]float64{qp[e.fingerQ[0]], qp[e.fingerQ[1]]}
 	s.Gripper = clamp01((s.FingerQ[0] + s.FingerQ[1]) / 2 / fingerTravel)
@@ -360,7 +356,7 @@ func (e *Env) State() State {
 	s.TargetPos, s.TargetQuat = e.target, e.targetQ
 	for i, o := range e.scene.Objects {
 		p, q := m.BodyPose(e.objBodies[i])
-		s.Objects = append(s.Objects, ObjectState{Name: o.Name, Label: o.Label, Pos: p, Quat: q})
+		s.Objects = append(s.Objects, ObjectState{Name: o.Name, Label: o.Label, Pos: p, Quat: perception.QuatFromWXYZ(q)})
 	}
 	return s
 }

@@ -98,7 +98,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 		place = Vec3{goal.Pos[0], goal.Pos[1], goal.Pos[2] + 0.008 + tObj.Size[2] + 0.035}
 	}
 	abovePlace := Vec3{place[0], place[1], expertClearance}
-	yawGoal := graspYaw(quatYaw(tgt.Quat), quatYaw(st.TargetQuat))
+	yawGoal := graspYaw(tgt.Quat.Yaw(), st.TargetQuat.Yaw())
 
 	cur := st.TargetPos
 	var way Vec3
@@ -106,7 +106,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	switch x.phase {
 	case phaseApproach:
 		way = above
-		if reached(cur, way, 0.01) && math.Abs(wrapAngle(yawGoal-quatYaw(st.TargetQuat))) < 0.03 {
+		if reached(cur, way, 0.01) && math.Abs(wrapAngle(yawGoal-st.TargetQuat.Yaw())) < 0.03 {
 			x.phase = phaseDescend
 		}
 	case phaseDescend:
@@ -158,7 +158,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	x.prev = d
 	dyaw := 0.0
 	if x.phase <= phaseDescend {
-		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-quatYaw(st.TargetQuat))))
+		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-st.TargetQuat.Yaw())))
 	}
 	a := make([]float32, msgs.EEActionDim)
 	a[msgs.ActionDX], a[msgs.ActionDY], a[msgs.ActionDZ] = float32(d[0]), float32(d[1]), float32(d[2])

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/vla3d/vla3d/perception"
 )
 
 // Physics settings shared by every scene.
@@ -59,7 +61,7 @@ func MJCF(s *Scene) string {
 			writeCamera(&b, c, "    ")
 		}
 	}
-	q := quatFromRPY(0, 0, s.EEYaw)
+	q := perception.QuatFromRPY(0, 0, s.EEYaw).WXYZ() // MJCF quat is w x y z
 	// The hand is a free body welded to a mocap target: moving a mocap body
 	// directly teleports it (zero velocity), so friction could not hold a
 	// grasped object; the weld gives the hand real velocities.
@@ -103,7 +105,7 @@ func writeCamera(b *strings.Builder, c Camera, indent string) {
 }
 
 func writeObject(b *strings.Builder, o Object) {
-	q := quatFromRPY(0, 0, o.Yaw)
+	q := perception.QuatFromRPY(0, 0, o.Yaw).WXYZ()
 	fmt.Fprintf(b, "    <body name=\"%s\" pos=\"%s\" quat=\"%s\">\n", o.Name, f3(o.Pos), f4(q))
 	if o.Movable {
 		fmt.Fprintf(b, "      <freejoint name=\"%s\"/>\n", o.Name)
@@ -125,7 +127,7 @@ func writeObject(b *strings.Builder, o Object) {
 		half := math.Pi * (r + 0.006) / n * 1.1
 		for i := 0; i < n; i++ {
 			a := 2 * math.Pi * float64(i) / n
-			qa := quatFromRPY(0, 0, a)
+			qa := perception.QuatFromRPY(0, 0, a).WXYZ()
 			fmt.Fprintf(b, "      <geom name=\"%s_wall%d\" type=\"box\" size=\"0.004 %g %g\" pos=\"%g %g %g\" quat=\"%s\" rgba=\"%s\"/>\n",
 				o.Name, i, half, h/2, (r+0.004)*math.Cos(a), (r+0.004)*math.Sin(a), h/2, f4(qa), f4(o.RGBA))
 		}

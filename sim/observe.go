@@ -28,10 +28,9 @@ func (e *Env) Observe(ctx context.Context) (*msgs.Observation, error) {
 	st := e.State()
 	stamp := e.Stamp()
 	obs := &msgs.Observation{
-		Stamp:     stamp,
-		BaseFrame: e.cfg.BaseFrame,
-		EEPose: msgs.Pose{Position: st.EEPos,
-			Orientation: [4]float64{st.EEQuat[1], st.EEQuat[2], st.EEQuat[3], st.EEQuat[0]}},
+		Stamp:          stamp,
+		BaseFrame:      e.cfg.BaseFrame,
+		EEPose:         msgs.Pose{Position: st.EEPos, Orientation: st.EEQuat.Array()},
 		Gripper:        st.Gripper,
 		JointPositions: []float64{st.FingerQ[0], st.FingerQ[1]},
 		Instruction:    e.scene.Instruction,

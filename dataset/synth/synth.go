@@ -19,6 +19,7 @@ import (
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/bag/mcapbag"
+	"github.com/vla3d/vla3d/perception"
 )
 
 // T0 is the stamp of the first message.
@@ -29,8 +30,8 @@ const Period = 100 * time.Millisecond
 
 // Config describes a synthetic recording. Step k of every episode is stamped
 // T0 + k*Period (plus earlier episodes and gaps); the end effector starts at
-// (0.4, 0, 0.3) and executes Action(k) exactly, so the action derived from
-// consecutive poses equals the recorded one.
+// (0.4, 0, 0.3) and executes Action(k) exactly (perception.ApplyDelta), so
+// the action derived from consecutive poses equals the recorded one.
 type Config struct {
 	Episodes    int
 	Steps       int      // per episode
@@ -66,17 +67,6 @@ func Action(k, steps int) [7]float32 {
 		g = 1
 	}
 	return [7]float32{0.01, -0.002, 0.005, 0, 0, 0.02, g}
-}
-
-func quatMulXYZW(a, b [4]float64) [4]float64 {
-	ax, ay, az, aw := a[0], a[1], a[2], a[3]
-	bx, by, bz, bw := b[0], b[1], b[2], b[3]
-	return [4]float64{
-		aw*bx + ax*bw + ay*bz - az*by,
-		aw*by - ax*bz + ay*bw + az*bx,
-		aw*bz + ax*by - ay*bx + az*bw,
-		aw*bw - ax*bx - ay*by - az*bz,
-	}
 }
 
 // Write writes the recording to path.
@@ -135,8 +125,7 @@ func (s Config) Write(path string) (err error) {
 			}
 		}
 		must("/tf_static", stamp, &tf2_msgs.TFMessage{Transforms: static})
-		pos := [3]float64{0.4, 0, 0.3}
-		q := [4]float64{0, 0, 0, 1}
+		ee := perception.Pose{Position: perception.VecFromArray([3]float64{0.4, 0, 0.3}), Orientation: perception.IdentityQuat()}
 		for k := 0; k < s.Steps; k++ {
 			st := stamp
 			for ci, c := range cams {
@@ -176,13 +165,14 @@ func (s Config) Write(path string) (err error) {
 					must("/"+c+"/labels/image_raw", st, lab)
 				}
 			}
+			pos, q := ee.Position, ee.Orientation
 			must("/ee_pose", st, &geometry_msgs.PoseStamped{Header: std_msgs.Header{Stamp: st, FrameId: "base_link"},
-				Pose: geometry_msgs.Pose{Position: geometry_msgs.Point{X: pos[0], Y: pos[1], Z: pos[2]},
-					Orientation: geometry_msgs.Quaternion{X: q[0], Y: q[1], Z: q[2], W: q[3]}}})
+				Pose: geometry_msgs.Pose{Position: geometry_msgs.Point{X: pos.X, Y: pos.Y, Z: pos.Z},
+					Orientation: geometry_msgs.Quaternion{X: q.X, Y: q.Y, Z: q.Z, W: q.W}}})
 			must("/tf", st, &tf2_msgs.TFMessage{Transforms: []geometry_msgs.TransformStamped{{
 				Header: std_msgs.Header{Stamp: st, FrameId: "base_link"}, ChildFrameId: "wrist_optical",
-				Transform: geometry_msgs.Transform{Translation: geometry_msgs.Vector3{X: pos[0], Y: pos[1], Z: pos[2] + 0.1},
-					Rotation: geometry_msgs.Quaternion{X: q[0], Y: q[1], Z: q[2], W: q[3]}},
+				Transform: geometry_msgs.Transform{Translation: geometry_msgs.Vector3{X: pos.X, Y: pos.Y, Z: pos.Z + 0.1},
+					Rotation: geometry_msgs.Quaternion{X: q.X, Y: q.Y, Z: q.Z, W: q.W}},
 			}}})
 			a := Action(k, s.Steps)
 			if !s.NoAction {
@@ -190,11 +180,7 @@ func (s Config) Write(path string) (err error) {
 			}
 			// Execute the action exactly: the next pose is what the
 			// derived action must recover.
-			for i := range 3 {
-				pos[i] += float64(a[i])
-			}
-			yaw := float64(a[5])
-			q = quatMulXYZW([4]float64{0, 0, math.Sin(yaw / 2), math.Cos(yaw / 2)}, q)
+			ee = perception.ApplyDelta(ee, perception.DeltaFromAction(a[:]))
 			stamp = stamp.Add(Period)
 		}
 		if !s.NoMarkers {

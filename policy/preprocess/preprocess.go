@@ -296,14 +296,10 @@ func (p *Preprocessor) proprio(obs *msgs.Observation, dst []float32) error {
 	return nil
 }
 
-// QuaternionToRPY converts a unit quaternion to roll, pitch, yaw (rotation
-// R = Rz(yaw) Ry(pitch) Rx(roll), the convention of tf and of the action
-// space's rotation increments). Pitch is clamped at ±pi/2 at the gimbal lock.
+// QuaternionToRPY converts a unit quaternion x, y, z, w to roll, pitch, yaw
+// (rotation R = Rz(yaw) Ry(pitch) Rx(roll), the convention of tf and of the
+// action space's rotation increments); it is perception.Quat.RPY. Pitch is
+// clamped at ±pi/2 at the gimbal lock.
 func QuaternionToRPY(x, y, z, w float64) (roll, pitch, yaw float64) {
-	roll = math.Atan2(2*(w*x+y*z), 1-2*(x*x+y*y))
-	sp := 2 * (w*y - z*x)
-	sp = math.Max(-1, math.Min(1, sp))
-	pitch = math.Asin(sp)
-	yaw = math.Atan2(2*(w*z+x*y), 1-2*(y*y+z*z))
-	return roll, pitch, yaw
+	return perception.Quat{X: x, Y: y, Z: z, W: w}.RPY()
 }

@@ -192,7 +192,7 @@ func SceneObjects(s *sim.Scene) []ObjectInfo {
 func StatePoses(st sim.State) []msgs.Pose {
 	out := make([]msgs.Pose, len(st.Objects))
 	for i, o := range st.Objects {
-		out[i] = msgs.Pose{Position: o.Pos, Orientation: [4]float64{o.Quat[1], o.Quat[2], o.Quat[3], o.Quat[0]}}
+		out[i] = msgs.Pose{Position: o.Pos, Orientation: o.Quat.Array()}
 	}
 	return out
 }

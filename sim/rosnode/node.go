@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/rosio"
 )
@@ -259,8 +260,7 @@ func (n *Node) act(ctx context.Context) error {
 	st := n.env.State()
 	pos, q := st.TargetPos, st.TargetQuat
 	if pose != nil {
-		o := pose.Orientation
-		pos, q = pose.Position, sim.Quat{o[3], o[0], o[1], o[2]}
+		pos, q = pose.Position, perception.QuatFromArray(pose.Orientation)
 	}
 	return n.env.StepTo(ctx, pos, q, grip)
 }
