@@ -28,7 +28,7 @@ import (
 // the record layout does, so stale caches are rebuilt rather than misread.
 const (
 	cacheMagic   = "V3DCACHE"
-	cacheVersion = 1
+	cacheVersion = 2 // 2: observations from the node's assembler (tf2 interpolation, one pairing rule)
 )
 
 // CacheOptions configures the preprocessed-sample cache.

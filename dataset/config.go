@@ -6,6 +6,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/contract"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/timesync"
 )
 
@@ -20,30 +22,36 @@ const (
 	SplitGap    SplitMode = "gap"    // wherever the first camera pauses longer than Gap
 )
 
-// Config names the topics and tunes episode assembly. DefaultConfig follows
-// the data contract in DESIGN.md.
+// Config names the topics and tunes episode assembly. Observations are made
+// by the node's own assembler (package observe) with the same rules, so
+// DefaultConfig matches the node's defaults; a robot's remapped topics are
+// set here exactly as in its node configuration.
 type Config struct {
-	// Cameras are the camera names <c> of /<c>/color/image_raw etc.; empty
-	// means every camera found in the recording, sorted by name.
-	Cameras     []string
-	BaseFrame   string
-	EEPose      string
-	Instruction string
-	Action      string // std_msgs/Float32MultiArray of msgs.EEActionDim values
-	Episode     string // std_msgs/String marker (JSON {"event":"start"|"end",...} or free text)
-	TF          string
-	TFStatic    string
-	JointStates string
-	// GripperJoint, when set, gives the observed gripper closure from
-	// joint_states, mapped from [GripperOpen, GripperClosed] to [0, 1].
-	// Otherwise the observed gripper is the previous step's commanded one.
-	GripperJoint               string
-	GripperOpen, GripperClosed float64
+	// Cameras are the synchronized cameras, in the model's camera order;
+	// empty means every camera found in the recording on the contract's
+	// topics (/<c>/color/image_raw etc.), sorted by name.
+	Cameras   []observe.Camera
+	BaseFrame string
+	// Topics names the recording's topics: the robot-state inputs as the
+	// node's, plus ExpertAction (std_msgs/Float32MultiArray of
+	// msgs.EEActionDim values; empty or absent: actions are derived from the
+	// next end-effector pose) and Episode (the JSON or free-text marker).
+	Topics contract.Topics
+	// Gripper maps the gripper joint to the observed gripper state; when the
+	// joint is not configured or not in a recording the previous step's
+	// gripper command stands in (contract.Gripper.Observe).
+	Gripper contract.Gripper
 
 	Split SplitMode
 	Gap   time.Duration // episode break for SplitGap / SplitAuto
 
-	Sync               timesync.Config
+	Sync timesync.Config
+	// TF is the tf buffer's configuration (zero: observe.DefaultTFConfig).
+	TF observe.TFConfig
+	// PoseTolerance is how far the end-effector pose may be stamped from the
+	// images (zero: observe.DefaultPoseTolerance); beyond it a step is
+	// dropped (DropNoPose).
+	PoseTolerance      time.Duration
 	DepthMin, DepthMax float32 // metres; outside is invalid (NaN)
 	// Labels reads /<c>/labels/image_raw instance ids into the observation.
 	Labels bool
@@ -54,22 +62,18 @@ type Config struct {
 	Logger *zap.Logger
 }
 
-// DefaultConfig returns the data contract's topic names and the node's sync
-// defaults.
+// DefaultConfig returns the data contract's topic names and the node's
+// defaults (node.DefaultConfig) for every observation rule.
 func DefaultConfig() Config {
 	return Config{
-		BaseFrame:   "base_link",
-		EEPose:      "/ee_pose",
-		Instruction: "/instruction",
-		Action:      "/vla3d/expert_action",
-		Episode:     "/vla3d/episode",
-		TF:          "/tf",
-		TFStatic:    "/tf_static",
-		JointStates: "/joint_states",
-		GripperOpen: 0, GripperClosed: 1,
+		BaseFrame:       contract.BaseFrame,
+		Topics:          contract.DefaultTopics(),
+		Gripper:         contract.DefaultGripper(),
 		Split:           SplitAuto,
 		Gap:             2 * time.Second,
-		Sync:            timesync.Config{QueueSize: 10, MaxInterval: 50 * time.Millisecond, AgePenalty: 0.1},
+		Sync:            timesync.Config{QueueSize: 5, MaxInterval: 50 * time.Millisecond, AgePenalty: 0.1},
+		TF:              observe.DefaultTFConfig(),
+		PoseTolerance:   observe.DefaultPoseTolerance,
 		DepthMin:        0.05,
 		DepthMax:        5,
 		ActionTolerance: 5 * time.Millisecond,
@@ -88,16 +92,50 @@ func (c *Config) check() error {
 		c.Logger = zap.NewNop()
 	}
 	if c.Sync.QueueSize < 1 {
-		c.Sync.QueueSize = 10
+		c.Sync.QueueSize = 5
 	}
-	if c.GripperJoint != "" && c.GripperClosed == c.GripperOpen {
-		return fmt.Errorf("dataset: gripper joint %q has equal open and closed positions", c.GripperJoint)
+	if err := c.Gripper.Validate(); err != nil {
+		return fmt.Errorf("dataset: %w", err)
 	}
 	return nil
 }
 
-// Camera topic names of the data contract.
-func colorTopic(c string) string  { return "/" + c + "/color/image_raw" }
-func depthTopic(c string) string  { return "/" + c + "/depth/image_raw" }
-func infoTopic(c string) string   { return "/" + c + "/color/camera_info" }
-func labelsTopic(c string) string { return "/" + c + "/labels/image_raw" }
+// observe is the assembler configuration for the given cameras.
+func (c *Config) observe(cams []observe.Camera, labels bool) observe.Config {
+	return observe.Config{
+		BaseFrame:     c.BaseFrame,
+		Cameras:       cams,
+		Topics:        c.Topics,
+		Sync:          c.Sync,
+		TF:            c.TF,
+		DepthMin:      c.DepthMin,
+		DepthMax:      c.DepthMax,
+		Gripper:       c.Gripper,
+		PoseTolerance: c.PoseTolerance,
+		Labels:        labels,
+	}
+}
+
+// CameraNames returns the contract's camera configuration of each name.
+func CameraNames(names ...string) []observe.Camera {
+	out := make([]observe.Camera, len(names))
+	for i, n := range names {
+		out[i] = observe.DefaultCamera(n)
+	}
+	return out
+}
+
+// WithObservation returns c reading recordings the way an assembler
+// configured by oc observes a robot (e.g. node.Config.Observe of the node's
+// YAML): the same cameras, topics, base frame, sync, tf, depth validity,
+// pose tolerance and gripper rule. Split options, the recorded action and
+// the episode marker topics stay c's.
+func (c Config) WithObservation(oc observe.Config) Config {
+	c.Cameras = oc.Cameras
+	action, marker := c.Topics.ExpertAction, c.Topics.Episode
+	c.Topics = oc.Topics
+	c.Topics.ExpertAction, c.Topics.Episode = action, marker
+	c.BaseFrame, c.Sync, c.TF = oc.BaseFrame, oc.Sync, oc.TF
+	c.DepthMin, c.DepthMax, c.PoseTolerance, c.Gripper = oc.DepthMin, oc.DepthMax, oc.PoseTolerance, oc.Gripper
+	return c
+}

@@ -257,7 +257,8 @@ func TestBadInput(t *testing.T) {
 		p := filepath.Join(dir, "yuv.bag")
 		mustWrite(t, synth.Config{Episodes: 1, Steps: 4, ColorEncoding: "yuv422"}, p)
 		got, stats := readSteps(t, openSrc(t, p), DefaultConfig())
-		if len(got) != 0 || stats[0].Dropped[DropDecode] != 4 {
+		// Refused at intake (as the node refuses it): no set forms.
+		if len(got) != 0 || stats[0].BadMsgs != 8 { // 4 steps x 2 cameras
 			t.Fatalf("got %d steps, stats %+v", len(got), stats)
 		}
 	})
@@ -275,7 +276,7 @@ func TestBadInput(t *testing.T) {
 		p := filepath.Join(dir, "cam.bag")
 		mustWrite(t, synth.Config{Episodes: 1, Steps: 3}, p)
 		cfg := DefaultConfig()
-		cfg.Cameras = []string{"front", "side"}
+		cfg.Cameras = CameraNames("front", "side")
 		_, err := ReadEpisode(context.Background(), openSrc(t, p), Span{Start: synth.T0, End: synth.T0.Add(time.Hour)}, cfg, func(*Step) error { return nil })
 		if err == nil {
 			t.Fatal("a configured camera without topics must be an error")

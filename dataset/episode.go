@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/contract"
+	"github.com/vla3d/vla3d/observe"
 )
 
 // Span is one episode of a recording: the receive-time range it covers.
@@ -27,8 +28,8 @@ type Span struct {
 func Cameras(info bag.Info) []string {
 	var out []string
 	for topic := range info.Topics {
-		if strings.HasSuffix(topic, "/color/image_raw") && strings.Count(topic, "/") == 3 {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(topic, "/"), "/color/image_raw"))
+		if c, ok := contract.CameraOfColorTopic(topic); ok {
+			out = append(out, c)
 		}
 	}
 	sort.Strings(out)
@@ -36,18 +37,18 @@ func Cameras(info bag.Info) []string {
 }
 
 // cameras resolves the configured camera list against a recording.
-func (c *Config) cameras(info bag.Info) ([]string, error) {
+func (c *Config) cameras(info bag.Info) ([]observe.Camera, error) {
 	cams := c.Cameras
 	if len(cams) == 0 {
-		cams = Cameras(info)
+		cams = CameraNames(Cameras(info)...)
 	}
 	if len(cams) == 0 {
 		return nil, fmt.Errorf("dataset: %s: no camera topics (/<camera>/color/image_raw)", info.Path)
 	}
 	for _, cam := range cams {
-		for _, t := range []string{colorTopic(cam), depthTopic(cam)} {
+		for _, t := range []string{cam.ColorTopic, cam.DepthTopic} {
 			if info.Topics[t].Messages == 0 {
-				return nil, fmt.Errorf("dataset: %s: camera %q has no messages on %s", info.Path, cam, t)
+				return nil, fmt.Errorf("dataset: %s: camera %q has no messages on %s", info.Path, cam.Name, t)
 			}
 		}
 	}
@@ -71,7 +72,7 @@ func Spans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error) {
 	mode := cfg.Split
 	if mode == SplitAuto {
 		mode = SplitGap
-		if cfg.Episode != "" && info.Topics[cfg.Episode].Messages > 0 {
+		if cfg.Topics.Episode != "" && info.Topics[cfg.Topics.Episode].Messages > 0 {
 			mode = SplitMarker
 		}
 	}
@@ -87,13 +88,13 @@ func Spans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error) {
 
 func markerSpans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error) {
 	info := src.Info()
-	if info.Topics[cfg.Episode].Messages == 0 {
-		return nil, fmt.Errorf("dataset: %s: split by marker but %s has no messages", info.Path, cfg.Episode)
+	if info.Topics[cfg.Topics.Episode].Messages == 0 {
+		return nil, fmt.Errorf("dataset: %s: split by marker but %s has no messages", info.Path, cfg.Topics.Episode)
 	}
 	var types bag.TypeCache
 	var spans []Span
 	open := false
-	it := src.Read(ctx, bag.Query{Topics: []string{cfg.Episode}})
+	it := src.Read(ctx, bag.Query{Topics: []string{cfg.Topics.Episode}})
 	for it.Next() {
 		m := it.Message()
 		var s std_msgs.String
@@ -139,7 +140,7 @@ func gapSpans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error) {
 	}
 	var spans []Span
 	var last time.Time
-	it := src.Read(ctx, bag.Query{Topics: []string{colorTopic(cams[0])}})
+	it := src.Read(ctx, bag.Query{Topics: []string{cams[0].ColorTopic}})
 	for it.Next() {
 		t := it.Message().Time
 		switch {
@@ -155,7 +156,7 @@ func gapSpans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error) {
 		return nil, err
 	}
 	if len(spans) == 0 {
-		return nil, fmt.Errorf("dataset: %s: no images on %s", info.Path, colorTopic(cams[0]))
+		return nil, fmt.Errorf("dataset: %s: no images on %s", info.Path, cams[0].ColorTopic)
 	}
 	spans[len(spans)-1].End = info.End
 	return spans, nil

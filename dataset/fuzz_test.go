@@ -52,30 +52,3 @@ func TestDeriveActionInvertsExecution(t *testing.T) {
 		}
 	}
 }
-
-// Property: the closest entry of a history is the true nearest neighbour.
-func TestHistoryClosest(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	h := newHistory[int](1000)
-	var stamps []time.Time
-	for i := 0; i < 200; i++ {
-		st := time.Unix(0, rng.Int64N(1e9))
-		stamps = append(stamps, st)
-		h.add(st, i)
-	}
-	for i := 0; i < 200; i++ {
-		q := time.Unix(0, rng.Int64N(1e9))
-		v, d, ok := h.closest(q)
-		if !ok {
-			t.Fatal("empty")
-		}
-		best := time.Duration(math.MaxInt64)
-		for _, s := range stamps {
-			best = min(best, max(s.Sub(q), q.Sub(s)))
-		}
-		got := max(stamps[v].Sub(q), q.Sub(stamps[v]))
-		if d != best || got != best {
-			t.Fatalf("closest %v, true nearest %v", d, best)
-		}
-	}
-}

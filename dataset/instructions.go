@@ -16,7 +16,7 @@ import (
 // instruction topic: far cheaper than decoding a step of each episode.
 func (d *Dataset) Instructions(ctx context.Context) ([]string, error) {
 	out := make([]string, len(d.episodes))
-	if d.cfg.Instruction == "" {
+	if d.cfg.Topics.Instruction == "" {
 		return out, nil
 	}
 	var types bag.TypeCache
@@ -39,7 +39,7 @@ func (d *Dataset) Instructions(ctx context.Context) ([]string, error) {
 				text string
 			}
 			var all []timed
-			it := src.Read(ctx, bag.Query{Topics: []string{d.cfg.Instruction}})
+			it := src.Read(ctx, bag.Query{Topics: []string{d.cfg.Topics.Instruction}})
 			for it.Next() {
 				m := it.Message()
 				var s std_msgs.String

@@ -2,21 +2,16 @@ package dataset
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/msgs"
-	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/timesync"
 )
 
@@ -25,7 +20,9 @@ type Step struct {
 	Episode int // Span.Index
 	Index   int // step number within the episode, from 0
 	Obs     msgs.Observation
-	Action  [msgs.EEActionDim]float32
+	// Set describes the synchronized set the observation was made from.
+	Set    observe.SetInfo
+	Action [msgs.EEActionDim]float32
 	// Derived is true when Action came from the next end-effector pose
 	// because the recording has no action topic.
 	Derived bool
@@ -37,7 +34,7 @@ const (
 	DropNoTF         = "no tf to camera"
 	DropNoPose       = "no ee pose near the stamp"
 	DropNoAction     = "no recorded action"
-	DropDecode       = "image decode error"
+	DropNonFinite    = "non-finite input"
 	DropLastDerived  = "last step (no next pose to derive the action)"
 	DropLastNoAction = "last observation (recorded after the last action)"
 )
@@ -52,58 +49,47 @@ type EpisodeStats struct {
 	Sync       timesync.Stats
 }
 
-type item struct {
-	m        bag.Message
-	stamp    time.Time
-	sentinel bool // end-of-stream marker, see flush
-}
-
 type stampedAction struct {
 	t time.Time
 	a [msgs.EEActionDim]float32
 }
 
+// pendingSet is a snapshot waiting for the next set, which bounds its
+// recorded action and (derived actions) gives the next pose.
+type pendingSet struct {
+	info  observe.SetInfo
+	fault observe.Fault
+	err   error
+}
+
 // episodeReader assembles one episode; see ReadEpisode.
 type episodeReader struct {
 	cfg      *Config
-	cams     []string
-	labels   bool
 	recorded bool // the recording has an action topic
-	types    bag.TypeCache
+	player   *observe.Player
+	asm      *observe.Assembler
 	stats    EpisodeStats
 	warned   map[string]bool
+	types    bag.TypeCache
+	actions  []stampedAction
 
-	sync    *timesync.ApproxTimeSync[item]
-	pending [][]item
-
-	infos     []msgs.CameraInfo
-	haveInfo  []bool
-	tf        *tfBuffer
-	poses     *history[msgs.Pose]
-	grippers  *history[float64]
-	actions   []stampedAction
-	instr     string
-	lastStamp []time.Time
-
-	step      Step
-	prevCmd   float32
-	index     int
-	fn        func(*Step) error
-	routes    map[string]func(bag.Message) error
-	poseSlack time.Duration
-
-	// scratch for decoding
-	img    sensor_msgs.Image
-	tfMsg  tf2_msgs.TFMessage
-	tfBuf  []rosconv.StampedTransform
-	jsName [1]string
-	jsVal  [1]float64
+	obs      [2]msgs.Observation // obs[cur^1] is the pending set's, obs[cur] the next snapshot's
+	cur      int
+	pending  pendingSet
+	havePend bool
+	step     Step
+	prevCmd  float32
+	index    int
+	fn       func(*Step) error
 }
 
 // ReadEpisode streams the steps of one episode of src to fn, in order. The
-// Step (and its image buffers) is reused: fn must copy what it keeps. Sets
-// that cannot become a step (missing calibration, tf, pose or action) are
-// counted in the returned stats and logged once per reason.
+// observations are made by the node's own assembler (observe.Player replays
+// the recording into it as the node would receive it), so training sees
+// exactly what the robot sees. The Step (and its image buffers) is reused:
+// fn must copy what it keeps. Sets that cannot become a step (missing
+// calibration, tf, pose or action) are counted in the returned stats and
+// logged once per reason.
 func ReadEpisode(ctx context.Context, src bag.Source, span Span, cfg Config, fn func(*Step) error) (EpisodeStats, error) {
 	if err := cfg.check(); err != nil {
 		return EpisodeStats{}, err
@@ -114,66 +100,71 @@ func ReadEpisode(ctx context.Context, src bag.Source, span Span, cfg Config, fn 
 		return EpisodeStats{}, err
 	}
 	r := &episodeReader{
-		cfg: &cfg, cams: cams, fn: fn, warned: map[string]bool{},
-		infos: make([]msgs.CameraInfo, len(cams)), haveInfo: make([]bool, len(cams)),
-		tf: newTFBuffer(), poses: newHistory[msgs.Pose](256), grippers: newHistory[float64](256),
-		instr:    "",
-		recorded: cfg.Action != "" && info.Topics[cfg.Action].Messages > 0,
+		cfg: &cfg, fn: fn, warned: map[string]bool{}, cur: 0,
+		recorded: cfg.Topics.ExpertAction != "" && info.Topics[cfg.Topics.ExpertAction].Messages > 0,
 	}
 	r.stats.Dropped = map[string]int{}
 	r.step.Episode = span.Index
-	r.poseSlack = 100 * time.Millisecond
-	if cfg.Sync.MaxInterval > r.poseSlack {
-		r.poseSlack = cfg.Sync.MaxInterval
-	}
-	if cfg.Labels {
-		r.labels = true
+	labels := cfg.Labels
+	if labels {
 		for _, c := range cams {
-			if info.Topics[labelsTopic(c)].Messages == 0 {
-				r.labels = false
-				r.warn("labels requested but missing", zap.String("topic", labelsTopic(c)))
+			if info.Topics[c.LabelsTopic].Messages == 0 {
+				labels = false
+				r.warn("labels requested but missing", zap.String("topic", c.LabelsTopic))
 			}
 		}
 	}
-	per := 2
-	if r.labels {
-		per = 3
-	}
-	r.lastStamp = make([]time.Time, per*len(cams))
-	r.sync, err = timesync.New(per*len(cams), cfg.Sync, func(it item) time.Time { return it.stamp }, r.emit)
-	if err != nil {
+	if r.player, err = observe.NewPlayer(cfg.observe(cams, labels)); err != nil {
 		return r.stats, fmt.Errorf("dataset: %w", err)
 	}
-	r.route(cams, per)
+	r.asm = r.player.Assembler()
+	r.player.OnReady = r.onReady
+	r.player.OnBad = func(topic string, err error) {
+		r.stats.BadMsgs++
+		r.warn("skipping undecodable message", zap.String("topic", topic), zap.Error(err))
+	}
+	if r.recorded {
+		r.player.Extra = map[string]func(bag.Message) error{cfg.Topics.ExpertAction: r.onAction}
+	}
 
 	// Latched and slowly changing state recorded before the episode.
 	if span.Start.After(info.Start) {
 		var pre []string
-		for _, t := range []string{cfg.TFStatic, cfg.Instruction, cfg.TF, cfg.JointStates} {
-			if t != "" {
-				pre = append(pre, t)
+		t := cfg.Topics
+		for _, topic := range []string{t.TFStatic, t.Instruction, t.TF, t.JointStates} {
+			if topic != "" {
+				pre = append(pre, topic)
 			}
 		}
 		for _, c := range cams {
-			pre = append(pre, infoTopic(c))
+			pre = append(pre, c.InfoTopic)
 		}
-		if err := r.run(ctx, src, bag.Query{Topics: pre, End: span.Start.Add(-time.Nanosecond)}, false); err != nil {
+		if err := r.player.Play(ctx, src, bag.Query{Topics: pre, End: span.Start.Add(-time.Nanosecond)}); err != nil {
 			return r.stats, err
 		}
 	}
-	if err := r.run(ctx, src, bag.Query{Topics: r.topics(), Start: span.Start, End: span.End}, true); err != nil {
-		return r.stats, err
-	}
-	if err := r.flush(); err != nil {
+	if err := r.player.Play(ctx, src, bag.Query{Start: span.Start, End: span.End}); err != nil {
 		return r.stats, err
 	}
 	// End of episode: everything is read, so every pending set can finish.
-	for len(r.pending) > 0 {
-		if err := r.finalize(); err != nil {
+	if err := r.player.Finish(); err != nil {
+		return r.stats, err
+	}
+	if r.havePend {
+		if err := r.finalize(nil, nil, 0); err != nil {
 			return r.stats, err
 		}
 	}
-	r.stats.Sync = r.sync.Stats()
+	var as observe.Stats
+	r.asm.Stats(&as)
+	r.stats.Sets = int(as.Sets)
+	r.stats.Sync = as.Sync
+	for _, n := range as.Sync.OutOfOrder {
+		r.stats.OutOfOrder += int(n)
+	}
+	if r.stats.OutOfOrder > 0 {
+		r.warn("image stamps go backwards; the synchronizer still uses them", zap.Int("count", r.stats.OutOfOrder))
+	}
 	return r.stats, nil
 }
 
@@ -183,184 +174,6 @@ func (r *episodeReader) warn(msg string, fields ...zap.Field) {
 	}
 	r.warned[msg] = true
 	r.cfg.Logger.Warn(msg, fields...)
-}
-
-func (r *episodeReader) topics() []string {
-	out := make([]string, 0, len(r.routes))
-	for t := range r.routes {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// route maps every topic to its handler.
-func (r *episodeReader) route(cams []string, per int) {
-	r.routes = map[string]func(bag.Message) error{}
-	for c, cam := range cams {
-		r.routes[colorTopic(cam)] = r.imageInput(per*c + 0)
-		r.routes[depthTopic(cam)] = r.imageInput(per*c + 1)
-		if per == 3 {
-			r.routes[labelsTopic(cam)] = r.imageInput(per*c + 2)
-		}
-		r.routes[infoTopic(cam)] = r.cameraInfo(c)
-	}
-	cfg := r.cfg
-	if cfg.TF != "" {
-		r.routes[cfg.TF] = func(m bag.Message) error { return r.onTF(m, false) }
-	}
-	if cfg.TFStatic != "" {
-		r.routes[cfg.TFStatic] = func(m bag.Message) error { return r.onTF(m, true) }
-	}
-	if cfg.EEPose != "" {
-		r.routes[cfg.EEPose] = r.onPose
-	}
-	if cfg.Instruction != "" {
-		r.routes[cfg.Instruction] = r.onInstruction
-	}
-	if cfg.Action != "" && r.recorded {
-		r.routes[cfg.Action] = r.onAction
-	}
-	if cfg.JointStates != "" && cfg.GripperJoint != "" {
-		r.routes[cfg.JointStates] = r.onJoints
-	}
-}
-
-// run reads q and dispatches messages; images only when images is set.
-func (r *episodeReader) run(ctx context.Context, src bag.Source, q bag.Query, images bool) error {
-	it := src.Read(ctx, q)
-	for it.Next() {
-		m := it.Message()
-		h := r.routes[m.Conn.Topic]
-		if h == nil {
-			continue
-		}
-		if err := h(m); err != nil {
-			if errors.Is(err, errFatal) {
-				return err
-			}
-			r.stats.BadMsgs++
-			r.warn("skipping undecodable message", zap.String("topic", m.Conn.Topic), zap.Error(err))
-		}
-	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("dataset: reading %s: %w", src.Info().Path, err)
-	}
-	return nil
-}
-
-// errFatal marks callback errors that must stop the episode.
-var errFatal = errors.New("dataset: step callback failed")
-
-func (r *episodeReader) imageInput(i int) func(bag.Message) error {
-	return func(m bag.Message) error {
-		st, err := headerStamp(m)
-		if err != nil {
-			return err
-		}
-		if st.Before(r.lastStamp[i]) {
-			r.stats.OutOfOrder++
-			r.warn("image stamps go backwards; the synchronizer still uses them", zap.String("topic", m.Conn.Topic))
-		}
-		r.lastStamp[i] = st
-		if err := r.sync.Add(i, item{m: m, stamp: st}); err != nil {
-			return err
-		}
-		need := 2 // recorded actions: set k is complete once set k+1 exists
-		if !r.recorded {
-			need = 3 // derived actions also need the pose of set k+1
-		}
-		for len(r.pending) >= need {
-			if err := r.finalize(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-// flush tells the synchronizer the streams have ended. A live synchronizer
-// waits for later messages to prove a set optimal and so never emits the
-// last set of a recording whose stamps jitter; a message far in the future
-// on every input proves it. Sets containing such sentinels are ignored.
-func (r *episodeReader) flush() error {
-	var far time.Time
-	for _, t := range r.lastStamp {
-		if t.After(far) {
-			far = t
-		}
-	}
-	far = far.Add(time.Hour)
-	for i := range r.lastStamp {
-		if err := r.sync.Add(i, item{stamp: far, sentinel: true}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *episodeReader) emit(set []item) {
-	for _, it := range set {
-		if it.sentinel {
-			return
-		}
-	}
-	r.stats.Sets++
-	r.pending = append(r.pending, append([]item(nil), set...))
-}
-
-func (r *episodeReader) cameraInfo(c int) func(bag.Message) error {
-	return func(m bag.Message) error {
-		var ci sensor_msgs.CameraInfo
-		if err := m.Decode(&r.types, &ci); err != nil {
-			return err
-		}
-		rosconv.CameraInfoFromROS(&ci, &r.infos[c])
-		r.haveInfo[c] = true
-		return nil
-	}
-}
-
-func (r *episodeReader) onTF(m bag.Message, static bool) error {
-	r.tfMsg.Transforms = r.tfMsg.Transforms[:0]
-	if err := m.Decode(&r.types, &r.tfMsg); err != nil {
-		return err
-	}
-	var err error
-	r.tfBuf, err = rosconv.TFFromROS(&r.tfMsg, r.tfBuf[:0])
-	for _, e := range r.tfBuf {
-		err = errors.Join(err, r.tf.set(e, static))
-	}
-	return err
-}
-
-func (r *episodeReader) onPose(m bag.Message) error {
-	var ps geometry_msgs.PoseStamped
-	if err := m.Decode(&r.types, &ps); err != nil {
-		return err
-	}
-	if f := ps.Header.FrameId; f != "" && f != r.cfg.BaseFrame {
-		return fmt.Errorf("ee pose in frame %q, want %q", f, r.cfg.BaseFrame)
-	}
-	p, err := rosconv.PoseFromROS(&ps.Pose)
-	if err != nil {
-		return err
-	}
-	st := ps.Header.Stamp
-	if st.IsZero() {
-		st = m.Time
-	}
-	r.poses.add(st, p)
-	return nil
-}
-
-func (r *episodeReader) onInstruction(m bag.Message) error {
-	var s std_msgs.String
-	if err := m.Decode(&r.types, &s); err != nil {
-		return err
-	}
-	r.instr = s.Data
-	return nil
 }
 
 func (r *episodeReader) onAction(m bag.Message) error {
@@ -383,58 +196,56 @@ func (r *episodeReader) onAction(m bag.Message) error {
 	return nil
 }
 
-func (r *episodeReader) onJoints(m bag.Message) error {
-	var js sensor_msgs.JointState
-	if err := m.Decode(&r.types, &js); err != nil {
-		return err
+// onReady snapshots the newest set. With recorded actions the pending set
+// is finalized first: its action window ends where this set starts, and its
+// gripper command is the previous command this observation's gripper rule
+// takes. Derived actions need this set's pose, so they finalize after.
+func (r *episodeReader) onReady() error {
+	next, ok := r.asm.Pending()
+	if !ok {
+		return nil
 	}
-	r.jsName[0] = r.cfg.GripperJoint
-	n, err := rosconv.JointPositions(&js, r.jsName[:], r.jsVal[:])
-	if err != nil || n == 0 {
-		return err
+	if r.recorded && r.havePend {
+		if err := r.finalize(&next, nil, 0); err != nil {
+			return err
+		}
 	}
-	g := (r.jsVal[0] - r.cfg.GripperOpen) / (r.cfg.GripperClosed - r.cfg.GripperOpen)
-	st := js.Header.Stamp
-	if st.IsZero() {
-		st = m.Time
+	obs := &r.obs[r.cur]
+	info, ok, fault, err := r.asm.Snapshot(obs, float64(r.prevCmd))
+	if !ok {
+		return nil // held back for tf or state: offered again
 	}
-	r.grippers.add(st, math.Max(0, math.Min(1, g)))
+	if !r.recorded && r.havePend {
+		if err := r.finalize(&info, obs, fault); err != nil {
+			return err
+		}
+	}
+	r.pending, r.havePend = pendingSet{info: info, fault: fault, err: err}, true
+	r.cur ^= 1
 	return nil
 }
 
-// setStart is the earliest stamp of a set: an action answering the set is
-// recorded after its oldest image, whatever the spread of the others.
-func setStart(set []item) time.Time {
-	s := set[0].stamp
-	for _, it := range set[1:] {
-		if it.stamp.Before(s) {
-			s = it.stamp
-		}
+// dropReason names the first fault that makes a set unusable for training.
+func dropReason(f observe.Fault) string {
+	switch {
+	case f&observe.FaultStalePose != 0:
+		return DropNoPose
+	case f&observe.FaultNoCameraInfo != 0:
+		return DropNoCameraInfo
+	case f&observe.FaultNoTF != 0:
+		return DropNoTF
+	default:
+		return DropNonFinite
 	}
-	return s
 }
 
-// setStamp is the latest stamp of a set, the observation stamp (as the node).
-func setStamp(set []item) time.Time {
-	var s time.Time
-	for _, it := range set {
-		if it.stamp.After(s) {
-			s = it.stamp
-		}
-	}
-	return s
-}
-
-// finalize turns the oldest pending set into a step (or a counted drop).
-func (r *episodeReader) finalize() error {
-	set := r.pending[0]
-	r.pending = r.pending[1:]
-	stamp, start := setStamp(set), setStart(set)
-	var next, nextStart time.Time
-	haveNext := len(r.pending) > 0
-	if haveNext {
-		next, nextStart = setStamp(r.pending[0]), setStart(r.pending[0])
-	}
+// finalize turns the pending set into a step (or a counted drop). next
+// describes the following set (nil at the end of the episode); nextObs and
+// nextFault are its observation and faults, needed for derived actions.
+func (r *episodeReader) finalize(next *observe.SetInfo, nextObs *msgs.Observation, nextFault observe.Fault) error {
+	p := r.pending
+	r.havePend = false
+	obs := &r.obs[r.cur^1] // the pending set's (a next snapshot is in r.obs[r.cur])
 	drop := func(reason string, fields ...zap.Field) error {
 		r.stats.Dropped[reason]++
 		r.warn("dropping step: "+reason, fields...)
@@ -447,11 +258,11 @@ func (r *episodeReader) finalize() error {
 		tol := r.cfg.ActionTolerance
 		for len(r.actions) > 0 {
 			a := r.actions[0]
-			if a.t.Before(start.Add(-tol)) {
+			if a.t.Before(p.info.Start.Add(-tol)) {
 				r.actions = r.actions[1:] // answers an earlier, dropped set
 				continue
 			}
-			if haveNext && !a.t.Before(nextStart.Add(-tol)) {
+			if next != nil && !a.t.Before(next.Start.Add(-tol)) {
 				break // belongs to the next step
 			}
 			s.Action, s.Derived, found = a.a, false, true
@@ -459,116 +270,35 @@ func (r *episodeReader) finalize() error {
 			break
 		}
 		if !found {
-			if !haveNext {
+			if next == nil {
 				// Recordings end with the observation that follows the
 				// final action: expected, so counted but not warned about.
 				r.stats.Dropped[DropLastNoAction]++
 				return nil
 			}
-			return drop(DropNoAction, zap.Time("stamp", stamp))
+			return drop(DropNoAction, zap.Time("stamp", p.info.Stamp))
 		}
 	}
-	pose, d, ok := r.poses.closest(stamp)
-	if !ok || d > r.poseSlack {
-		return drop(DropNoPose, zap.Time("stamp", stamp))
-	}
-	gripper := float64(r.prevCmd)
-	if r.cfg.GripperJoint != "" {
-		if g, d, ok := r.grippers.closest(stamp); ok && d <= r.poseSlack {
-			gripper = g
-		}
+	if p.fault != 0 {
+		return drop(dropReason(p.fault), zap.Time("stamp", p.info.Stamp), zap.Error(p.err))
 	}
 	if !r.recorded {
-		if !haveNext {
+		if nextObs == nil {
 			return drop(DropLastDerived)
 		}
-		np, d, ok := r.poses.closest(next)
-		if !ok || d > r.poseSlack {
-			return drop(DropNoPose, zap.Time("stamp", next))
+		if nextFault&observe.FaultStalePose != 0 {
+			return drop(DropNoPose, zap.Time("stamp", next.Stamp))
 		}
-		ng := gripper
-		if r.cfg.GripperJoint != "" {
-			if g, d, ok := r.grippers.closest(next); ok && d <= r.poseSlack {
-				ng = g
-			}
-		}
-		s.Action, s.Derived = DeriveAction(pose, np, ng), true
+		a := DeriveAction(obs.EEPose, nextObs.EEPose, nextObs.Gripper)
+		s.Action, s.Derived = a, true
 	}
-	if err := r.observation(set, stamp, pose, gripper); err != nil {
-		var de dropError
-		if errors.As(err, &de) {
-			return drop(de.reason, zap.Error(de.err))
-		}
-		return err
-	}
+	s.Obs, s.Set = *obs, p.info
 	s.Index = r.index
 	r.prevCmd = s.Action[msgs.ActionGripper]
 	if err := r.fn(s); err != nil {
-		return fmt.Errorf("%w: %w", errFatal, err)
+		return fmt.Errorf("dataset: step callback: %w", err)
 	}
 	r.index++
 	r.stats.Steps++
-	return nil
-}
-
-type dropError struct {
-	reason string
-	err    error
-}
-
-func (e dropError) Error() string { return e.reason + ": " + e.err.Error() }
-
-// observation decodes the set's images into the reused Step observation.
-func (r *episodeReader) observation(set []item, stamp time.Time, pose msgs.Pose, gripper float64) error {
-	o := &r.step.Obs
-	per := len(set) / len(r.cams)
-	if len(o.Cameras) != len(r.cams) {
-		o.Cameras = make([]msgs.CameraFrame, len(r.cams))
-	}
-	for c, name := range r.cams {
-		f := &o.Cameras[c]
-		f.Name = name
-		if !r.haveInfo[c] {
-			return dropError{DropNoCameraInfo, fmt.Errorf("camera %s", name)}
-		}
-		col, dep := set[per*c], set[per*c+1]
-		f.Stamp = col.stamp
-		if err := col.m.Decode(&r.types, &r.img); err != nil {
-			return dropError{DropDecode, err}
-		}
-		frame := r.img.Header.FrameId
-		if err := rosconv.DecodeColor(&r.img, &f.Color); err != nil {
-			return dropError{DropDecode, fmt.Errorf("camera %s colour: %w", name, err)}
-		}
-		if err := dep.m.Decode(&r.types, &r.img); err != nil {
-			return dropError{DropDecode, err}
-		}
-		if err := rosconv.DecodeDepth(&r.img, r.cfg.DepthMin, r.cfg.DepthMax, &f.Depth); err != nil {
-			return dropError{DropDecode, fmt.Errorf("camera %s depth: %w", name, err)}
-		}
-		f.Labels.Width, f.Labels.Height, f.Labels.IDs = 0, 0, f.Labels.IDs[:0]
-		if per == 3 {
-			if err := set[per*c+2].m.Decode(&r.types, &r.img); err != nil {
-				return dropError{DropDecode, err}
-			}
-			if err := rosconv.DecodeLabels(&r.img, &f.Labels); err != nil {
-				return dropError{DropDecode, fmt.Errorf("camera %s labels: %w", name, err)}
-			}
-		}
-		f.Info = r.infos[c]
-		if f.Info.FrameID != "" {
-			frame = f.Info.FrameID
-		}
-		tr, err := r.tf.lookup(r.cfg.BaseFrame, frame, col.stamp)
-		if err != nil {
-			return dropError{DropNoTF, err}
-		}
-		f.BaseFromCamera = tr
-	}
-	o.Stamp = stamp
-	o.BaseFrame = r.cfg.BaseFrame
-	o.EEPose = pose
-	o.Gripper = gripper
-	o.Instruction = r.instr
 	return nil
 }

@@ -119,7 +119,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 		t.Fatalf("derived episode: %+v", der)
 	}
 	for _, e := range rep.Episodes[1:] {
-		if e.Derived || e.Predictions != steps || e.Metrics.N != steps || e.Failures != 0 || e.Unmatched != 0 {
+		if e.Derived || e.Predictions != steps || e.Metrics.N != steps || e.Failures != 0 {
 			t.Fatalf("recorded episode: %+v", e)
 		}
 		// Hand-computed: motion exact; gripper 0.25 vs 0 (first half) and
@@ -145,7 +145,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 	if rep.Overall.N != 3*steps+steps-1 || rep.Overall.GripperN != 3*steps {
 		t.Fatalf("overall %+v", rep.Overall)
 	}
-	for _, s := range []string{StageRead, StageIntake, StagePrepare, StagePredict, StageInference} {
+	for _, s := range []string{StageAssemble, StagePrepare, StagePredict, StageInference} {
 		if rep.Latency[s].Count == 0 {
 			t.Fatalf("stage %s not timed: %+v", s, rep.Latency)
 		}
@@ -174,7 +174,8 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 func TestReplayCountsNodeFaults(t *testing.T) {
 	requireORT(t)
 	dir := t.TempDir()
-	// No camera_info for the wrist camera: the node refuses every set.
+	// No camera_info for the wrist camera: the node's assembler refuses every
+	// set (the live node would hold), so the dataset drops each and says why.
 	if err := (synth.Config{Episodes: 1, Steps: 5, NoInfo: "wrist"}).Write(filepath.Join(dir, "noinfo.bag")); err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +189,8 @@ func TestReplayCountsNodeFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := rep.Episodes[0]
-	if e.Predictions != 0 || e.Failures != 5 || rep.Overall.N != 0 {
-		t.Fatalf("%+v", e)
+	if e.Predictions != 0 || e.Dropped != 5 || rep.Overall.N != 0 || rep.Dropped[dataset.DropNoCameraInfo] != 5 {
+		t.Fatalf("%+v, dropped %v", e, rep.Dropped)
 	}
 	// A model for another camera count is refused up front.
 	cfg := nodeConfig()

@@ -7,8 +7,7 @@ import (
 
 // Pipeline stages timed by the evaluator.
 const (
-	StageRead      = "read+decode" // bag read and ROS message decoding, per message
-	StageIntake    = "intake"      // node.Inputs callbacks (image conversion, sync), per message
+	StageAssemble  = "read+assemble" // bag read, message decoding and the node's observation assembler, per step
 	StagePrepare   = "snapshot+preprocess"
 	StagePredict   = "predict"
 	StageInference = "inference" // snapshot + preprocess + predict + chunk bookkeeping

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"os"
+	"sort"
 	"text/tabwriter"
 
 	"gonum.org/v1/plot"
@@ -107,26 +108,37 @@ func PlotEpisode(er *EpisodeReport, path string) error {
 // WriteText prints the report as aligned tables.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "episode\tsteps\tfailures\tunmatched\tmean L1\tmean L2\tgripper acc\tsource\n")
-	row := func(name string, m *Metrics, fails, unmatched int, src string) {
+	fmt.Fprintf(tw, "episode\tsteps\tfailures\tdropped\tmean L1\tmean L2\tgripper acc\tsource\n")
+	row := func(name string, m *Metrics, fails, dropped int, src string) {
 		acc := "n/a"
 		if m.GripperN > 0 {
 			acc = fmt.Sprintf("%.3f", m.GripperAccuracy)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.5f\t%.5f\t%s\t%s\n", name, m.N, fails, unmatched, m.MeanL1, m.MeanL2, acc, src)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.5f\t%.5f\t%s\t%s\n", name, m.N, fails, dropped, m.MeanL1, m.MeanL2, acc, src)
 	}
-	fails, unmatched := 0, 0
+	fails, dropped := 0, 0
 	for i := range r.Episodes {
 		e := &r.Episodes[i]
 		src := "recorded"
 		if e.Derived {
 			src = "derived"
 		}
-		row(fmt.Sprintf("%s#%d", e.Path, e.Episode), &e.Metrics, e.Failures, e.Unmatched, src)
+		row(fmt.Sprintf("%s#%d", e.Path, e.Episode), &e.Metrics, e.Failures, e.Dropped, src)
 		fails += e.Failures
-		unmatched += e.Unmatched
+		dropped += e.Dropped
 	}
-	row("overall", &r.Overall, fails, unmatched, "")
+	row("overall", &r.Overall, fails, dropped, "")
+	if len(r.Dropped) > 0 {
+		reasons := make([]string, 0, len(r.Dropped))
+		for k := range r.Dropped {
+			reasons = append(reasons, k)
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(tw, "\ndropped sets\tcount\n")
+		for _, k := range reasons {
+			fmt.Fprintf(tw, "%s\t%d\n", k, r.Dropped[k])
+		}
+	}
 	fmt.Fprintf(tw, "\ndim\tL1\tL2\n")
 	names := DimNames()
 	for k := range Dims {
@@ -139,7 +151,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(tw, "\nstage\tcount\tmean ms\tp50 ms\tp95 ms\tmax ms\n")
-	for _, s := range []string{StageRead, StageIntake, StagePrepare, StagePredict, StageInference} {
+	for _, s := range []string{StageAssemble, StagePrepare, StagePredict, StageInference} {
 		l, ok := r.Latency[s]
 		if !ok {
 			continue

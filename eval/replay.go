@@ -1,13 +1,13 @@
 // Package eval scores a policy offline by replaying recordings through the
-// node's own pipeline: every message goes to node.Inputs (image decoding,
-// approximate-time sync, tf, robot state) exactly as the live subscribers
-// deliver them, and each synchronized set runs node.Controller.InferOnce
-// (snapshot, policy/preprocess, policy.Predict). The first action of every
-// predicted chunk is compared with the action recorded for that observation
-// (or, without an action topic, the one derived from the next end-effector
-// pose), per episode and overall, and every stage is timed. The node's clock
-// is the recording's receive time, so its freshness checks judge the
-// recorded timing, not how fast the replay runs.
+// node's own pipeline: the recording is turned into steps by the dataset
+// exactly as the trainer reads it (observe.Player feeding the node's
+// observation assembler: image decoding, approximate-time sync, tf, robot
+// state, the gripper rule), and each step runs the node's controller
+// (node.Controller.InferObservation: policy/preprocess, policy.Predict, the
+// chunk checks). So replay, training and the robot see the same inputs. The
+// first action of every predicted chunk is compared with the step's action:
+// the one the trainer learns (recorded, or derived from the next
+// end-effector pose), per episode and overall, and every stage is timed.
 package eval
 
 import (
@@ -15,20 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/msgs"
-	"github.com/vla3d/vla3d/msgs/rosconv"
 	"github.com/vla3d/vla3d/node"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy"
 )
 
@@ -37,12 +32,10 @@ type Options struct {
 	// Node is the node configuration (cameras, topics, sync, resize): the
 	// same file the live node runs with.
 	Node node.Config
-	// Episodes splits recordings (Split, Episode, Gap) and names the
-	// recorded action topic (Action); its camera list is taken from Node.
+	// Episodes splits recordings (Split, Topics.Episode, Gap) and names the
+	// recorded action topic (Topics.ExpertAction); its cameras, topics and
+	// observation rules are taken from Node.
 	Episodes dataset.Config
-	// MatchTolerance is how far a recorded action's time may be from the
-	// observation stamp it is scored against (default half a control period).
-	MatchTolerance time.Duration
 	// KeepSeries keeps per-step predicted and recorded actions in the
 	// episode reports (needed for plots).
 	KeepSeries bool
@@ -63,7 +56,7 @@ type EpisodeReport struct {
 	Sets        int     `json:"sets"`        // synchronized sets the node produced
 	Predictions int     `json:"predictions"` // chunks the controller accepted
 	Failures    int     `json:"failures"`    // sets the controller refused (faults)
-	Unmatched   int     `json:"unmatched"`   // predictions with no recorded action near their stamp
+	Dropped     int     `json:"dropped"`     // sets the dataset could not make a step of (no action, tf, pose...)
 	Derived     bool    `json:"derived"`     // actions derived from ee poses
 	Metrics     Metrics `json:"metrics"`
 	// HorizonL1[h] is the mean absolute error of the chunk's action h
@@ -81,6 +74,8 @@ type Report struct {
 	// HorizonL1 is EpisodeReport.HorizonL1 over every episode.
 	HorizonL1 []float64          `json:"horizon_l1,omitempty"`
 	Latency   map[string]Latency `json:"latency"`
+	// Dropped counts the sets not scored, by reason (dataset.Drop*).
+	Dropped map[string]int `json:"dropped,omitempty"`
 	// RecordedSeconds is the recorded time replayed; WallSeconds how long the
 	// replay took; Speedup their ratio.
 	RecordedSeconds float64  `json:"recorded_seconds"`
@@ -110,15 +105,8 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 	if err := opts.Node.Validate(); err != nil {
 		return nil, fmt.Errorf("eval: node config: %w", err)
 	}
-	ec := opts.Episodes
+	ec := opts.Episodes.WithObservation(opts.Node.Observe())
 	ec.Logger = opts.Logger
-	ec.Cameras = nil
-	for _, c := range opts.Node.Cameras {
-		ec.Cameras = append(ec.Cameras, c.Name)
-	}
-	if opts.MatchTolerance <= 0 {
-		opts.MatchTolerance = opts.Node.ControlPeriod() / 2
-	}
 	files, err := dataset.ExpandPaths(paths)
 	if err != nil {
 		return nil, err
@@ -126,7 +114,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 	if len(files) == 0 {
 		return nil, errors.New("eval: no recordings given")
 	}
-	rep := &Report{}
+	rep := &Report{Dropped: map[string]int{}}
 	lat := &latencies{}
 	var hn []int // steps behind each rep.HorizonL1 entry
 	start := time.Now()
@@ -136,7 +124,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 			return nil, err
 		}
 		rep.Warnings = append(rep.Warnings, src.Info().Warnings...)
-		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat)
+		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat, rep.Dropped)
 		cerr := src.Close()
 		if err != nil {
 			return nil, errors.Join(err, cerr)
@@ -174,14 +162,14 @@ func mergeHorizon(dst *[]float64, dn []int, src []float64, n []int) []int {
 	return dn
 }
 
-func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies) ([]EpisodeReport, error) {
+func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int) ([]EpisodeReport, error) {
 	spans, err := dataset.Spans(ctx, src, ec)
 	if err != nil {
 		return nil, err
 	}
 	var out []EpisodeReport
 	for _, sp := range spans {
-		er, err := replayEpisode(ctx, src, sp, pol, ec, opts, lat)
+		er, err := replayEpisode(ctx, src, sp, pol, ec, opts, lat, dropped)
 		if err != nil {
 			return nil, fmt.Errorf("eval: %s episode %d: %w", path, sp.Index, err)
 		}
@@ -191,264 +179,85 @@ func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Pol
 	return out, nil
 }
 
-type stamped struct {
-	t time.Time
-	a [Dims]float32
-}
-
-// episodeReplay feeds one episode into a fresh node intake and controller.
+// episodeReplay runs one episode's steps through a fresh node controller.
 type episodeReplay struct {
-	cfg    *node.Config
-	inputs *node.Inputs
-	ctrl   *node.Controller
-	lat    *latencies
-	types  bag.TypeCache
-	log    *zap.Logger
-	routes map[string]func(bag.Message) error
-
-	preds   []stamped
-	chunks  [][]float32 // full predicted chunk per prediction, [H*Dim]
-	dim     int
-	actions []stamped
-	poses   []stamped // position + rpy-less pose kept as [x y z qx qy qz qw]
-	sets    int
-	fails   int
-	ready   bool // a set is waiting for the messages recorded at the same time
-	readyAt time.Time
-	// now is the replay clock: the receive time of the message being
-	// delivered, so the node's freshness checks see the recorded timing.
+	ctrl *node.Controller
+	lat  *latencies
+	// now is the replay clock: the receive time at which the step's set
+	// was synchronized, so the node's freshness checks see the recorded timing.
 	now time.Time
+
+	preds   [][Dims]float32 // first action of each accepted chunk
+	labels  [][Dims]float32 // the step's action for each prediction
+	stamps  []time.Time
+	chunks  [][]float32 // full predicted chunk per prediction, [H*Dim]
+	steps   []int       // step index of each prediction
+	actions [][Dims]float32
+	dim     int
+	fails   int
 }
 
-func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies) (EpisodeReport, error) {
+func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int) (EpisodeReport, error) {
 	cfg := opts.Node
-	r := &episodeReplay{cfg: &cfg, lat: lat, log: opts.Logger, now: sp.Start}
+	r := &episodeReplay{lat: lat, now: sp.Start}
 	clock := func() time.Time { return r.now }
-	var err error
-	if r.inputs, err = node.NewInputs(&cfg, clock); err != nil {
+	// The controller checks instruction changes against an assembler; the
+	// steps' observations carry their own instruction (gen 0 throughout).
+	idle, err := observe.New(cfg.Observe(), clock)
+	if err != nil {
 		return EpisodeReport{}, err
 	}
-	if r.ctrl, err = node.NewController(&cfg, timedPolicy{pol, lat}, r.inputs, opts.Logger, clock); err != nil {
+	if r.ctrl, err = node.NewController(&cfg, timedPolicy{pol, lat}, idle, opts.Logger, clock); err != nil {
 		return EpisodeReport{}, err
 	}
+	defer r.ctrl.Close()
+	var pending *dataset.Step
 	r.ctrl.OnChunk = func(c *msgs.ActionChunk) {
-		var s stamped
-		s.t = c.Stamp
-		copy(s.a[:], c.Step(0))
-		r.preds = append(r.preds, s)
+		var a [Dims]float32
+		copy(a[:], c.Step(0))
+		r.preds = append(r.preds, a)
+		r.labels = append(r.labels, pending.Action)
+		r.stamps = append(r.stamps, c.Stamp)
+		r.steps = append(r.steps, len(r.actions)-1)
 		r.chunks = append(r.chunks, append([]float32(nil), c.Values[:c.Horizon*c.Dim]...))
 		r.dim = c.Dim
 	}
-	r.route(ec.Action)
-	info := src.Info()
-	topics := make([]string, 0, len(r.routes))
-	for t := range r.routes {
-		if info.Topics[t].Messages > 0 {
-			topics = append(topics, t)
+	derived := false
+	last := time.Now()
+	stats, err := dataset.ReadEpisode(ctx, src, sp, ec, func(s *dataset.Step) error {
+		t0 := time.Now()
+		lat.add(StageAssemble, t0.Sub(last))
+		r.now, pending, derived = s.Set.SyncedAt, s, s.Derived
+		r.actions = append(r.actions, s.Action)
+		before := len(lat.samples[StagePredict])
+		ok := r.ctrl.InferObservation(ctx, &s.Obs, s.Set)
+		d := time.Since(t0)
+		if !ok {
+			r.fails++
+		} else {
+			lat.add(StageInference, d)
+			if n := len(lat.samples[StagePredict]); n > before {
+				lat.add(StagePrepare, d-lat.samples[StagePredict][n-1])
+			}
 		}
-	}
-	sort.Strings(topics)
-	// State latched before the episode (tf_static, instruction, calibration).
-	if sp.Start.After(info.Start) {
-		pre := []string{cfg.Topics.TFStatic, cfg.Topics.Instruction}
-		for _, c := range cfg.Cameras {
-			pre = append(pre, c.InfoTopic)
-		}
-		if err := r.feed(ctx, src, bag.Query{Topics: pre, End: sp.Start.Add(-time.Nanosecond)}); err != nil {
-			return EpisodeReport{}, err
-		}
-	}
-	if err := r.feed(ctx, src, bag.Query{Topics: topics, Start: sp.Start, End: sp.End}); err != nil {
+		last = time.Now()
+		return nil
+	})
+	if err != nil {
 		return EpisodeReport{}, err
 	}
-	if r.ready {
-		r.infer(ctx)
+	er := EpisodeReport{Episode: sp.Index, Sets: stats.Sets, Predictions: len(r.preds), Failures: r.fails, Derived: derived}
+	for reason, n := range stats.Dropped {
+		er.Dropped += n
+		dropped[reason] += n
 	}
-	er := EpisodeReport{Episode: sp.Index, Sets: r.sets, Predictions: len(r.preds), Failures: r.fails}
 	r.score(&er, opts)
 	return er, nil
 }
 
-func (r *episodeReplay) route(actionTopic string) {
-	cfg := r.cfg
-	r.routes = map[string]func(bag.Message) error{}
-	for c, cam := range cfg.Cameras {
-		r.routes[cam.ColorTopic] = func(m bag.Message) error {
-			var img sensor_msgs.Image
-			if err := r.decode(m, &img); err != nil {
-				return err
-			}
-			return r.timed(func() error { return r.inputs.OnColor(c, &img) })
-		}
-		r.routes[cam.DepthTopic] = func(m bag.Message) error {
-			var img sensor_msgs.Image
-			if err := r.decode(m, &img); err != nil {
-				return err
-			}
-			return r.timed(func() error { return r.inputs.OnDepth(c, &img) })
-		}
-		r.routes[cam.InfoTopic] = func(m bag.Message) error {
-			var ci sensor_msgs.CameraInfo
-			if err := r.decode(m, &ci); err != nil {
-				return err
-			}
-			return r.timed(func() error { r.inputs.OnCameraInfo(c, &ci); return nil })
-		}
-	}
-	t := cfg.Topics
-	for _, tf := range []struct {
-		topic  string
-		static bool
-	}{{t.TF, false}, {t.TFStatic, true}} {
-		r.routes[tf.topic] = func(m bag.Message) error {
-			var tm tf2_msgs.TFMessage
-			if err := r.decode(m, &tm); err != nil {
-				return err
-			}
-			return r.timed(func() error { return r.inputs.OnTF(&tm, tf.static) })
-		}
-	}
-	r.routes[t.EEPose] = func(m bag.Message) error {
-		var ps geometry_msgs.PoseStamped
-		if err := r.decode(m, &ps); err != nil {
-			return err
-		}
-		if p, err := rosconv.PoseFromROS(&ps.Pose); err == nil {
-			st := ps.Header.Stamp
-			if st.IsZero() {
-				st = m.Time
-			}
-			r.poses = append(r.poses, stamped{t: st, a: [Dims]float32{
-				float32(p.Position[0]), float32(p.Position[1]), float32(p.Position[2]),
-				float32(p.Orientation[0]), float32(p.Orientation[1]), float32(p.Orientation[2]), float32(p.Orientation[3])}})
-		}
-		return r.timed(func() error { return r.inputs.OnPose(&ps) })
-	}
-	r.routes[t.JointStates] = func(m bag.Message) error {
-		var js sensor_msgs.JointState
-		if err := r.decode(m, &js); err != nil {
-			return err
-		}
-		return r.timed(func() error { return r.inputs.OnJointState(&js) })
-	}
-	r.routes[t.Instruction] = func(m bag.Message) error {
-		var s std_msgs.String
-		if err := r.decode(m, &s); err != nil {
-			return err
-		}
-		return r.timed(func() error { r.inputs.OnInstruction(&s); return nil })
-	}
-	if actionTopic != "" {
-		r.routes[actionTopic] = func(m bag.Message) error {
-			var a std_msgs.Float32MultiArray
-			if err := r.decode(m, &a); err != nil {
-				return err
-			}
-			if len(a.Data) != Dims {
-				return fmt.Errorf("action has %d values, want %d", len(a.Data), Dims)
-			}
-			var s stamped
-			s.t = m.Time
-			copy(s.a[:], a.Data)
-			r.actions = append(r.actions, s)
-			return nil
-		}
-	}
-}
-
-func (r *episodeReplay) decode(m bag.Message, dst any) error {
-	t := time.Now()
-	err := m.Decode(&r.types, dst)
-	r.lat.add(StageRead, time.Since(t))
-	return err
-}
-
-func (r *episodeReplay) timed(f func() error) error {
-	t := time.Now()
-	err := f()
-	r.lat.add(StageIntake, time.Since(t))
-	return err
-}
-
-// feed dispatches q's messages in receive order. A completed set is run
-// once every message recorded at the same instant has been delivered, as
-// the live node's worker would see them after waking up.
-func (r *episodeReplay) feed(ctx context.Context, src bag.Source, q bag.Query) error {
-	it := src.Read(ctx, q)
-	warned := map[string]bool{}
-	for it.Next() {
-		m := it.Message()
-		if r.ready && m.Time.After(r.readyAt) {
-			r.infer(ctx)
-		}
-		if m.Time.After(r.now) {
-			r.now = m.Time
-		}
-		h := r.routes[m.Conn.Topic]
-		if h == nil {
-			continue
-		}
-		if err := h(m); err != nil && !warned[m.Conn.Topic] {
-			warned[m.Conn.Topic] = true
-			r.log.Warn("message rejected by the node intake", zap.String("topic", m.Conn.Topic), zap.Error(err))
-		}
-		select {
-		case <-r.inputs.Ready():
-			r.ready, r.readyAt = true, m.Time
-		default:
-		}
-	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	return nil
-}
-
-func (r *episodeReplay) infer(ctx context.Context) {
-	r.ready = false
-	r.sets++
-	t := time.Now()
-	before := r.predictCount()
-	ok := r.ctrl.InferOnce(ctx)
-	d := time.Since(t)
-	if !ok {
-		r.fails++
-		return
-	}
-	r.lat.add(StageInference, d)
-	if n := r.predictCount(); n > before {
-		pd := r.lat.samples[StagePredict][n-1]
-		r.lat.add(StagePrepare, d-pd)
-	}
-}
-
-func (r *episodeReplay) predictCount() int { return len(r.lat.samples[StagePredict]) }
-
-// closest returns the entry of s (sorted by t) nearest to t.
-func closest(s []stamped, t time.Time) (stamped, time.Duration, bool) {
-	i, d, ok := closestIndex(s, t)
-	if !ok {
-		return stamped{}, 0, false
-	}
-	return s[i], d, true
-}
-
-func closestIndex(s []stamped, t time.Time) (int, time.Duration, bool) {
-	if len(s) == 0 {
-		return 0, 0, false
-	}
-	i := sort.Search(len(s), func(i int) bool { return !s[i].t.Before(t) })
-	best := i
-	if i == len(s) || (i > 0 && t.Sub(s[i-1].t) <= s[i].t.Sub(t)) {
-		best = i - 1
-	}
-	d := s[best].t.Sub(t)
-	return best, time.Duration(math.Abs(float64(d))), true
-}
-
-// scoreHorizon compares every step of prediction i's chunk with the
-// recorded actions that follow action j.
-func (r *episodeReplay) scoreHorizon(er *EpisodeReport, i, j int) {
+// scoreHorizon compares every step of prediction i's chunk with the actions
+// of the steps that follow it.
+func (r *episodeReplay) scoreHorizon(er *EpisodeReport, i int) {
 	c := r.chunks[i]
 	h := len(c) / max(r.dim, 1)
 	if r.dim < Dims {
@@ -458,8 +267,9 @@ func (r *episodeReplay) scoreHorizon(er *EpisodeReport, i, j int) {
 		er.HorizonL1 = append(er.HorizonL1, 0)
 		er.horizonN = append(er.horizonN, 0)
 	}
+	j := r.steps[i]
 	for k := 0; k < h && j+k < len(r.actions); k++ {
-		rec := r.actions[j+k].a
+		rec := r.actions[j+k]
 		e := 0.0
 		for d := range msgs.ActionGripper {
 			e += math.Abs(float64(c[k*r.dim+d]) - float64(rec[d]))
@@ -471,39 +281,14 @@ func (r *episodeReplay) scoreHorizon(er *EpisodeReport, i, j int) {
 }
 
 func (r *episodeReplay) score(er *EpisodeReport, opts Options) {
-	sort.SliceStable(r.actions, func(i, j int) bool { return r.actions[i].t.Before(r.actions[j].t) })
-	sort.SliceStable(r.poses, func(i, j int) bool { return r.poses[i].t.Before(r.poses[j].t) })
-	er.Derived = len(r.actions) == 0
 	for i, p := range r.preds {
-		var rec [Dims]float32
+		rec := r.labels[i]
 		if !er.Derived {
-			j, d, ok := closestIndex(r.actions, p.t)
-			if !ok || d > opts.MatchTolerance {
-				er.Unmatched++
-				continue
-			}
-			rec = r.actions[j].a
-			r.scoreHorizon(er, i, j)
-		} else {
-			if i+1 >= len(r.preds) {
-				er.Unmatched++
-				continue
-			}
-			cur, d0, ok0 := closest(r.poses, p.t)
-			next, d1, ok1 := closest(r.poses, r.preds[i+1].t)
-			if !ok0 || !ok1 || d0 > opts.MatchTolerance || d1 > opts.MatchTolerance {
-				er.Unmatched++
-				continue
-			}
-			pose := func(s stamped) msgs.Pose {
-				return msgs.Pose{Position: [3]float64{float64(s.a[0]), float64(s.a[1]), float64(s.a[2])},
-					Orientation: [4]float64{float64(s.a[3]), float64(s.a[4]), float64(s.a[5]), float64(s.a[6])}}
-			}
-			rec = dataset.DeriveAction(pose(cur), pose(next), 0)
+			r.scoreHorizon(er, i)
 		}
-		er.Metrics.Add(p.a[:], rec[:], !er.Derived)
+		er.Metrics.Add(p[:], rec[:], !er.Derived)
 		if opts.KeepSeries {
-			er.Steps = append(er.Steps, Step{Stamp: p.t, Predicted: p.a, Recorded: rec})
+			er.Steps = append(er.Steps, Step{Stamp: r.stamps[i], Predicted: p, Recorded: rec})
 		}
 	}
 }

@@ -11,47 +11,42 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vla3d/vla3d/contract"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy/preprocess"
+	"github.com/vla3d/vla3d/timesync"
 )
 
-// CameraConfig names one camera's topics and, optionally, a static extrinsic.
-type CameraConfig struct {
-	Name       string `yaml:"name"`
-	ColorTopic string `yaml:"color_topic"`
-	DepthTopic string `yaml:"depth_topic"`
-	InfoTopic  string `yaml:"info_topic"`
-	// OpticalFrame overrides camera_info's frame_id for the tf lookup.
-	OpticalFrame string `yaml:"optical_frame"`
-	// Extrinsic, when set, is base_from_optical and is used whenever tf has
-	// no chain from the base frame to the optical frame.
-	Extrinsic *StaticTransform `yaml:"extrinsic"`
-}
+// CameraConfig names one camera's topics and, optionally, a static
+// extrinsic (the assembler's camera configuration).
+type CameraConfig = observe.Camera
 
 // StaticTransform is a configured rigid transform (maps child into parent).
-type StaticTransform struct {
-	Translation [3]float64 `yaml:"translation"`
-	Rotation    [4]float64 `yaml:"rotation"` // x, y, z, w
-}
+type StaticTransform = observe.StaticTransform
 
-// Topics names every other topic the node uses.
-type Topics struct {
-	TF             string `yaml:"tf"`
-	TFStatic       string `yaml:"tf_static"`
-	EEPose         string `yaml:"ee_pose"`
-	JointStates    string `yaml:"joint_states"`
-	Instruction    string `yaml:"instruction"`
-	CommandPose    string `yaml:"command_pose"`
-	CommandGripper string `yaml:"command_gripper"`
-	CommandJoints  string `yaml:"command_joints"`
-	Chunk          string `yaml:"chunk"`
-	Diagnostics    string `yaml:"diagnostics"`
-}
+// Topics names every non-camera topic the node uses (the data contract's).
+type Topics = contract.Topics
+
+// Duration is a time.Duration that reads "50ms" or seconds as a number.
+type Duration = observe.Duration
+
+// TFConfig parameterizes the tf buffer (tf2 BufferCore semantics).
+type TFConfig = observe.TFConfig
+
+// DefaultTFConfig is tf2's 10 s cache, a 50 ms extrapolation tolerance and a
+// 200 ms wait for late /tf.
+func DefaultTFConfig() TFConfig { return observe.DefaultTFConfig() }
 
 // SyncConfig parameterizes the camera synchronizer (ROS ApproximateTime).
 type SyncConfig struct {
 	QueueSize   int      `yaml:"queue_size"`
 	MaxInterval Duration `yaml:"max_interval"`
 	AgePenalty  float64  `yaml:"age_penalty"`
+	// PoseTolerance is the largest stamp difference between the images and
+	// the end-effector pose (and gripper joint) paired with them; a larger
+	// gap holds the robot (stale_pose). Negative: pair the newest pose
+	// whatever its stamp (publishers on unsynchronized clocks).
+	PoseTolerance Duration `yaml:"pose_tolerance"`
 }
 
 // SafetyConfig bounds what the node may command.
@@ -73,19 +68,18 @@ type SafetyConfig struct {
 type ExecutionConfig struct {
 	// Mode is "ensemble" (ACT temporal ensembling, w_i = exp(-m i), i = 0 the
 	// oldest chunk) or "replan" (follow the newest chunk, infer every k steps).
-	Mode          string  `yaml:"mode"`
-	EnsembleDecay float64 `yaml:"ensemble_decay"` // m
-	ReplanEvery   int     `yaml:"replan_every"`   // k
+	Mode          contract.ExecutionMode `yaml:"mode"`
+	EnsembleDecay float64                `yaml:"ensemble_decay"` // m
+	ReplanEvery   int                    `yaml:"replan_every"`   // k
 	// Output is "ee" (PoseStamped target + Float64 gripper) or "joint"
 	// (trajectory_msgs/JointTrajectory with one point).
-	Output string `yaml:"output"`
+	Output contract.OutputMode `yaml:"output"`
 	// JointNames label joint commands and pick joints out of /joint_states.
 	JointNames []string `yaml:"joint_names"`
-	// GripperJoint is the joint in /joint_states giving the gripper opening;
-	// GripperOpen/Closed map its position to the model's 0 (open)..1 (closed).
-	GripperJoint  string  `yaml:"gripper_joint"`
-	GripperOpen   float64 `yaml:"gripper_open"`
-	GripperClosed float64 `yaml:"gripper_closed"`
+	// Gripper is the gripper joint in /joint_states and its open/closed
+	// positions (keys gripper_joint, gripper_open, gripper_closed); the
+	// observed gripper follows contract.Gripper.Observe.
+	Gripper contract.Gripper `yaml:",inline"`
 }
 
 // Config is the node's full configuration (YAML; see launch/vla3d_node.yaml).
@@ -113,34 +107,11 @@ type Config struct {
 	Instruction        string          `yaml:"instruction"` // used until /instruction publishes one
 }
 
-// Duration is a time.Duration that reads "50ms" or seconds as a number.
-type Duration struct{ time.Duration }
-
-// UnmarshalYAML accepts Go duration strings ("50ms") or numbers of seconds.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err == nil {
-		if v, err := time.ParseDuration(s); err == nil {
-			d.Duration = v
-			return nil
-		}
-	}
-	var f float64
-	if err := n.Decode(&f); err != nil {
-		return fmt.Errorf("duration %q: want e.g. \"50ms\" or seconds", n.Value)
-	}
-	d.Duration = time.Duration(f * float64(time.Second))
-	return nil
-}
-
-// MarshalYAML writes the Go duration string.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
-
 // DefaultConfig is the data contract of DESIGN.md with one camera "front".
 func DefaultConfig() Config {
 	return Config{
 		NodeName:           "vla3d_node",
-		BaseFrame:          "base_link",
+		BaseFrame:          contract.BaseFrame,
 		ControlHz:          10,
 		Threads:            1,
 		Resize:             "bilinear",
@@ -148,30 +119,40 @@ func DefaultConfig() Config {
 		DepthMin:           0.05,
 		DepthMax:           5,
 		Cameras:            []CameraConfig{CameraTopics("front")},
-		Topics: Topics{
-			TF: "/tf", TFStatic: "/tf_static", EEPose: "/ee_pose", JointStates: "/joint_states",
-			Instruction: "/instruction", CommandPose: "/vla3d/command_pose", CommandGripper: "/vla3d/command_gripper",
-			CommandJoints: "/vla3d/command_joints", Chunk: "/vla3d/action_chunk", Diagnostics: "/diagnostics",
-		},
-		Sync: SyncConfig{QueueSize: 5, MaxInterval: Duration{50 * time.Millisecond}, AgePenalty: 0.1},
-		TF:   DefaultTFConfig(),
+		Topics:             contract.DefaultTopics(),
+		Sync: SyncConfig{QueueSize: 5, MaxInterval: Duration{Duration: 50 * time.Millisecond}, AgePenalty: 0.1,
+			PoseTolerance: Duration{Duration: observe.DefaultPoseTolerance}},
+		TF: DefaultTFConfig(),
 		Safety: SafetyConfig{
-			MaxInputAge:  Duration{500 * time.Millisecond},
+			MaxInputAge:  Duration{Duration: 500 * time.Millisecond},
 			WorkspaceMin: [3]float64{-1, -1, -0.1}, WorkspaceMax: [3]float64{1, 1, 1.5},
 			MaxLinearSpeed: 0.25, MaxAngularSpeed: 1.0, MaxJointSpeed: 1.0,
 		},
-		Execution: ExecutionConfig{Mode: "ensemble", EnsembleDecay: 0.01, ReplanEvery: 4, Output: "ee",
-			GripperOpen: 0, GripperClosed: 1},
+		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
+			Gripper: contract.DefaultGripper()},
 	}
 }
 
-// CameraTopics returns the DESIGN.md default topics of camera c.
-func CameraTopics(c string) CameraConfig {
-	return CameraConfig{
-		Name:       c,
-		ColorTopic: "/" + c + "/color/image_raw",
-		DepthTopic: "/" + c + "/depth/image_raw",
-		InfoTopic:  "/" + c + "/color/camera_info",
+// CameraTopics returns the data contract's topics of camera c.
+func CameraTopics(c string) CameraConfig { return observe.DefaultCamera(c) }
+
+// Observe is the observation assembler's configuration: the node's
+// cameras, topics, sync, tf, depth validity, gripper and staleness rules.
+func (c *Config) Observe() observe.Config {
+	return observe.Config{
+		BaseFrame: c.BaseFrame,
+		Cameras:   c.Cameras,
+		Topics:    c.Topics,
+		Sync: timesync.Config{QueueSize: c.Sync.QueueSize, MaxInterval: c.Sync.MaxInterval.Duration,
+			AgePenalty: c.Sync.AgePenalty},
+		TF:            c.TF,
+		DepthMin:      c.DepthMin,
+		DepthMax:      c.DepthMax,
+		Gripper:       c.Execution.Gripper,
+		JointNames:    c.Execution.JointNames,
+		Instruction:   c.Instruction,
+		MaxInputAge:   c.Safety.MaxInputAge.Duration,
+		PoseTolerance: c.Sync.PoseTolerance.Duration,
 	}
 }
 
@@ -246,11 +227,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	t := c.Topics
-	for name, v := range map[string]string{"tf": t.TF, "tf_static": t.TFStatic, "ee_pose": t.EEPose, "joint_states": t.JointStates,
-		"instruction": t.Instruction, "chunk": t.Chunk, "diagnostics": t.Diagnostics} {
-		if v == "" {
-			bad("topics.%s is empty", name)
-		}
+	if err := t.RequireInputs(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Sync.QueueSize < 1 || c.Sync.AgePenalty < 0 || c.Sync.MaxInterval.Duration < 0 {
 		bad("sync: queue_size >= 1, age_penalty >= 0, max_interval >= 0 required")
@@ -272,11 +250,11 @@ func (c *Config) Validate() error {
 	}
 	e := c.Execution
 	switch e.Mode {
-	case "ensemble":
+	case contract.ExecEnsemble:
 		if !(e.EnsembleDecay >= 0) {
 			bad("execution.ensemble_decay must be >= 0")
 		}
-	case "replan":
+	case contract.ExecReplan:
 		if e.ReplanEvery < 1 {
 			bad("execution.replan_every must be >= 1")
 		}
@@ -284,19 +262,19 @@ func (c *Config) Validate() error {
 		bad("execution.mode %q: want ensemble or replan", e.Mode)
 	}
 	switch e.Output {
-	case "ee":
+	case contract.OutputEE:
 		if t.CommandPose == "" || t.CommandGripper == "" {
 			bad("ee output needs topics.command_pose and topics.command_gripper")
 		}
-	case "joint":
+	case contract.OutputJoint:
 		if t.CommandJoints == "" || len(e.JointNames) == 0 {
 			bad("joint output needs topics.command_joints and execution.joint_names")
 		}
 	default:
 		bad("execution.output %q: want ee or joint", e.Output)
 	}
-	if e.GripperOpen == e.GripperClosed {
-		bad("execution.gripper_open and gripper_closed must differ")
+	if err := e.Gripper.Validate(); err != nil {
+		bad("execution: %w", err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("node: invalid config: %w", errors.Join(errs...))

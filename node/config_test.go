@@ -86,3 +86,12 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestParseConfigTF(t *testing.T) {
+	if _, err := ParseConfig([]byte("tf: {cache_time: 5s, extrapolation_tolerance: 10ms, max_samples: 500}")); err != nil {
+		t.Error(err)
+	}
+	if _, err := ParseConfig([]byte("tf: {cache_time: 0}")); err == nil {
+		t.Error("zero cache_time accepted")
+	}
+}

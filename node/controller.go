@@ -9,7 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/preprocess"
 )
@@ -33,7 +35,7 @@ type Controller struct {
 	cfg    *Config
 	log    *zap.Logger
 	clock  func() time.Time
-	inputs *Inputs
+	inputs *observe.Assembler
 	exec   *Executor
 	lim    *Limiter
 	pol    policy.Policy
@@ -54,6 +56,10 @@ type Controller struct {
 	workerFault Fault
 	workerErr   error
 	holdSince   time.Time
+	// lastGripper is the gripper command last published: the previous
+	// command the assembler's gripper rule takes when no gripper joint is
+	// seen (as the dataset takes a recording's previous action).
+	lastGripper float64
 
 	// Tick-owned state.
 	faults    faultLog
@@ -68,9 +74,9 @@ type Controller struct {
 }
 
 // NewController checks the policy's spec against the configuration.
-func NewController(cfg *Config, pol policy.Policy, inputs *Inputs, log *zap.Logger, clock func() time.Time) (*Controller, error) {
+func NewController(cfg *Config, pol policy.Policy, inputs *observe.Assembler, log *zap.Logger, clock func() time.Time) (*Controller, error) {
 	spec := pol.Spec()
-	joint := cfg.Execution.Output == "joint"
+	joint := cfg.Execution.Output == contract.OutputJoint
 	switch {
 	case spec.Cameras != len(cfg.Cameras):
 		return nil, fmt.Errorf("node: model takes %d cameras, config has %d", spec.Cameras, len(cfg.Cameras))
@@ -78,9 +84,14 @@ func NewController(cfg *Config, pol policy.Policy, inputs *Inputs, log *zap.Logg
 		return nil, fmt.Errorf("node: model horizon %d", spec.Horizon)
 	case joint && spec.ActionDim != len(cfg.Execution.JointNames):
 		return nil, fmt.Errorf("node: joint model action dim %d but %d execution.joint_names", spec.ActionDim, len(cfg.Execution.JointNames))
-	case joint && spec.ActionSpace != "joint":
+	}
+	space, err := contract.ParseActionSpace(spec.ActionSpace)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("node: model: %w", err)
+	case space != cfg.Execution.Output.ActionSpace() && joint:
 		return nil, fmt.Errorf("node: joint output needs a joint-space model, model action space is %q", spec.ActionSpace)
-	case !joint && spec.ActionSpace == "joint":
+	case space != cfg.Execution.Output.ActionSpace():
 		return nil, errors.New("node: ee output needs an end-effector model, model is joint-space")
 	case !joint && spec.ActionDim < msgs.EEActionDim:
 		return nil, fmt.Errorf("node: end-effector model action dim %d < %d", spec.ActionDim, msgs.EEActionDim)
@@ -110,7 +121,7 @@ func (c *Controller) setWorkerFault(f Fault, err error) {
 
 // RunInference runs the inference worker until ctx ends.
 func (c *Controller) RunInference(ctx context.Context) {
-	replan := c.cfg.Execution.Mode == "replan"
+	replan := c.cfg.Execution.Mode == contract.ExecReplan
 	for {
 		if replan {
 			select {
@@ -132,17 +143,35 @@ func (c *Controller) RunInference(ctx context.Context) {
 // there is one it has not used yet. It reports whether a chunk was stored.
 func (c *Controller) InferOnce(ctx context.Context) bool {
 	t0 := c.clock()
-	info, ok, f, err := c.inputs.Snapshot(&c.obs)
+	c.wmu.Lock()
+	prevGripper := c.lastGripper
+	c.wmu.Unlock()
+	info, ok, f, err := c.inputs.Snapshot(&c.obs, prevGripper)
 	if !ok {
 		return false
 	}
-	t1 := c.clock()
-	c.stats.addStage(StageSnapshot, t1.Sub(t0))
+	c.stats.addStage(StageSnapshot, c.clock().Sub(t0))
 	if f != 0 {
 		c.failInference(f, err)
 		return false
 	}
-	if err := c.pre.Process(&c.obs, c.in); err != nil {
+	return c.infer(ctx, &c.obs, info, t0)
+}
+
+// InferObservation runs the policy on obs as if the assembler had just
+// handed it out (info describes it): preprocessing, prediction and the
+// chunk checks are the node's own. Bag replay uses it on the dataset's
+// steps, so offline scores run on exactly the training inputs.
+func (c *Controller) InferObservation(ctx context.Context, obs *msgs.Observation, info observe.SetInfo) bool {
+	// The observation carries its own instruction: current by definition.
+	info.InstructionGen = c.inputs.InstructionGen()
+	return c.infer(ctx, obs, info, c.clock())
+}
+
+// infer preprocesses obs, predicts and stores the chunk (worker goroutine).
+func (c *Controller) infer(ctx context.Context, obs *msgs.Observation, info observe.SetInfo, t0 time.Time) bool {
+	t1 := c.clock()
+	if err := c.pre.Process(obs, c.in); err != nil {
 		kind := FaultBadInput
 		switch {
 		case errors.Is(err, preprocess.ErrNonFinite):
@@ -161,7 +190,7 @@ func (c *Controller) InferOnce(ctx context.Context) bool {
 	}
 	t3 := c.clock()
 	c.stats.addStage(StagePredict, t3.Sub(t2))
-	c.chunk.Stamp = c.obs.Stamp
+	c.chunk.Stamp = obs.Stamp
 	if c.chunk.Period <= 0 {
 		c.chunk.Period = c.period
 	}
@@ -176,7 +205,7 @@ func (c *Controller) InferOnce(ctx context.Context) bool {
 		c.stats.mu.Unlock()
 		return false
 	}
-	if err := c.exec.Add(&c.chunk, c.obs.EEPose, info.SyncedAt); err != nil {
+	if err := c.exec.Add(&c.chunk, obs.EEPose, info.SyncedAt); err != nil {
 		kind := FaultBadInput
 		if errors.Is(err, ErrNonFiniteAction) {
 			kind = FaultNonFinite
@@ -230,7 +259,7 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 	}
 	c.faults.update(f, err)
 	c.ticks++
-	if c.cfg.Execution.Mode == "replan" && (c.ticks%c.cfg.Execution.ReplanEvery == 0 || f&FaultNoPlan != 0) {
+	if c.cfg.Execution.Mode == contract.ExecReplan && (c.ticks%c.cfg.Execution.ReplanEvery == 0 || f&FaultNoPlan != 0) {
 		select {
 		case c.replanDue <- struct{}{}:
 		default:
@@ -265,11 +294,13 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 	return TickResult{Valid: true, Fault: 0, Clamped: clamped}
 }
 
-// noteGripper tells the inputs the gripper command about to be published
+// noteGripper records the gripper command about to be published
 // (end-effector output only; joint output commands no gripper here).
 func (c *Controller) noteGripper(out *Target) {
 	if !c.joint {
-		c.inputs.SetCommandedGripper(out.Gripper)
+		c.wmu.Lock()
+		c.lastGripper = out.Gripper
+		c.wmu.Unlock()
 	}
 }
 
@@ -321,6 +352,3 @@ func (c *Controller) StopTarget(out *Target) bool {
 // Close releases the preprocessing workers. Call it after RunInference
 // has returned; the Controller must not be used afterwards.
 func (c *Controller) Close() { c.pre.Close() }
-
-// Executor exposes the chunk executor (for tests and diagnostics).
-func (c *Controller) Executor() *Executor { return c.exec }

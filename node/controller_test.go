@@ -13,13 +13,15 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/observe"
+	"github.com/vla3d/vla3d/observe/observetest"
 	"github.com/vla3d/vla3d/policy"
 )
 
 type rig struct {
 	cfg   Config
 	clock *fakeClock
-	in    *Inputs
+	in    *observe.Assembler
 	ctl   *Controller
 	pol   *linePolicy
 	logs  *observer.ObservedLogs
@@ -34,7 +36,7 @@ func newRig(t testing.TB, cams, size int, mutate func(*Config)) *rig {
 // newRigWith drives pol (the rig's linePolicy when nil).
 func newRigWith(t testing.TB, cams, size int, mutate func(*Config), pol policy.Policy) *rig {
 	t.Helper()
-	r := &rig{cfg: testConfig(cams), clock: &fakeClock{now: time.Unix(2000, 0)}, pol: newLinePolicy(cams, size), size: size}
+	r := &rig{cfg: testConfig(cams), clock: observetest.NewClock(time.Unix(2000, 0)), pol: newLinePolicy(cams, size), size: size}
 	if pol == nil {
 		pol = r.pol
 	}
@@ -47,7 +49,7 @@ func newRigWith(t testing.TB, cams, size int, mutate func(*Config), pol policy.P
 	core, logs := observer.New(zapcore.InfoLevel)
 	r.logs = logs
 	var err error
-	if r.in, err = NewInputs(&r.cfg, r.clock.Now); err != nil {
+	if r.in, err = observe.New(r.cfg.Observe(), r.clock.Now); err != nil {
 		t.Fatal(err)
 	}
 	if r.ctl, err = NewController(&r.cfg, pol, r.in, zap.New(core), r.clock.Now); err != nil {
@@ -240,13 +242,13 @@ func TestControllerSurvivesPolicyPanic(t *testing.T) {
 
 func TestControllerSpecMismatch(t *testing.T) {
 	cfg := testConfig(2)
-	in, _ := NewInputs(&cfg, time.Now)
+	in, _ := observe.New(cfg.Observe(), time.Now)
 	if _, err := NewController(&cfg, newLinePolicy(3, 32), in, zap.NewNop(), time.Now); err == nil {
 		t.Error("3-camera model accepted for a 2-camera config")
 	}
 	joint := testConfig(2)
 	joint.Execution.Output, joint.Execution.JointNames = "joint", []string{"j1", "j2"}
-	jin, _ := NewInputs(&joint, time.Now)
+	jin, _ := observe.New(joint.Observe(), time.Now)
 	if _, err := NewController(&joint, newLinePolicy(2, 32), jin, zap.NewNop(), time.Now); err == nil {
 		t.Error("end-effector model accepted for joint output")
 	}
@@ -371,7 +373,7 @@ func TestControllerJointOutput(t *testing.T) {
 // instructionSwitcher changes the instruction while the model runs.
 type instructionSwitcher struct {
 	*linePolicy
-	in   *Inputs
+	in   *observe.Assembler
 	text string
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+
+	"github.com/vla3d/vla3d/observe"
 )
 
 func kv(k, v string) diagnostic_msgs.KeyValue { return diagnostic_msgs.KeyValue{Key: k, Value: v} }
@@ -30,9 +32,9 @@ func sum(v []uint64) uint64 {
 // Diagnostics builds the /diagnostics message for the window since the
 // previous call: input rates and drop counts, per-stage latencies (mean and
 // max, ms), control rate, holds and the current fault set.
-func (c *Controller) Diagnostics(now time.Time, prevInputs *InputStats) diagnostic_msgs.DiagnosticArray {
+func (c *Controller) Diagnostics(now time.Time, prevInputs *observe.Stats) diagnostic_msgs.DiagnosticArray {
 	w, dt := c.stats.window(now)
-	var in InputStats
+	var in observe.Stats
 	c.inputs.Stats(&in)
 	sets := in.Sets - prevInputs.Sets
 	images := in.Images - prevInputs.Images

@@ -1,42 +1,27 @@
 package node
 
 import (
-	"strings"
-
 	"go.uber.org/zap"
+
+	"github.com/vla3d/vla3d/observe"
 )
 
-// Fault is a bit set of reasons the node holds instead of executing the policy.
-type Fault uint32
+// Fault is a bit set of reasons the node holds instead of executing the
+// policy (the assembler's input faults and the controller's own).
+type Fault = observe.Fault
 
 // Fault kinds.
 const (
-	FaultStaleCameras Fault = 1 << iota // no synchronized camera set within max_input_age
-	FaultStalePose                      // no end-effector pose within max_input_age
-	FaultNoCameraInfo                   // a camera has not published camera_info
-	FaultNoTF                           // no base -> optical chain in tf and no static extrinsic
-	FaultNonFinite                      // NaN/Inf in an input or in the policy's output
-	FaultPolicy                         // the policy returned an error
-	FaultBadInput                       // an input could not be decoded or preprocessed
-	FaultNoPlan                         // no action chunk covers the current time (startup, slow model)
-	numFaults         = iota
+	FaultStaleCameras = observe.FaultStaleCameras
+	FaultStalePose    = observe.FaultStalePose
+	FaultNoCameraInfo = observe.FaultNoCameraInfo
+	FaultNoTF         = observe.FaultNoTF
+	FaultNonFinite    = observe.FaultNonFinite
+	FaultPolicy       = observe.FaultPolicy
+	FaultBadInput     = observe.FaultBadInput
+	FaultNoPlan       = observe.FaultNoPlan
+	numFaults         = observe.NumFaults
 )
-
-var faultNames = [numFaults]string{"stale_cameras", "stale_pose", "no_camera_info", "no_tf", "non_finite", "policy_error", "bad_input", "no_plan"}
-
-// String lists the set fault names joined by '+' ("ok" when none).
-func (f Fault) String() string {
-	if f == 0 {
-		return "ok"
-	}
-	var parts []string
-	for i := range numFaults {
-		if f&(1<<i) != 0 {
-			parts = append(parts, faultNames[i])
-		}
-	}
-	return strings.Join(parts, "+")
-}
 
 // faultLog logs each fault once when its episode starts and once when it
 // ends, so a stalled camera at 30 Hz produces two lines, not thousands.
@@ -58,9 +43,9 @@ func (l *faultLog) update(now Fault, detail error) {
 				l.log.Info("holding: no action chunk covers now", zap.Uint64("episode", l.episodes[i]))
 				continue
 			}
-			l.log.Warn("fault: holding position", zap.String("fault", faultNames[i]), zap.Uint64("episode", l.episodes[i]), zap.Error(detail))
+			l.log.Warn("fault: holding position", zap.String("fault", observe.FaultName(i)), zap.Uint64("episode", l.episodes[i]), zap.Error(detail))
 		case cleared&bit != 0:
-			l.log.Info("fault cleared", zap.String("fault", faultNames[i]))
+			l.log.Info("fault cleared", zap.String("fault", observe.FaultName(i)))
 		}
 	}
 	l.active = now

@@ -9,11 +9,10 @@ import (
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
 
 	"github.com/vla3d/vla3d/msgs"
-	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/observe/observetest"
 	"github.com/vla3d/vla3d/policy"
 )
 
@@ -92,36 +91,14 @@ func testConfig(n int) Config {
 	cfg.Cameras = nil
 	for i := range n {
 		cam := CameraTopics("c" + string(rune('0'+i)))
-		cam.OpticalFrame = cam.Name + "_optical"
+		cam.OpticalFrame = observetest.OpticalFrame(cam.Name)
 		cfg.Cameras = append(cfg.Cameras, cam)
 	}
 	return cfg
 }
 
-// camMsgs builds colour, depth and camera_info messages of size x size.
 func camMsgs(name string, size int, stamp time.Time) (*sensor_msgs.Image, *sensor_msgs.Image, *sensor_msgs.CameraInfo) {
-	rgb := msgs.RGBImage{Width: size, Height: size, Pix: make([]uint8, size*size*3)}
-	for i := range rgb.Pix {
-		rgb.Pix[i] = uint8(i * 7)
-	}
-	dep := msgs.DepthImage{Width: size, Height: size, Meters: make([]float32, size*size)}
-	for i := range dep.Meters {
-		dep.Meters[i] = 0.8 + float32(i%size)*0.001
-	}
-	c := &sensor_msgs.Image{Header: std_msgs.Header{Stamp: stamp, FrameId: name + "_optical"}}
-	d := &sensor_msgs.Image{Header: std_msgs.Header{Stamp: stamp, FrameId: name + "_optical"}}
-	if err := rosconv.EncodeColor(&rgb, rosconv.EncBGR8, c); err != nil {
-		panic(err)
-	}
-	if err := rosconv.EncodeDepth(&dep, rosconv.Enc16UC1, d); err != nil {
-		panic(err)
-	}
-	f := float64(size)
-	info := &sensor_msgs.CameraInfo{}
-	rosconv.CameraInfoToROS(&msgs.CameraInfo{FrameID: name + "_optical", Width: size, Height: size,
-		K: [9]float64{f, 0, f/2 - 0.5, 0, f, f/2 - 0.5, 0, 0, 1},
-		P: [12]float64{f, 0, f/2 - 0.5, 0, 0, f, f/2 - 0.5, 0, 0, 0, 1, 0}}, stamp, info)
-	return c, d, info
+	return observetest.CamMsgs(name, size, stamp)
 }
 
 // staticTF builds /tf_static placing every camera 1 m above the base looking down.
@@ -129,34 +106,16 @@ func staticTF(cfg *Config) *tf2_msgs.TFMessage { return stampedTF(cfg, time.Time
 
 // stampedTF is staticTF's tree stamped at stamp (a /tf message).
 func stampedTF(cfg *Config, stamp time.Time) *tf2_msgs.TFMessage {
-	var edges []rosconv.StampedTransform
-	for _, c := range cfg.Cameras {
-		edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: cfg.BaseFrame, Child: c.Name + "_optical",
-			Transform: msgs.Transform{Translation: [3]float64{0.5, 0, 1}, Rotation: [4]float64{1, 0, 0, 0}}})
+	names := make([]string, len(cfg.Cameras))
+	for i, c := range cfg.Cameras {
+		names[i] = c.Name
 	}
-	m := rosconv.TFToROS(edges)
-	return &m
+	return observetest.CameraTF(cfg.BaseFrame, stamp, names...)
 }
 
 func eePose(frame string, stamp time.Time) *geometry_msgs.PoseStamped {
-	m := rosconv.PoseStampedToROS(msgs.Pose{Position: [3]float64{0.4, 0, 0.3}, Orientation: [4]float64{0, 0, 0, 1}}, stamp, frame)
-	return &m
+	return observetest.EEPose(frame, stamp)
 }
 
 // fakeClock is a manually advanced clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type fakeClock = observetest.Clock

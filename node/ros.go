@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -11,14 +12,14 @@ import (
 	"github.com/bluenviron/goroslib/v2"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy"
 )
 
@@ -36,7 +37,7 @@ type Node struct {
 	log    *zap.Logger
 	pol    policy.Policy
 	clock  func() time.Time
-	inputs *Inputs
+	inputs *observe.Assembler
 	ctl    *Controller
 }
 
@@ -47,7 +48,7 @@ func New(cfg Config, pol policy.Policy, log *zap.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, pol: pol, clock: time.Now}
 	var err error
-	if n.inputs, err = NewInputs(&n.cfg, n.clock); err != nil {
+	if n.inputs, err = observe.New(n.cfg.Observe(), n.clock); err != nil {
 		return nil, err
 	}
 	if n.ctl, err = NewController(&n.cfg, pol, n.inputs, log, n.clock); err != nil {
@@ -55,9 +56,6 @@ func New(cfg Config, pol policy.Policy, log *zap.Logger) (*Node, error) {
 	}
 	return n, nil
 }
-
-// Controller exposes the node's controller (tests).
-func (n *Node) Controller() *Controller { return n.ctl }
 
 // masterAddress resolves the master from config or $ROS_MASTER_URI.
 func masterAddress(cfg string) string {
@@ -113,7 +111,7 @@ func (n *Node) Run(ctx context.Context) (err error) {
 		}
 	}()
 	n.log.Info("node running", zap.String("name", cfg.NodeName), zap.Int("cameras", len(cfg.Cameras)),
-		zap.Float64("control_hz", cfg.ControlHz), zap.String("mode", cfg.Execution.Mode), zap.String("output", cfg.Execution.Output))
+		zap.Float64("control_hz", cfg.ControlHz), zap.String("mode", string(cfg.Execution.Mode)), zap.String("output", string(cfg.Execution.Output)))
 
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -142,7 +140,7 @@ func (n *Node) controlLoop(ctx context.Context, pubs *publishers) {
 	tick := time.NewTicker(n.cfg.ControlPeriod())
 	defer tick.Stop()
 	nextDiag := n.clock().Add(diagnosticsPeriod)
-	var prevInputs InputStats
+	var prevInputs observe.Stats
 	var target Target
 	for {
 		select {
@@ -193,7 +191,7 @@ func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
 		}
 		return pub
 	}
-	if cfg.Execution.Output == "joint" {
+	if cfg.Execution.Output == contract.OutputJoint {
 		p.joints = mk(cfg.Topics.CommandJoints, &trajectory_msgs.JointTrajectory{})
 	} else {
 		p.pose = mk(cfg.Topics.CommandPose, &geometry_msgs.PoseStamped{})
@@ -235,7 +233,7 @@ func (p *publishers) chunk(c *msgs.ActionChunk) {
 	p.chunkMu.Lock()
 	defer p.chunkMu.Unlock()
 	names := p.cfg.Execution.JointNames
-	if p.cfg.Execution.Output != "joint" || len(names) != c.Dim {
+	if p.cfg.Execution.Output != contract.OutputJoint || len(names) != c.Dim {
 		names = p.chunkNames(c.Dim)
 	}
 	m := &trajectory_msgs.JointTrajectory{}
@@ -261,48 +259,39 @@ func (p *publishers) chunkNames(dim int) []string {
 	return p.names
 }
 
-// subscribe creates every subscriber; callbacks feed Inputs and log
-// per-topic errors once per error episode.
+// subscribe subscribes to every route of the assembler (the topic table
+// bag replay uses too); callbacks log per-topic errors once per error
+// episode.
 func (n *Node) subscribe(rn *goroslib.Node) ([]*goroslib.Subscriber, error) {
-	cfg := &n.cfg
 	var subs []*goroslib.Subscriber
-	var err error
-	add := func(topic string, cb any) {
+	for _, r := range n.inputs.Routes() {
+		s, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: r.Topic, Callback: n.callback(r), QueueSize: 4})
 		if err != nil {
-			return
-		}
-		var s *goroslib.Subscriber
-		s, err = goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: topic, Callback: cb, QueueSize: 4})
-		if err != nil {
-			err = fmt.Errorf("node: subscribe %s: %w", topic, err)
-			return
+			for _, s := range subs {
+				s.Close()
+			}
+			return nil, fmt.Errorf("node: subscribe %s: %w", r.Topic, err)
 		}
 		subs = append(subs, s)
 	}
-	in := n.inputs
-	for c, cam := range cfg.Cameras {
-		colorLog, depthLog := n.onceLogger(cam.ColorTopic), n.onceLogger(cam.DepthTopic)
-		add(cam.ColorTopic, func(m *sensor_msgs.Image) { colorLog(in.OnColor(c, m)) })
-		add(cam.DepthTopic, func(m *sensor_msgs.Image) { depthLog(in.OnDepth(c, m)) })
-		add(cam.InfoTopic, func(m *sensor_msgs.CameraInfo) { in.OnCameraInfo(c, m) })
-	}
-	tfLog, tfsLog := n.onceLogger(cfg.Topics.TF), n.onceLogger(cfg.Topics.TFStatic)
-	add(cfg.Topics.TF, func(m *tf2_msgs.TFMessage) { tfLog(in.OnTF(m, false)) })
-	add(cfg.Topics.TFStatic, func(m *tf2_msgs.TFMessage) { tfsLog(in.OnTF(m, true)) })
-	poseLog, jsLog := n.onceLogger(cfg.Topics.EEPose), n.onceLogger(cfg.Topics.JointStates)
-	add(cfg.Topics.EEPose, func(m *geometry_msgs.PoseStamped) { poseLog(in.OnPose(m)) })
-	add(cfg.Topics.JointStates, func(m *sensor_msgs.JointState) { jsLog(in.OnJointState(m)) })
-	add(cfg.Topics.Instruction, func(m *std_msgs.String) {
-		in.OnInstruction(m)
-		n.log.Info("instruction", zap.String("text", m.Data))
-	})
-	if err != nil {
-		for _, s := range subs {
-			s.Close()
-		}
-		return nil, err
-	}
 	return subs, nil
+}
+
+// callback is a goroslib callback for route r: goroslib takes the message
+// type from the callback's parameter, so one is made per route's type.
+func (n *Node) callback(r observe.Route) any {
+	logErr := n.onceLogger(r.Topic)
+	msgType := reflect.TypeOf(r.New())
+	instruction := r.Topic == n.cfg.Topics.Instruction
+	fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{msgType}, nil, false), func(args []reflect.Value) []reflect.Value {
+		m := args[0].Interface()
+		logErr(r.Handle(m))
+		if s, ok := m.(*std_msgs.String); ok && instruction {
+			n.log.Info("instruction", zap.String("text", s.Data))
+		}
+		return nil
+	})
+	return fn.Interface()
 }
 
 // onceLogger returns a function that logs an input error when an error

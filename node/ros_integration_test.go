@@ -231,7 +231,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	cfg.MasterURI = "http://" + rc.addr()
 	cfg.Host = "127.0.0.1"
 	cfg.ControlHz = 20
-	cfg.Safety.MaxInputAge = Duration{300 * time.Millisecond}
+	cfg.Safety.MaxInputAge = Duration{Duration: 300 * time.Millisecond}
 	pol := newLinePolicy(2, size)
 	pol.Delay = 30 * time.Millisecond // a model slower than a control tick
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))

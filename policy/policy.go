@@ -6,6 +6,7 @@ package policy
 
 import (
 	"context"
+	"time"
 
 	"github.com/vla3d/vla3d/msgs"
 )
@@ -81,6 +82,9 @@ type Input struct {
 	CamFromBase []float32 // [V,12] row-major 3x4 [R|t] mapping base -> optical frame
 	Proprio     []float32 // [ProprioDim] normalized end-effector pose + gripper
 	Instruction []int64   // [InstructionLen] token ids, 0 = padding
+	// Stamp is the stamp of the observation the tensors were made from:
+	// metadata for logs and consistency checks, not a model input.
+	Stamp time.Time
 }
 
 // NewInput allocates an Input sized for spec.

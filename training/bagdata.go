@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
@@ -45,14 +46,12 @@ type BagOptions struct {
 	// on the preprocessed images (Sample.PatchFeatures); its output width
 	// must be Layout.VisualFeatureDim, and the dataset's spec names it.
 	Encoder *encoder.Encoder
-	// GripperJoint, when set, makes the observed gripper state the measured
-	// closure of that /joint_states joint, mapped from [GripperOpen,
-	// GripperClosed] to [0, 1] — what the node feeds the policy (its
-	// execution.gripper_joint). Empty: the previous gripper command stands
-	// in for it (recordings without joint states).
-	GripperJoint               string
-	GripperOpen, GripperClosed float64
-	Log                        *zap.Logger
+	// Recordings names the recordings' topics and the observation rules
+	// (cameras, gripper joint, depth validity...), the same as the node's
+	// (dataset.Config.WithObservation of its config). Its zero value is
+	// dataset.DefaultConfig(). Labels are always read.
+	Recordings dataset.Config
+	Log        *zap.Logger
 }
 
 var errStopEpisode = errors.New("stop episode")
@@ -76,12 +75,12 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	dcfg := dataset.DefaultConfig()
+	dcfg := o.Recordings
+	if dcfg.Topics == (contract.Topics{}) {
+		dcfg = dataset.DefaultConfig()
+	}
 	dcfg.Labels = true
 	dcfg.Logger = log
-	if o.GripperJoint != "" {
-		dcfg.GripperJoint, dcfg.GripperOpen, dcfg.GripperClosed = o.GripperJoint, o.GripperOpen, o.GripperClosed
-	}
 	d, err := dataset.Open(ctx, paths, dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open recordings: %w", err)

@@ -124,9 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { _ = pol.Close() }()
 
 	ec := dataset.DefaultConfig()
-	ec.Split, ec.Gap, ec.Action = dataset.SplitMode(o.split), o.gap, o.actionTopic
-	ec.BaseFrame = cfg.BaseFrame
-	ec.EEPose, ec.Instruction, ec.TF, ec.TFStatic = cfg.Topics.EEPose, cfg.Topics.Instruction, cfg.Topics.TF, cfg.Topics.TFStatic
+	ec.Split, ec.Gap, ec.Topics.ExpertAction = dataset.SplitMode(o.split), o.gap, o.actionTopic
 	rep, err := eval.Run(ctx, paths, pol, eval.Options{Node: cfg, Episodes: ec, KeepSeries: o.plotEpisode >= 0, Logger: log})
 	if err != nil {
 		return err

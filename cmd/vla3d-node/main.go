@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"gopkg.in/yaml.v3"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/policy/ort"
 )
@@ -114,10 +115,10 @@ func effectiveConfig(o *options, fs *flag.FlagSet) (node.Config, error) {
 		cfg.ControlHz = o.rate
 	}
 	if set["mode"] {
-		cfg.Execution.Mode = o.mode
+		cfg.Execution.Mode = contract.ExecutionMode(o.mode)
 	}
 	if set["output"] {
-		cfg.Execution.Output = o.output
+		cfg.Execution.Output = contract.OutputMode(o.output)
 	}
 	if set["cameras"] {
 		cfg.Cameras = nil

@@ -36,7 +36,7 @@ func TestBundledConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Cameras) != 3 || cfg.Execution.GripperJoint != "finger_left" {
+	if len(cfg.Cameras) != 3 || cfg.Execution.Gripper.Joint != "finger_left" {
 		t.Errorf("bundled config %+v", cfg)
 	}
 }
@@ -52,7 +52,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 		t.Fatalf("printed config does not parse: %v\n%s", err, out.String())
 	}
 	if got.ControlHz != 15 || len(got.Cameras) != 2 || got.Cameras[1].ColorTopic != "/b/color/image_raw" ||
-		got.Execution.Mode != "replan" || got.NodeName != "from_roslaunch" || got.Execution.GripperClosed != 0.04 {
+		got.Execution.Mode != "replan" || got.NodeName != "from_roslaunch" || got.Execution.Gripper.Closed != 0.04 {
 		t.Errorf("effective config %+v", got)
 	}
 	// The printed YAML round-trips through LoadConfig.

@@ -24,6 +24,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/contract"
+	"github.com/vla3d/vla3d/dataset"
+	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/policy/encoder"
 	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/training"
@@ -74,6 +77,8 @@ type trainFlags struct {
 	gripJoint  string
 	gripOpen   float64
 	gripClosed float64
+	nodeConfig string
+	set        map[string]bool // flags given on the command line
 }
 
 func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
@@ -117,6 +122,7 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.StringVar(&f.gripJoint, "gripper-joint", "finger_left", "joint_states joint whose position is the observed gripper state (as the node's execution.gripper_joint); empty or absent from a recording: the previous gripper command")
 	fs.Float64Var(&f.gripOpen, "gripper-open", 0, "that joint's position when open (observed 0)")
 	fs.Float64Var(&f.gripClosed, "gripper-closed", 0.04, "that joint's position when closed (observed 1)")
+	fs.StringVar(&f.nodeConfig, "node-config", "", "the node's YAML config (launch/vla3d_node.yaml): recordings are read with its cameras, topics, gripper joint and observation rules, as the node will see the robot; -gripper-* flags given override it")
 	fs.StringVar(&f.detector, "detector", "", "ONNX instance detector for pseudo labels (input \"image\" [1,3,H,W]; outputs \"boxes\", \"scores\", \"masks\"); default: the recordings' instance labels")
 	fs.Float64Var(&f.detScore, "detector-score", 0.5, "detector score threshold")
 	fs.BoolVar(&f.detLogits, "detector-mask-logits", false, "the detector's masks are logits, not probabilities")
@@ -127,6 +133,8 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if f.data == "" {
 		return nil, errors.New("-data is required")
 	}
@@ -224,9 +232,30 @@ func runExport(args []string) error {
 	return nil
 }
 
-// simLabelRobot is the simulator's instance id of the robot's own links
-// (sim.LabelRobot), which are not objects to detect.
-const simLabelRobot = 100
+// recordings is how the recordings are read: the node's config when
+// given, with the -gripper-* flags on top where they were set (or always,
+// without a node config: their defaults are the node's).
+func (f *trainFlags) recordings() (dataset.Config, error) {
+	dc := dataset.DefaultConfig()
+	if f.nodeConfig != "" {
+		nc, err := node.LoadConfig(f.nodeConfig)
+		if err != nil {
+			return dc, err
+		}
+		dc = dc.WithObservation(nc.Observe())
+	}
+	g := &dc.Gripper
+	if f.nodeConfig == "" || f.set["gripper-joint"] {
+		g.Joint = f.gripJoint
+	}
+	if f.nodeConfig == "" || f.set["gripper-open"] {
+		g.Open = f.gripOpen
+	}
+	if f.nodeConfig == "" || f.set["gripper-closed"] {
+		g.Closed = f.gripClosed
+	}
+	return dc, g.Validate()
+}
 
 // loadData reads the recordings (pseudo labels from the recorded instance
 // ids or -detector) and sets the model's completion source from
@@ -256,6 +285,10 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 		enc = e
 		f.cfg.Model.VisualFeatureDim = e.FeatureDim()
 	}
+	rec, err := f.recordings()
+	if err != nil {
+		return nil, err
+	}
 	perInst := 0
 	if f.completion == training.CompletionFromLabels {
 		perInst = f.cfg.Model.CompletionPerInst
@@ -263,9 +296,9 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 	data, err := training.LoadBags(ctx, training.BagOptions{
 		Paths: strings.Split(f.data, ","), CacheDir: f.cache,
 		Layout: training.LayoutFor(f.cfg.Model, f.cfg.MaxInstances), Spec: f.cfg.Model.Spec(),
-		IgnoreLabels: []uint16{simLabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples,
+		IgnoreLabels: []uint16{contract.LabelRobot}, MinPixels: 4, MaxSamples: f.maxSamples,
 		Detector: det, CompletionPerInstance: perInst, Encoder: enc, Log: log,
-		GripperJoint: f.gripJoint, GripperOpen: f.gripOpen, GripperClosed: f.gripClosed,
+		Recordings: rec,
 	})
 	if err != nil {
 		return nil, err

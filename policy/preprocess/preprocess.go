@@ -143,6 +143,7 @@ func (p *Preprocessor) Process(obs *msgs.Observation, in *policy.Input) error {
 		len(in.Instruction) != s.InstructionLen {
 		return fmt.Errorf("%w: input buffers not sized for the spec (use policy.NewInput)", ErrSize)
 	}
+	in.Stamp = obs.Stamp
 	if p.jobs != nil {
 		for v := range obs.Cameras {
 			p.jobs[v] <- cameraJob{f: &obs.Cameras[v], in: in}

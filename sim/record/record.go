@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/rosio"
 )
@@ -33,7 +34,11 @@ type Config struct {
 	KeepFailed  bool
 	Topics      rosio.Topics
 	Compression string // "" (none) or "lz4", as the bag package writes
-	Logger      *zap.Logger
+	// OnObservation, when set, is called with every observation recorded,
+	// right after it is rendered (before the expert acts on it); an error
+	// ends the recording. It must not retain obs.
+	OnObservation func(env *sim.Env, obs *msgs.Observation) error
+	Logger        *zap.Logger
 }
 
 // Episode is the outcome of one recorded episode.
@@ -130,6 +135,11 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		}
 	}
 	for {
+		if cfg.OnObservation != nil {
+			if err := cfg.OnObservation(env, obs); err != nil {
+				return ep, fmt.Errorf("record: observation hook: %w", err)
+			}
+		}
 		ms, err := t.ObservationMsgs(obs, sim.JointNames(), static, obs.Stamp)
 		if err != nil {
 			return ep, err

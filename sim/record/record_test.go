@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 
 	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
 	"github.com/vla3d/vla3d/sim"
@@ -48,7 +49,7 @@ func TestRecordEpisode(t *testing.T) {
 		topics.Objects: 1, topics.ObjectPoses: steps + 1,
 	}
 	for _, c := range []string{"front", "side", "wrist"} {
-		for _, tp := range []string{rosio.ColorTopic(c), rosio.DepthTopic(c), rosio.ColorInfoTopic(c), rosio.DepthInfoTopic(c), rosio.LabelsTopic(c)} {
+		for _, tp := range []string{contract.ColorTopic(c), contract.DepthTopic(c), contract.ColorInfoTopic(c), contract.DepthInfoTopic(c), contract.LabelsTopic(c)} {
 			want[tp] = steps + 1
 		}
 	}
@@ -62,7 +63,7 @@ func TestRecordEpisode(t *testing.T) {
 	}
 	// The last label image decodes and contains the red block.
 	var types bag.TypeCache
-	it := r.Messages(ctx, bag.Query{Topics: []string{rosio.LabelsTopic("front")}})
+	it := r.Messages(ctx, bag.Query{Topics: []string{contract.LabelsTopic("front")}})
 	var img sensor_msgs.Image
 	for it.Next() {
 		img = sensor_msgs.Image{}

@@ -10,6 +10,7 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
 	"github.com/vla3d/vla3d/sim"
@@ -46,17 +47,17 @@ func (t Topics) ObservationMsgs(obs *msgs.Observation, jointNames []string, stat
 		rosconv.CameraInfoToROS(&c.Info, stamp, info)
 		dinfo := *info
 		out = append(out,
-			Message{Topic: ColorTopic(c.Name), Msg: color},
-			Message{Topic: ColorInfoTopic(c.Name), Msg: info},
-			Message{Topic: DepthTopic(c.Name), Msg: depth},
-			Message{Topic: DepthInfoTopic(c.Name), Msg: &dinfo},
+			Message{Topic: contract.ColorTopic(c.Name), Msg: color},
+			Message{Topic: contract.ColorInfoTopic(c.Name), Msg: info},
+			Message{Topic: contract.DepthTopic(c.Name), Msg: depth},
+			Message{Topic: contract.DepthInfoTopic(c.Name), Msg: &dinfo},
 		)
 		if len(c.Labels.IDs) > 0 {
 			lab := &sensor_msgs.Image{Header: rosconv.Header(stamp, c.Info.FrameID)}
 			if err := rosconv.EncodeLabels(&c.Labels, lab); err != nil {
 				return nil, fmt.Errorf("rosio: camera %s: %w", c.Name, err)
 			}
-			out = append(out, Message{Topic: LabelsTopic(c.Name), Msg: lab})
+			out = append(out, Message{Topic: contract.LabelsTopic(c.Name), Msg: lab})
 		}
 		if !static[c.Name] {
 			edges = append(edges, rosconv.StampedTransform{Stamp: stamp, Parent: t.BaseFrame, Child: c.Info.FrameID, Transform: c.BaseFromCamera})

@@ -28,13 +28,12 @@ type Config struct {
 	MasterAddress string // host:port of roscore (default 127.0.0.1:11311)
 	Host          string // this node's address as seen by others (default: goroslib's choice)
 	Name          string // node name (default "vla3d_sim")
-	Topics        rosio.Topics
-	// CommandPose (geometry_msgs/PoseStamped, base frame) sets the
-	// end-effector target; CommandGripper (std_msgs/Float64, 0 open .. 1
-	// closed) the gripper.
-	CommandPose    string
-	CommandGripper string
-	Spec           sim.EpisodeSpec
+	// Topics names what the simulator publishes and the commands it takes:
+	// Topics.CommandPose (geometry_msgs/PoseStamped, base frame) sets the
+	// end-effector target, Topics.CommandGripper (std_msgs/Float64, 0 open
+	// .. 1 closed) the gripper.
+	Topics rosio.Topics
+	Spec   sim.EpisodeSpec
 	// Expert drives the robot with the scripted expert until the first
 	// external command arrives (a self-running demo).
 	Expert bool
@@ -53,12 +52,6 @@ func (c *Config) defaults() {
 	}
 	if c.Topics == (rosio.Topics{}) {
 		c.Topics = rosio.DefaultTopics()
-	}
-	if c.CommandPose == "" {
-		c.CommandPose = "/vla3d/command_pose"
-	}
-	if c.CommandGripper == "" {
-		c.CommandGripper = "/vla3d/command_gripper"
 	}
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 300
@@ -149,7 +142,7 @@ func (n *Node) close() {
 func (n *Node) subscribe() error {
 	log := n.cfg.Logger
 	ps, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
-		Node: n.node, Topic: n.cfg.CommandPose, QueueSize: 4,
+		Node: n.node, Topic: n.cfg.Topics.CommandPose, QueueSize: 4,
 		Callback: func(m *geometry_msgs.PoseStamped) {
 			p, err := n.cfg.Topics.PoseCommand(m)
 			n.cmd.mu.Lock()
@@ -163,11 +156,11 @@ func (n *Node) subscribe() error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.CommandPose, err)
+		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.Topics.CommandPose, err)
 	}
 	n.subs = append(n.subs, ps)
 	gs, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
-		Node: n.node, Topic: n.cfg.CommandGripper, QueueSize: 4,
+		Node: n.node, Topic: n.cfg.Topics.CommandGripper, QueueSize: 4,
 		Callback: func(m *std_msgs.Float64) {
 			n.cmd.mu.Lock()
 			defer n.cmd.mu.Unlock()
@@ -180,7 +173,7 @@ func (n *Node) subscribe() error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.CommandGripper, err)
+		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.Topics.CommandGripper, err)
 	}
 	n.subs = append(n.subs, gs)
 	return nil

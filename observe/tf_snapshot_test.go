@@ -1,4 +1,4 @@
-package node
+package observe
 
 import (
 	"errors"
@@ -6,16 +6,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/observe/observetest"
 )
 
 // snapshotAt feeds one camera's frames at the given offsets from t0 after
 // setup (moving tf, EE poses) and returns the snapshot of the newest set.
-func snapshotAt(t *testing.T, cfg Config, t0 time.Time, frames []time.Duration, setup func(in *Inputs)) (msgs.Observation, Fault, error) {
+func snapshotAt(t *testing.T, cfg Config, t0 time.Time, frames []time.Duration, setup func(in *Assembler)) (msgs.Observation, Fault, error) {
+	return snapshotAtCmd(t, cfg, t0, frames, setup, 0)
+}
+
+// snapshotAtCmd is snapshotAt with the previous gripper command given.
+func snapshotAtCmd(t *testing.T, cfg Config, t0 time.Time, frames []time.Duration, setup func(in *Assembler), prevCmd float64) (msgs.Observation, Fault, error) {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	in, err := NewInputs(&cfg, clock.Now)
+	clock := observetest.NewClock(t0)
+	in, err := New(cfg, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +44,7 @@ func snapshotAt(t *testing.T, cfg Config, t0 time.Time, frames []time.Duration, 
 	}
 	clock.Advance(100 * time.Millisecond)
 	var obs msgs.Observation
-	_, ok, fault, err := in.Snapshot(&obs)
+	_, ok, fault, err := in.Snapshot(&obs, prevCmd)
 	if !ok {
 		t.Fatal("no synchronized set")
 	}
@@ -44,7 +54,7 @@ func snapshotAt(t *testing.T, cfg Config, t0 time.Time, frames []time.Duration, 
 func TestSnapshotTFAtImageStamp(t *testing.T) {
 	t0 := time.Unix(3000, 0)
 	cfg := testConfig(1)
-	moving := func(in *Inputs, at time.Duration, x float64, q [4]float64) {
+	moving := func(in *Assembler, at time.Duration, x float64, q [4]float64) {
 		e := rosconv.StampedTransform{Stamp: t0.Add(at), Parent: cfg.BaseFrame, Child: "c0_optical",
 			Transform: msgs.Transform{Translation: [3]float64{x, 0, 1}, Rotation: q}}
 		m := rosconv.TFToROS([]rosconv.StampedTransform{e})
@@ -52,14 +62,14 @@ func TestSnapshotTFAtImageStamp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pose := func(in *Inputs, at time.Duration, x float64) {
+	pose := func(in *Assembler, at time.Duration, x float64) {
 		m := rosconv.PoseStampedToROS(msgs.Pose{Position: [3]float64{x, 0, 0.3}, Orientation: qID}, t0.Add(at), cfg.BaseFrame)
 		if err := in.OnPose(&m); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Image at 50 ms between tf samples at 0 and 100 ms: x halfway, yaw 45°.
-	obs, fault, err := snapshotAt(t, cfg, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Inputs) {
+	obs, fault, err := snapshotAt(t, cfg, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Assembler) {
 		moving(in, 0, 0.5, qID)
 		moving(in, 100*time.Millisecond, 0.7, qRz90)
 		for k, x := range []float64{0.1, 0.2, 0.3} {
@@ -86,16 +96,16 @@ func TestSnapshotTFAtImageStamp(t *testing.T) {
 	strict := cfg
 	strict.TF.ExtrapolationTolerance.Duration = 20 * time.Millisecond
 	strict.TF.Wait.Duration = 0
-	_, fault, err = snapshotAt(t, strict, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Inputs) {
+	_, fault, err = snapshotAt(t, strict, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Assembler) {
 		moving(in, 0, 0.5, qID)
 		pose(in, 0, 0.1)
 	})
 	if fault&FaultNoTF == 0 || !errors.Is(err, ErrExtrapolation) {
 		t.Errorf("extrapolated tf: fault %v err %v", fault, err)
 	}
-	strict.Cameras = append([]CameraConfig(nil), strict.Cameras...)
+	strict.Cameras = append([]Camera(nil), strict.Cameras...)
 	strict.Cameras[0].Extrinsic = &StaticTransform{Translation: [3]float64{9, 9, 9}, Rotation: qID}
-	obs, fault, err = snapshotAt(t, strict, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Inputs) {
+	obs, fault, err = snapshotAt(t, strict, t0, []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, func(in *Assembler) {
 		moving(in, 0, 0.5, qID)
 		pose(in, 0, 0.1)
 	})
@@ -104,48 +114,11 @@ func TestSnapshotTFAtImageStamp(t *testing.T) {
 	}
 }
 
-func TestPoseHistoryClosest(t *testing.T) {
-	var h poseHistory
-	if _, _, ok := h.closest(time.Unix(1, 0)); ok {
-		t.Error("empty history answered")
-	}
-	p := func(x float64) msgs.Pose { return msgs.Pose{Position: [3]float64{x}} }
-	for i := range poseHistoryLen + 5 { // wraps: stamps 5 .. 36 s remain
-		h.add(time.Unix(int64(i), 0), p(float64(i)))
-	}
-	for _, tc := range []struct {
-		at   time.Duration
-		want float64
-		d    time.Duration
-	}{
-		{10 * time.Second, 10, 0},
-		{10*time.Second + 400*time.Millisecond, 10, 400 * time.Millisecond},
-		{10*time.Second + 500*time.Millisecond, 11, 500 * time.Millisecond}, // tie → newer
-		{0, 5, 5 * time.Second}, // overwritten samples are gone
-		{100 * time.Second, 36, 64 * time.Second},
-	} {
-		got, d, ok := h.closest(time.Unix(0, 0).Add(tc.at))
-		if !ok || got.Position[0] != tc.want || d != tc.d {
-			t.Errorf("closest(%v) = %v, %v; want %v, %v", tc.at, got.Position[0], d, tc.want, tc.d)
-		}
-	}
-	// Unstamped poses (all zero): the newest wins.
-	var u poseHistory
-	for i := range 3 {
-		u.add(time.Time{}, p(float64(i)))
-	}
-	if got, _, _ := u.closest(time.Unix(50, 0)); got.Position[0] != 2 {
-		t.Errorf("unstamped: %v, want the newest", got.Position[0])
-	}
-}
-
-// A set whose moving tf has not reached its image stamp waits for it (tf2_ros
-// MessageFilter) instead of failing, and OnTF wakes the worker.
 func TestSnapshotWaitsForLateTF(t *testing.T) {
 	t0 := time.Unix(4000, 0)
 	cfg := testConfig(1)
-	clock := &fakeClock{now: t0}
-	in, err := NewInputs(&cfg, clock.Now)
+	clock := observetest.NewClock(t0)
+	in, err := New(cfg, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +131,7 @@ func TestSnapshotWaitsForLateTF(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := rosconv.PoseStampedToROS(msgs.Pose{Orientation: qID}, t0, cfg.BaseFrame)
+	m := rosconv.PoseStampedToROS(msgs.Pose{Orientation: qID}, t0.Add(100*time.Millisecond), cfg.BaseFrame)
 	if err := in.OnPose(&m); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +149,7 @@ func TestSnapshotWaitsForLateTF(t *testing.T) {
 		t.Fatal("no synchronized set")
 	}
 	var obs msgs.Observation
-	if _, ok, f, err := in.Snapshot(&obs); ok {
+	if _, ok, f, err := in.Snapshot(&obs, 0); ok {
 		t.Fatalf("snapshot taken while /tf lags: fault %v err %v", f, err)
 	}
 	clock.Advance(5 * time.Millisecond)
@@ -186,7 +159,7 @@ func TestSnapshotWaitsForLateTF(t *testing.T) {
 	default:
 		t.Fatal("the late /tf did not wake the worker")
 	}
-	_, ok, f, err := in.Snapshot(&obs)
+	_, ok, f, err := in.Snapshot(&obs, 0)
 	if !ok || f != 0 || err != nil {
 		t.Fatalf("after /tf caught up: ok %v fault %v err %v", ok, f, err)
 	}
@@ -199,38 +172,50 @@ func TestSnapshotWaitsForLateTF(t *testing.T) {
 	if err := errors.Join(in.OnColor(0, col), in.OnDepth(0, dep)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _, _ := in.Snapshot(&obs); ok {
+	if _, ok, _, _ := in.Snapshot(&obs, 0); ok {
 		t.Fatal("snapshot taken while /tf lags by 100 ms")
 	}
 	clock.Advance(cfg.TF.Wait.Duration + time.Millisecond)
-	if _, ok, f, err := in.Snapshot(&obs); !ok || f&FaultNoTF == 0 || !errors.Is(err, ErrExtrapolation) {
+	if _, ok, f, err := in.Snapshot(&obs, 0); !ok || f&FaultNoTF == 0 || !errors.Is(err, ErrExtrapolation) {
 		t.Errorf("after tf.wait: ok %v fault %v err %v", ok, f, err)
 	}
 }
 
-// Without a gripper joint the observed gripper is the last commanded one
-// (what training reads from recordings without joint states); with one it
-// is the measured closure.
+// The gripper rule (contract.Gripper.Observe): the measured closure when
+// the gripper joint has been seen near the image stamp, else the previous
+// command passed to Snapshot (what training reads from recordings without
+// joint states).
 func TestSnapshotGripperSource(t *testing.T) {
 	t0 := time.Unix(3000, 0)
-	pose := func(cfg Config) func(in *Inputs) {
-		return func(in *Inputs) {
+	setup := func(cfg Config, joint bool) func(in *Assembler) {
+		return func(in *Assembler) {
 			m := rosconv.PoseStampedToROS(msgs.Pose{Position: [3]float64{0.1, 0, 0.3}, Orientation: qID}, t0, cfg.BaseFrame)
 			if err := in.OnPose(&m); err != nil {
 				t.Fatal(err)
 			}
-			in.SetCommandedGripper(0.75)
+			if joint {
+				js := &sensor_msgs.JointState{Header: std_msgs.Header{Stamp: t0}, Name: []string{"finger_left"}, Position: []float64{0.01}}
+				if err := in.OnJointState(js); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
-	cfg := testConfig(1)
-	cfg.Execution.GripperJoint = ""
-	obs, _, _ := snapshotAt(t, cfg, t0, []time.Duration{0}, pose(cfg))
-	if obs.Gripper != 0.75 {
-		t.Errorf("no gripper joint: observed gripper %v, want the commanded 0.75", obs.Gripper)
-	}
-	cfg.Execution.GripperJoint = "finger_left"
-	obs, _, _ = snapshotAt(t, cfg, t0, []time.Duration{0}, pose(cfg))
-	if obs.Gripper != 0 {
-		t.Errorf("gripper joint configured but not yet seen: observed %v, want 0", obs.Gripper)
+	for _, tc := range []struct {
+		name  string
+		joint string
+		seen  bool
+		want  float64
+	}{
+		{"no gripper joint", "", true, 0.75},
+		{"joint configured, not seen", "finger_left", false, 0.75},
+		{"joint seen", "finger_left", true, 0.25},
+	} {
+		cfg := testConfig(1)
+		cfg.Gripper = contract.Gripper{Joint: tc.joint, Open: 0, Closed: 0.04}
+		obs, _, _ := snapshotAtCmd(t, cfg, t0, []time.Duration{0}, setup(cfg, tc.seen), 0.75)
+		if math.Abs(obs.Gripper-tc.want) > 1e-12 {
+			t.Errorf("%s: observed gripper %v, want %v", tc.name, obs.Gripper, tc.want)
+		}
 	}
 }

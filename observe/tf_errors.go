@@ -1,4 +1,4 @@
-package node
+package observe
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 )
 
 // ErrExtrapolation is matched (errors.Is) by every *ExtrapolationError.
-var ErrExtrapolation = errors.New("node: tf extrapolation")
+var ErrExtrapolation = errors.New("observe: tf extrapolation")
 
 // ExtrapolationError is tf2's ExtrapolationException: a lookup time lies
 // more than the tolerance outside a moving edge's samples. It matches
@@ -24,10 +24,10 @@ func (e *ExtrapolationError) Future() bool { return e.Requested.After(e.Newest) 
 
 func (e *ExtrapolationError) Error() string {
 	if e.Future() {
-		return fmt.Sprintf("node: tf lookup would require extrapolation %v into the future: requested %s, newest %s -> %s data at %s (tolerance %v)",
+		return fmt.Sprintf("observe: tf lookup would require extrapolation %v into the future: requested %s, newest %s -> %s data at %s (tolerance %v)",
 			e.Requested.Sub(e.Newest), fmtStamp(e.Requested.UnixNano()), e.Parent, e.Child, fmtStamp(e.Newest.UnixNano()), e.Tolerance)
 	}
-	return fmt.Sprintf("node: tf lookup would require extrapolation %v into the past: requested %s, oldest %s -> %s data at %s (tolerance %v)",
+	return fmt.Sprintf("observe: tf lookup would require extrapolation %v into the past: requested %s, oldest %s -> %s data at %s (tolerance %v)",
 		e.Oldest.Sub(e.Requested), fmtStamp(e.Requested.UnixNano()), e.Parent, e.Child, fmtStamp(e.Oldest.UnixNano()), e.Tolerance)
 }
 

@@ -1,4 +1,4 @@
-package node
+package observe
 
 import (
 	"testing"
@@ -18,7 +18,7 @@ func FuzzInputs(f *testing.F) {
 	f.Add([]byte{1, 2, 1, 4, 0, 1, 0, 2}, "16UC1", int64(7))
 	f.Fuzz(func(t *testing.T, data []byte, enc string, stamp int64) {
 		cfg := testConfig(2)
-		in, err := NewInputs(&cfg, func() time.Time { return time.Unix(100, 0) })
+		in, err := New(cfg, func() time.Time { return time.Unix(100, 0) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func FuzzInputs(f *testing.F) {
 			}
 			data = data[4+n:]
 		}
-		if _, ok, _, _ := in.Snapshot(&obs); ok {
+		if _, ok, _, _ := in.Snapshot(&obs, 0); ok {
 			for _, c := range obs.Cameras {
 				if len(c.Color.Pix) != 3*c.Color.Width*c.Color.Height || len(c.Depth.Meters) != c.Depth.Width*c.Depth.Height {
 					t.Fatalf("malformed snapshot image %dx%d/%d, %dx%d/%d", c.Color.Width, c.Color.Height, len(c.Color.Pix),

@@ -1,4 +1,4 @@
-package node
+package observe
 
 import (
 	"errors"
@@ -13,11 +13,11 @@ import (
 
 // ErrNoTransform is wrapped when tf holds no chain between two frames (at
 // the requested time: ExtrapolationError matches it too).
-var ErrNoTransform = errors.New("node: no transform")
+var ErrNoTransform = errors.New("observe: no transform")
 
 // ErrOldTFData is wrapped when a moving edge's sample is older than its
 // cache window and so is dropped (tf2's TF_OLD_DATA warning).
-var ErrOldTFData = errors.New("node: tf data older than the cache")
+var ErrOldTFData = errors.New("observe: tf data older than the cache")
 
 // maxTFDepth bounds chain walks (and so catches parent loops).
 const maxTFDepth = 64
@@ -66,7 +66,7 @@ func NewTFBuffer() *TFBuffer {
 // NewTFBufferConfig returns an empty buffer configured by c.
 func NewTFBufferConfig(c TFConfig) (*TFBuffer, error) {
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+		return nil, fmt.Errorf("observe: %w", err)
 	}
 	return &TFBuffer{cfg: c, window: int64(c.CacheTime.Duration), tol: int64(c.ExtrapolationTolerance.Duration),
 		edges: make(map[string]*tfEdge)}, nil
@@ -86,12 +86,12 @@ func stampNS(t time.Time) int64 {
 // insert in stamp order (late arrivals included), replacing an equal stamp.
 func (b *TFBuffer) Set(e rosconv.StampedTransform, static bool, received time.Time) error {
 	if e.Parent == "" || e.Child == "" || e.Parent == e.Child {
-		return fmt.Errorf("node: tf edge %q -> %q is malformed", e.Parent, e.Child)
+		return fmt.Errorf("observe: tf edge %q -> %q is malformed", e.Parent, e.Child)
 	}
 	r := e.Transform.Rotation
 	rig, err := perception.RigidFromQuaternion(r[0], r[1], r[2], r[3], e.Transform.Translation)
 	if err != nil {
-		return fmt.Errorf("node: tf edge %s -> %s: %w", e.Parent, e.Child, err)
+		return fmt.Errorf("observe: tf edge %s -> %s: %w", e.Parent, e.Child, err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -108,7 +108,7 @@ func (b *TFBuffer) Set(e rosconv.StampedTransform, static bool, received time.Ti
 		ed.fixed, ed.received = rig, received
 		return nil
 	}
-	s := tfSample{stamp: stampNS(e.Stamp), t: e.Transform.Translation, q: quatNormalize(r)}
+	s := tfSample{stamp: stampNS(e.Stamp), t: e.Transform.Translation, q: perception.QuatFromArray(r).Normalize().Array()}
 	if !ed.cache.insert(s, b.window, b.cfg.MaxSamples) {
 		return fmt.Errorf("%w: %s -> %s stamped %s, newest %s, cache_time %v", ErrOldTFData, e.Parent, e.Child,
 			fmtStamp(s.stamp), fmtStamp(ed.cache.newest()), b.cfg.CacheTime.Duration)
@@ -225,7 +225,7 @@ func (b *TFBuffer) compose(p *tfPath, ns int64) (perception.Rigid, time.Time, er
 		}
 		r, err := perception.RigidFromQuaternion(s.q[0], s.q[1], s.q[2], s.q[3], s.t)
 		if err != nil {
-			return acc, oldest, fmt.Errorf("node: tf edge %s -> %s: %w", e.parent, p.childs[k], err)
+			return acc, oldest, fmt.Errorf("observe: tf edge %s -> %s: %w", e.parent, p.childs[k], err)
 		}
 		acc = r.Compose(acc)
 		if oldest.IsZero() || e.received.Before(oldest) {

@@ -1,6 +1,10 @@
-package node
+package observe
 
-import "math"
+import (
+	"math"
+
+	"github.com/vla3d/vla3d/perception"
+)
 
 // tfSample is one stamped transform of an edge: parent_from_child as a
 // translation and unit quaternion (x, y, z, w), the form interpolated.
@@ -147,7 +151,7 @@ func interpolate(a, b *tfSample, ns int64) tfSample {
 	// Saturated differences keep absurd stamps from wrapping; the clamp
 	// keeps the result between the samples whatever they are.
 	r := min(1, max(0, float64(satSub(ns, a.stamp))/float64(satSub(b.stamp, a.stamp))))
-	out := tfSample{stamp: ns, q: quatSlerp(a.q, b.q, r)}
+	out := tfSample{stamp: ns, q: perception.QuatFromArray(a.q).Slerp(perception.QuatFromArray(b.q), r).Array()}
 	for k := range 3 {
 		out.t[k] = a.t[k] + r*(b.t[k]-a.t[k])
 	}
