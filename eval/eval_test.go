@@ -51,13 +51,13 @@ func constantModel(t testing.TB, s policy.Spec) string {
 	t.Helper()
 	v, n := s.Cameras, s.PatchesPerView()
 	inputs := []onnx.Input{
-		{Name: ort.InputImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: ort.InputPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: ort.InputPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: ort.InputIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: ort.InputCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: ort.InputProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: ort.InputInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
+		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
+		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
+		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
 	}
 	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
 		b := x[0].Shape().Dimensions[0]
@@ -65,7 +65,7 @@ func constantModel(t testing.TB, s policy.Spec) string {
 		base := BroadcastToDims(Reshape(MulScalar(valid, 0), b, 1, 1), b, s.Horizon, s.ActionDim)
 		return []*Node{base}
 	}
-	model, err := onnx.Export(gomlxctx.New(), inputs, []string{ort.OutputActions}, build, onnx.Options{})
+	model, err := onnx.Export(gomlxctx.New(), inputs, []string{policy.TensorActions}, build, onnx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

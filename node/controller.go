@@ -85,7 +85,7 @@ func NewController(cfg *Config, pol policy.Policy, inputs *observe.Assembler, lo
 	case joint && spec.ActionDim != len(cfg.Execution.JointNames):
 		return nil, fmt.Errorf("node: joint model action dim %d but %d execution.joint_names", spec.ActionDim, len(cfg.Execution.JointNames))
 	}
-	space, err := contract.ParseActionSpace(spec.ActionSpace)
+	space, err := contract.ParseActionSpace(string(spec.ActionSpace))
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("node: model: %w", err)

@@ -145,18 +145,8 @@ func grow(s []float64, n int) []float64 {
 func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	// Drop chunks whose last step is past.
-	for e.n > 0 {
-		s := &e.ring[e.head]
-		if int(now.Sub(s.start)/s.period) < s.horizon {
-			break
-		}
-		e.head, e.n = (e.head+1)%len(e.ring), e.n-1
-	}
-	var wsum float64
-	var pos [3]float64
-	var q, q0 perception.Quat
-	var grip float64
+	e.dropExpired(now)
+	var acc eeAverage
 	used := 0
 	first := 0
 	if !e.ensemble {
@@ -175,47 +165,82 @@ func (e *Executor) Command(now time.Time, out *Target) (ok bool) {
 		w := e.weights[used]
 		used++
 		if e.joint {
-			width := len(s.vals) / s.horizon
-			if wsum == 0 {
-				out.Joints = grow(out.Joints, width)
-				clear(out.Joints)
-			}
-			if len(out.Joints) != width {
-				continue // a chunk of another width: ignore rather than mix
-			}
-			for i, v := range s.vals[k*width : (k+1)*width] {
-				out.Joints[i] += w * v
-			}
-			wsum += w
+			addJoints(out, s, k, w, &acc.wsum)
 			continue
 		}
-		o := s.vals[k*eeWidth : (k+1)*eeWidth]
-		qi := perception.Quat{X: o[3], Y: o[4], Z: o[5], W: o[6]}
-		if used == 1 {
-			q0 = qi
-		} else if qi.Dot(q0) < 0 { // q and -q are one rotation: average on one hemisphere
-			qi = qi.Neg()
-		}
-		for a := range 3 {
-			pos[a] += w * o[a]
-		}
-		q.X, q.Y, q.Z, q.W = q.X+w*qi.X, q.Y+w*qi.Y, q.Z+w*qi.Z, q.W+w*qi.W
-		grip += w * o[7]
-		wsum += w
+		acc.add(s.vals[k*eeWidth:(k+1)*eeWidth], w)
 	}
-	if wsum == 0 {
+	if acc.wsum == 0 {
 		return false
 	}
 	if e.joint {
 		for i := range out.Joints {
-			out.Joints[i] /= wsum
+			out.Joints[i] /= acc.wsum
 		}
 		return true
 	}
-	for a := range 3 {
-		out.Pose.Position[a] = pos[a] / wsum
-	}
-	out.Pose.Orientation = q.Normalize().Array()
-	out.Gripper = grip / wsum
+	acc.result(out)
 	return true
+}
+
+// dropExpired drops the chunks whose last step is past.
+func (e *Executor) dropExpired(now time.Time) {
+	for e.n > 0 {
+		s := &e.ring[e.head]
+		if int(now.Sub(s.start)/s.period) < s.horizon {
+			break
+		}
+		e.head, e.n = (e.head+1)%len(e.ring), e.n-1
+	}
+}
+
+// addJoints adds weight w of chunk s's step k to out.Joints (a chunk of
+// another width than the first is ignored rather than mixed).
+func addJoints(out *Target, s *storedChunk, k int, w float64, wsum *float64) {
+	width := len(s.vals) / s.horizon
+	if *wsum == 0 {
+		out.Joints = grow(out.Joints, width)
+		clear(out.Joints)
+	}
+	if len(out.Joints) != width {
+		return
+	}
+	for i, v := range s.vals[k*width : (k+1)*width] {
+		out.Joints[i] += w * v
+	}
+	*wsum += w
+}
+
+// eeAverage is the weighted mean of end-effector targets: position and
+// gripper linearly, orientation as a normalised sum on one hemisphere (q
+// and -q are one rotation).
+type eeAverage struct {
+	wsum, grip float64
+	pos        [3]float64
+	q, q0      perception.Quat
+	n          int
+}
+
+func (a *eeAverage) add(o []float64, w float64) {
+	qi := perception.Quat{X: o[3], Y: o[4], Z: o[5], W: o[6]}
+	if a.n == 0 {
+		a.q0 = qi
+	} else if qi.Dot(a.q0) < 0 {
+		qi = qi.Neg()
+	}
+	a.n++
+	for k := range 3 {
+		a.pos[k] += w * o[k]
+	}
+	a.q.X, a.q.Y, a.q.Z, a.q.W = a.q.X+w*qi.X, a.q.Y+w*qi.Y, a.q.Z+w*qi.Z, a.q.W+w*qi.W
+	a.grip += w * o[7]
+	a.wsum += w
+}
+
+func (a *eeAverage) result(out *Target) {
+	for k := range 3 {
+		out.Pose.Position[k] = a.pos[k] / a.wsum
+	}
+	out.Pose.Orientation = a.q.Normalize().Array()
+	out.Gripper = a.grip / a.wsum
 }

@@ -6,6 +6,7 @@ package policy
 
 import (
 	"context"
+	"github.com/vla3d/vla3d/contract"
 	"time"
 
 	"github.com/vla3d/vla3d/msgs"
@@ -35,17 +36,17 @@ type Modules struct {
 // next to an exported model.onnx, so the node can check its configuration
 // against the model before running it.
 type Spec struct {
-	Cameras        int     `json:"cameras"`
-	ImageWidth     int     `json:"image_width"`
-	ImageHeight    int     `json:"image_height"`
-	PatchSize      int     `json:"patch_size"`
-	ActionDim      int     `json:"action_dim"`
-	Horizon        int     `json:"horizon"`
-	ProprioDim     int     `json:"proprio_dim"`
-	InstructionLen int     `json:"instruction_len"`
-	ControlHz      float64 `json:"control_hz"`
-	ActionSpace    string  `json:"action_space"` // "ee_delta" (default) or "joint"
-	Modules        Modules `json:"modules"`
+	Cameras        int                  `json:"cameras"`
+	ImageWidth     int                  `json:"image_width"`
+	ImageHeight    int                  `json:"image_height"`
+	PatchSize      int                  `json:"patch_size"`
+	ActionDim      int                  `json:"action_dim"`
+	Horizon        int                  `json:"horizon"`
+	ProprioDim     int                  `json:"proprio_dim"`
+	InstructionLen int                  `json:"instruction_len"`
+	ControlHz      float64              `json:"control_hz"`
+	ActionSpace    contract.ActionSpace `json:"action_space"` // "ee_delta" (default) or "joint"
+	Modules        Modules              `json:"modules"`
 	// Vocabulary maps instruction words to token ids (id = index+1; 0 is padding/unknown).
 	Vocabulary []string `json:"vocabulary,omitempty"`
 	// Normalization statistics: the model works on normalized values.

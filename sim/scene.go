@@ -1,5 +1,7 @@
 package sim
 
+import "github.com/vla3d/vla3d/contract"
+
 // Shape is an object's collision/visual primitive.
 type Shape int
 
@@ -13,7 +15,7 @@ const (
 // Stable instance ids written into the segmentation labels (0 = background:
 // table, walls, floor). They do not depend on the MuJoCo model layout.
 const (
-	LabelRobot uint16 = 100 // hand and fingers
+	LabelRobot = contract.LabelRobot // hand and fingers
 )
 
 // Object is one movable (or static, for the bowl) item on the table.

@@ -5,22 +5,13 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
-)
 
-// Module scopes, named as in the paper; the model puts each module's
-// variables under the scope of the same name.
-const (
-	ScopeBase          = "base"
-	ScopeSpatialFusion = "spatial_fusion"
-	ScopeInstance      = "instance_module"
-	ScopePredictor     = "predictor"
-	ScopeAggregation   = "aggregation"
-	ScopeActionExpert  = "action_expert"
+	"github.com/vla3d/vla3d/policy/model"
 )
 
 // teacherMarker is a scope component that marks EMA-teacher variables; they
 // are never trained by gradients, only by the EMA update.
-const teacherMarker = "teacher"
+const teacherMarker = model.ScopeTeacher
 
 // Stage is one of the paper's two training stages (appendix A).
 type Stage int
@@ -47,9 +38,9 @@ func ParseStage(n int) (Stage, error) {
 // the action expert.
 func (s Stage) TrainedScopes() []string {
 	if s == Stage2 {
-		return []string{ScopePredictor, ScopeAggregation, ScopeActionExpert}
+		return []string{model.ScopePredictor, model.ScopeAggregation, model.ScopeActionExpert}
 	}
-	return []string{ScopeBase, ScopeSpatialFusion, ScopeInstance, ScopeActionExpert}
+	return []string{model.ScopeBase, model.ScopeSpatialFusion, model.ScopeInstanceModule, model.ScopeActionExpert}
 }
 
 // Trains reports whether a variable in scope (e.g. "/action_expert/block_0")

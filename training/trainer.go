@@ -92,9 +92,6 @@ func (t *Trainer) Variables() *mlctx.Context { return t.vars }
 // State is the current progress.
 func (t *Trainer) State() State { return t.state }
 
-// Model is the model being trained.
-func (t *Trainer) Model() *model.Model { return t.model }
-
 // Result summarises a Run.
 type Result struct {
 	State       State
@@ -157,80 +154,17 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if t.cfg.Progress != nil {
 		bar = NewProgress(t.cfg.Progress, total, t.doneSteps(), "training")
 	}
-	src := rand.NewPCG(uint64(t.cfg.Seed), 0)
-	rng := rand.New(src)
+	r := &run{t: t, res: &res, mlog: mlog, bar: bar, saved: t.state.Step}
+	r.src = rand.NewPCG(uint64(t.cfg.Seed), 0)
+	r.rng = rand.New(r.src)
 	start := time.Now()
-	saved := t.state.Step
 	for si, stage := range t.cfg.Stages {
 		if si < t.stageIndex() {
 			continue
 		}
-		if t.state.Stage != stage {
-			// Entering a new stage: its own schedule and optimizer moments.
-			if err := ResetOptimizer(t.vars); err != nil {
-				return res, err
-			}
-			t.state.Stage, t.state.StageStep = stage, 0
-		}
-		// I-JEPA starts the EMA teacher as a copy of the student: at the start
-		// of stage 2 (the stage that trains the predictor), once the predictor
-		// variables exist (they do when stage 1 ran the same model; otherwise
-		// right after the first step creates them).
-		syncTeacher := stage == Stage2 && t.predictorOn() && t.state.StageStep == 0
-		for t.state.StageStep < t.cfg.StepsPerStage {
-			if err := ctx.Err(); err != nil {
-				if t.state.Step > saved {
-					if p, serr := t.save(mlog); serr == nil {
-						res.Checkpoint = p
-					} else {
-						err = errors.Join(err, serr)
-					}
-				}
-				res.State = t.state
-				return res, err
-			}
-			// Noise depends only on the global step: resume replays it exactly.
-			src.Seed(uint64(t.cfg.Seed), uint64(t.state.Step))
-			if syncTeacher && t.teacherExists() {
-				if err := model.SyncTeacher(t.vars); err != nil {
-					return res, err
-				}
-				syncTeacher = false
-			}
-			vals, err := t.Step(rng)
-			if err != nil {
-				return res, fmt.Errorf("step %d: %w", t.state.Step+1, err)
-			}
-			if syncTeacher && t.teacherExists() {
-				if err := model.SyncTeacher(t.vars); err != nil {
-					return res, err
-				}
-				syncTeacher = false
-			}
-			if res.First == nil {
-				res.First = vals
-			}
-			res.Last = vals
-			res.Steps++
-			if err := mlog.Write(Record{Step: t.state.Step, Stage: stage, StageStep: t.state.StageStep, Time: time.Now().UTC(),
-				LR: vals["lr"], GradNorm: vals["grad_norm"], StepSec: vals["step_sec"], Losses: lossesOnly(vals)}); err != nil {
-				return res, err
-			}
-			if bar != nil {
-				bar.Step(lossesOnly(vals))
-			}
-			if t.state.Step%t.cfg.CheckpointEvery == 0 || t.state.StageStep == t.cfg.StepsPerStage {
-				p, err := t.save(mlog)
-				if err != nil {
-					return res, err
-				}
-				res.Checkpoint, saved = p, t.state.Step
-			}
-			if t.cfg.PlotEvery > 0 && t.state.Step%t.cfg.PlotEvery == 0 {
-				if err := t.plot(); err != nil {
-					t.log.Warn("loss plot", zap.Error(err))
-				}
-			}
+		if err := r.stage(ctx, stage); err != nil {
+			res.State = t.state
+			return res, err
 		}
 	}
 	if bar != nil {
@@ -248,6 +182,107 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	}
 	res.State = t.state
 	return res, nil
+}
+
+// run is one Run call's loop state.
+type run struct {
+	t     *Trainer
+	res   *Result
+	mlog  *MetricsLog
+	bar   *Progress
+	src   *rand.PCG
+	rng   *rand.Rand
+	saved int // last checkpointed step
+}
+
+// stage runs stage to its end (or until ctx ends, checkpointing first).
+func (r *run) stage(ctx context.Context, stage Stage) error {
+	t := r.t
+	if t.state.Stage != stage {
+		// Entering a new stage: its own schedule and optimizer moments.
+		if err := ResetOptimizer(t.vars); err != nil {
+			return err
+		}
+		t.state.Stage, t.state.StageStep = stage, 0
+	}
+	// I-JEPA starts the EMA teacher as a copy of the student: at the start
+	// of stage 2 (the stage that trains the predictor), once the predictor
+	// variables exist (they do when stage 1 ran the same model; otherwise
+	// right after the first step creates them).
+	syncTeacher := stage == Stage2 && t.predictorOn() && t.state.StageStep == 0
+	for t.state.StageStep < t.cfg.StepsPerStage {
+		if err := ctx.Err(); err != nil {
+			return r.interrupted(err)
+		}
+		// Noise depends only on the global step: resume replays it exactly.
+		r.src.Seed(uint64(t.cfg.Seed), uint64(t.state.Step))
+		if err := r.syncTeacher(&syncTeacher); err != nil {
+			return err
+		}
+		vals, err := t.Step(r.rng)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", t.state.Step+1, err)
+		}
+		if err := r.syncTeacher(&syncTeacher); err != nil {
+			return err
+		}
+		if err := r.record(stage, vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interrupted checkpoints unsaved progress and returns the cancellation.
+func (r *run) interrupted(err error) error {
+	if r.t.state.Step > r.saved {
+		if p, serr := r.t.save(r.mlog); serr == nil {
+			r.res.Checkpoint = p
+		} else {
+			err = errors.Join(err, serr)
+		}
+	}
+	return err
+}
+
+// syncTeacher copies the student into the EMA teacher once, when pending
+// and the teacher's variables exist.
+func (r *run) syncTeacher(pending *bool) error {
+	if !*pending || !r.t.teacherExists() {
+		return nil
+	}
+	*pending = false
+	return model.SyncTeacher(r.t.vars)
+}
+
+// record logs a step's values and checkpoints and plots on schedule.
+func (r *run) record(stage Stage, vals map[string]float64) error {
+	t, res := r.t, r.res
+	if res.First == nil {
+		res.First = vals
+	}
+	res.Last = vals
+	res.Steps++
+	if err := r.mlog.Write(Record{Step: t.state.Step, Stage: stage, StageStep: t.state.StageStep, Time: time.Now().UTC(),
+		LR: vals["lr"], GradNorm: vals["grad_norm"], StepSec: vals["step_sec"], Losses: lossesOnly(vals)}); err != nil {
+		return err
+	}
+	if r.bar != nil {
+		r.bar.Step(lossesOnly(vals))
+	}
+	if t.state.Step%t.cfg.CheckpointEvery == 0 || t.state.StageStep == t.cfg.StepsPerStage {
+		p, err := t.save(r.mlog)
+		if err != nil {
+			return err
+		}
+		res.Checkpoint, r.saved = p, t.state.Step
+	}
+	if t.cfg.PlotEvery > 0 && t.state.Step%t.cfg.PlotEvery == 0 {
+		if err := t.plot(); err != nil {
+			t.log.Warn("loss plot", zap.Error(err))
+		}
+	}
+	return nil
 }
 
 func lossesOnly(vals map[string]float64) map[string]float64 {
@@ -353,7 +388,7 @@ func (t *Trainer) buildExecs(s Stage) error {
 		t.costExec = nil
 	}
 	t.stage = s
-	t.names = t.outputNames(s)
+	t.names = nil // set when the train graph is built
 	vars := t.vars.Checked(false)
 	match := t.matchingOn(s)
 	withLabels, withCompletion := match, t.completionIn()
@@ -378,7 +413,8 @@ func (t *Trainer) buildExecs(s Stage) error {
 		if err != nil {
 			panic(err)
 		}
-		return outs
+		t.names = outs.names
+		return outs.nodes
 	})
 	if err != nil {
 		return fmt.Errorf("train graph: %w", err)
@@ -386,20 +422,20 @@ func (t *Trainer) buildExecs(s Stage) error {
 	return nil
 }
 
-// outputNames lists the train graph's scalar outputs for stage s.
-func (t *Trainer) outputNames(s Stage) []string {
-	names := []string{"total", "action"}
-	if t.matchingOn(s) {
-		names = append(names, "focal", "box_l1", "giou", "mask_ce", "dice", "center_3d")
-	}
-	if s == Stage2 && t.predictorOn() {
-		names = append(names, "pred_smooth_l1", "pred_cosine", "pred_variance")
-	}
-	return append(names, "lr", "grad_norm")
+// namedOutputs are a train graph's scalar outputs with their names, kept
+// together so the executable's outputs cannot be read under the wrong name.
+type namedOutputs struct {
+	names []string
+	nodes []*Node
+}
+
+func (o *namedOutputs) add(name string, n *Node) {
+	o.names = append(o.names, name)
+	o.nodes = append(o.nodes, n)
 }
 
 // trainGraph is one optimizer step: forward, losses, AdamW, EMA teacher.
-func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Node, error) {
+func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*namedOutputs, error) {
 	g := in.Model.Images.Graph()
 	ctx.SetTraining(g, true)
 	w := t.cfg.Loss
@@ -414,14 +450,20 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Nod
 		action = losses.ActionL1(out.Actions, in.Actions, in.ActionValid)
 	}
 	total := MulScalar(action, w.Action)
-	outs := []*Node{nil, action}
+	var outs namedOutputs
+	outs.add("action", action)
 	if t.matchingOn(s) {
 		if out.ClassLogits == nil || out.MaskLogits == nil || out.RefPoints == nil {
 			return nil, errors.New("instance module on but the model returned no instance outputs")
 		}
 		it := instanceLosses(w, out, in)
 		total = Add(total, it.total(w))
-		outs = append(outs, it.Focal, it.BoxL1, it.GIoU, it.MaskCE, it.Dice, it.Center3D)
+		for _, l := range []struct {
+			name string
+			n    *Node
+		}{{"focal", it.Focal}, {"box_l1", it.BoxL1}, {"giou", it.GIoU}, {"mask_ce", it.MaskCE}, {"dice", it.Dice}, {"center_3d", it.Center3D}} {
+			outs.add(l.name, l.n)
+		}
 	}
 	predictor := s == Stage2 && t.predictorOn()
 	if predictor {
@@ -430,9 +472,11 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Nod
 		}
 		pt := losses.Predictor(out.PredictorPred, out.PredictorTarget, out.PredictorMask, w.SmoothL1Beta, w.VarianceGamma)
 		total = Add(total, MulScalar(pt.Total(), w.Predictor))
-		outs = append(outs, pt.SmoothL1, pt.Cosine, pt.Variance)
+		outs.add("pred_smooth_l1", pt.SmoothL1)
+		outs.add("pred_cosine", pt.Cosine)
+		outs.add("pred_variance", pt.Variance)
 	}
-	outs[0] = total
+	outs.add("total", total)
 	ApplyStage(ctx, s)
 	st, err := t.cfg.optimizer().UpdateGraph(ctx, total)
 	if err != nil {
@@ -443,7 +487,9 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) ([]*Nod
 			return nil, err
 		}
 	}
-	return append(outs, st.LR, st.GradNorm), nil
+	outs.add("lr", st.LR)
+	outs.add("grad_norm", st.GradNorm)
+	return &outs, nil
 }
 
 // teacherExists reports whether the model created EMA-teacher variables.

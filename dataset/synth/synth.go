@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/vla3d/vla3d/contract"
 	"math"
 	"time"
 
@@ -71,6 +72,7 @@ func Action(k, steps int) [7]float32 {
 
 // Write writes the recording to path.
 func (s Config) Write(path string) (err error) {
+	topics := contract.DefaultTopics()
 	var w writer
 	if s.MCAP {
 		w, err = mcapbag.Create(path, mcapbag.WriterOptions{Encoding: s.Encoding, Compression: s.Compression, ChunkSize: 1 << 20})
@@ -111,20 +113,20 @@ func (s Config) Write(path string) (err error) {
 		}
 		if !s.NoMarkers {
 			b, _ := json.Marshal(map[string]any{"event": "start", "episode": e})
-			must("/vla3d/episode", stamp, &std_msgs.String{Data: string(b)})
+			must(topics.Episode, stamp, &std_msgs.String{Data: string(b)})
 		}
-		must("/instruction", stamp, &std_msgs.String{Data: fmt.Sprintf("pick up block %d", e)})
+		must(topics.Instruction, stamp, &std_msgs.String{Data: fmt.Sprintf("pick up block %d", e)})
 		// Every camera but "wrist" is fixed: camera i at (1, 0.3 i, 0.5).
 		var static []geometry_msgs.TransformStamped
 		for ci, c := range cams {
 			if c != "wrist" {
 				static = append(static, geometry_msgs.TransformStamped{
-					Header: std_msgs.Header{Stamp: stamp, FrameId: "base_link"}, ChildFrameId: c + "_optical",
+					Header: std_msgs.Header{Stamp: stamp, FrameId: contract.BaseFrame}, ChildFrameId: c + "_optical",
 					Transform: geometry_msgs.Transform{Translation: geometry_msgs.Vector3{X: 1, Y: 0.3 * float64(ci), Z: 0.5}, Rotation: geometry_msgs.Quaternion{W: 1}},
 				})
 			}
 		}
-		must("/tf_static", stamp, &tf2_msgs.TFMessage{Transforms: static})
+		must(topics.TFStatic, stamp, &tf2_msgs.TFMessage{Transforms: static})
 		ee := perception.Pose{Position: perception.VecFromArray([3]float64{0.4, 0, 0.3}), Orientation: perception.IdentityQuat()}
 		for k := 0; k < s.Steps; k++ {
 			st := stamp
@@ -143,9 +145,9 @@ func (s Config) Write(path string) (err error) {
 				for i := range col.Data {
 					col.Data[i] = byte(k + 10*ci + i%3)
 				}
-				must("/"+c+"/color/image_raw", st, col)
+				must(contract.ColorTopic(c), st, col)
 				if c != s.NoInfo {
-					must("/"+c+"/color/camera_info", st, &sensor_msgs.CameraInfo{Header: std_msgs.Header{Stamp: st, FrameId: c + "_optical"},
+					must(contract.ColorInfoTopic(c), st, &sensor_msgs.CameraInfo{Header: std_msgs.Header{Stamp: st, FrameId: c + "_optical"},
 						Width: imgW, Height: imgH, DistortionModel: "plumb_bob", D: make([]float64, 5),
 						K: [9]float64{fx, 0, cx, 0, fx, cy, 0, 0, 1}, R: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1},
 						P: [12]float64{fx, 0, cx, 0, 0, fx, cy, 0, 0, 0, 1, 0}})
@@ -155,28 +157,28 @@ func (s Config) Write(path string) (err error) {
 				for i := 0; i < int(imgW*imgH); i++ {
 					binary.LittleEndian.PutUint32(dep.Data[4*i:], math.Float32bits(1+0.01*float32(k)))
 				}
-				must("/"+c+"/depth/image_raw", st.Add(s.DepthJitter), dep)
+				must(contract.DepthTopic(c), st.Add(s.DepthJitter), dep)
 				if s.Labels {
 					lab := &sensor_msgs.Image{Header: std_msgs.Header{Stamp: st, FrameId: c + "_optical"}, Width: imgW, Height: imgH,
 						Encoding: "mono16", Step: 2 * imgW, Data: make([]byte, 2*imgW*imgH)}
 					for i := 0; i < int(imgW*imgH); i++ {
 						binary.LittleEndian.PutUint16(lab.Data[2*i:], uint16(i%3))
 					}
-					must("/"+c+"/labels/image_raw", st, lab)
+					must(contract.LabelsTopic(c), st, lab)
 				}
 			}
 			pos, q := ee.Position, ee.Orientation
-			must("/ee_pose", st, &geometry_msgs.PoseStamped{Header: std_msgs.Header{Stamp: st, FrameId: "base_link"},
+			must(topics.EEPose, st, &geometry_msgs.PoseStamped{Header: std_msgs.Header{Stamp: st, FrameId: contract.BaseFrame},
 				Pose: geometry_msgs.Pose{Position: geometry_msgs.Point{X: pos.X, Y: pos.Y, Z: pos.Z},
 					Orientation: geometry_msgs.Quaternion{X: q.X, Y: q.Y, Z: q.Z, W: q.W}}})
-			must("/tf", st, &tf2_msgs.TFMessage{Transforms: []geometry_msgs.TransformStamped{{
-				Header: std_msgs.Header{Stamp: st, FrameId: "base_link"}, ChildFrameId: "wrist_optical",
+			must(topics.TF, st, &tf2_msgs.TFMessage{Transforms: []geometry_msgs.TransformStamped{{
+				Header: std_msgs.Header{Stamp: st, FrameId: contract.BaseFrame}, ChildFrameId: "wrist_optical",
 				Transform: geometry_msgs.Transform{Translation: geometry_msgs.Vector3{X: pos.X, Y: pos.Y, Z: pos.Z + 0.1},
 					Rotation: geometry_msgs.Quaternion{X: q.X, Y: q.Y, Z: q.Z, W: q.W}},
 			}}})
 			a := Action(k, s.Steps)
 			if !s.NoAction {
-				must("/vla3d/expert_action", st, &std_msgs.Float32MultiArray{Data: a[:]})
+				must(topics.ExpertAction, st, &std_msgs.Float32MultiArray{Data: a[:]})
 			}
 			// Execute the action exactly: the next pose is what the
 			// derived action must recover.
@@ -185,7 +187,7 @@ func (s Config) Write(path string) (err error) {
 		}
 		if !s.NoMarkers {
 			b, _ := json.Marshal(map[string]any{"event": "end", "episode": e})
-			must("/vla3d/episode", stamp.Add(-Period/2), &std_msgs.String{Data: string(b)})
+			must(topics.Episode, stamp.Add(-Period/2), &std_msgs.String{Data: string(b)})
 		}
 		stamp = stamp.Add(s.GapBetween)
 	}

@@ -38,7 +38,7 @@ type ExpertArgs struct {
 // t = 1 with FlowSteps Euler steps, unrolled in the graph so it stays
 // deterministic given the noise input.
 func ActionExpert(ctx *context.Context, cfg Config, a ExpertArgs) ExpertOutput {
-	ctx = ctx.In("action_expert")
+	ctx = ctx.In(ScopeActionExpert)
 	if cfg.ActionHead != HeadFlow {
 		q := Zeros(a.Context.Graph(), shapeOf(a.Context.DType(), a.Context.Shape().Dimensions[0], cfg.Horizon, cfg.Width))
 		return ExpertOutput{Actions: expertDecoder(ctx, cfg, a, q)}

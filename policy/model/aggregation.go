@@ -25,7 +25,7 @@ type AggregationArgs struct {
 // routing refines each instance with its nearest completion tokens.
 // Returns the new instance and completion tokens.
 func Aggregation(ctx *context.Context, cfg Config, a AggregationArgs) (instances, completion *Node) {
-	ctx = ctx.In("aggregation").Checked(false) // the EE encoding is shared by both token sets
+	ctx = ctx.In(ScopeAggregation).Checked(false) // the EE encoding is shared by both token sets
 	ee := InsertAxes(a.EEPosition, 1)
 	instances = Add(a.Instances, EERelativeEncoding(ctx, cfg, Sub(a.InstanceRefs, ee)))
 	completion = Add(a.Completion, EERelativeEncoding(ctx, cfg, Sub(a.CompletionPos, ee)))

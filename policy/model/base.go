@@ -31,7 +31,7 @@ type BaseOutput struct {
 // [B,L,Ft] instead of the learned table (the token ids still give the padding
 // mask). Either way a trainable linear adapter maps the features to width d.
 func Base(ctx *context.Context, cfg Config, in Inputs) BaseOutput {
-	ctx = ctx.In("base")
+	ctx = ctx.In(ScopeBase)
 	g := in.Images.Graph()
 	b := in.Images.Shape().Dimensions[0]
 	d := cfg.Width

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"github.com/vla3d/vla3d/contract"
 
 	"github.com/vla3d/vla3d/policy"
 )
@@ -30,7 +31,7 @@ type Config struct {
 	ProprioDim, InstructionLen, VocabSize       int
 	Horizon, ActionDim                          int
 	ControlHz                                   float64
-	ActionSpace                                 string
+	ActionSpace                                 contract.ActionSpace
 
 	// VisualFeatureDim / TextFeatureDim > 0 replace the trainable patch
 	// encoder / instruction table by adapters over features of frozen
@@ -91,7 +92,7 @@ func DefaultConfig() Config {
 	return Config{
 		Cameras: 3, ImageHeight: 96, ImageWidth: 96, PatchSize: 16,
 		ProprioDim: 8, InstructionLen: 16, VocabSize: 256,
-		Horizon: 8, ActionDim: 7, ControlHz: 10, ActionSpace: "ee_delta",
+		Horizon: 8, ActionDim: 7, ControlHz: 10, ActionSpace: contract.ActionEEDelta,
 		Width: 64, Heads: 4, MLPRatio: 2,
 		BaseLayers: 1, FusionLayers: 2, RoPEBase: 10000, RoPEScale: 100,
 		Probes: 20, KeepInstances: 16, InstanceLayers: 2, DeformKeys: 4, MaskDim: 16,

@@ -52,7 +52,7 @@ func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, t
 	}
 	out.InstanceTokens = instTokens
 
-	ae := ctx.In("action_expert")
+	ae := ctx.In(ScopeActionExpert)
 	tokens := []*Node{Add(instTokens, learned(ae, g, "instance_type_embedding", 1, 1, cfg.Width))}
 	masks := []*Node{Ones(g, shapeOf(dtypeF32, b, cfg.KeepInstances))}
 	if compTokens != nil {

@@ -45,7 +45,7 @@ type InstanceArgs struct {
 //
 // The K most confident probes (by class logit) become instance tokens.
 func InstanceModule(ctx *context.Context, cfg Config, a InstanceArgs) InstanceOutput {
-	ctx = ctx.In("instance_module")
+	ctx = ctx.In(ScopeInstanceModule)
 	mem := a.Fused.Memory
 	g := mem.Graph()
 	b := mem.Shape().Dimensions[0]

@@ -39,8 +39,13 @@ const (
 	ScopePredictor        = "predictor"
 	ScopeAggregation      = "aggregation"
 	ScopeActionExpert     = "action_expert"
-	ScopePredictorTeacher = "/predictor/teacher"
-	ScopePredictorStudent = "/predictor/context_encoder"
+	ScopePredictorTeacher = "/" + ScopePredictor + "/" + ScopeTeacher
+	ScopePredictorStudent = "/" + ScopePredictor + "/" + scopeContextEncoder
+
+	// ScopeTeacher (under the predictor) holds the EMA teacher, which only
+	// the EMA update changes; scopeContextEncoder the student it tracks.
+	ScopeTeacher        = "teacher"
+	scopeContextEncoder = "context_encoder"
 )
 
 // Inputs are the graph inputs with the layouts of policy.Input plus a leading

@@ -61,7 +61,7 @@ type tokenSet struct {
 func Predictor(ctx *context.Context, cfg Config, a PredictorArgs) PredictorOutput {
 	// The student encoder and the blocks run twice in training (masked and
 	// unmasked context) with shared weights.
-	ctx = ctx.In("predictor").Checked(false)
+	ctx = ctx.In(ScopePredictor).Checked(false)
 	f := a.Fused
 	g := f.Memory.Graph()
 	b := f.Memory.Shape().Dimensions[0]
@@ -70,7 +70,7 @@ func Predictor(ctx *context.Context, cfg Config, a PredictorArgs) PredictorOutpu
 	var out PredictorOutput
 
 	all := tokenSet{Memory: f.Memory, Points: f.Points, Angles: f.Angles, Views: Const(g, tokenViews(1, v, n)), Mask: f.Valid}
-	full := contextEncoder(ctx.In("context_encoder"), cfg, all, &rope)
+	full := contextEncoder(ctx.In(scopeContextEncoder), cfg, all, &rope)
 	nc := a.CompletionCoords.Shape().Dimensions[1]
 	queries := tokenSet{Points: a.CompletionCoords, Angles: rope.Angles(a.CompletionCoords),
 		Views: Const(g, fill3(1, nc, v, 1/float32(v))), Mask: a.CompletionValid}
@@ -89,11 +89,11 @@ func Predictor(ctx *context.Context, cfg Config, a PredictorArgs) PredictorOutpu
 	targets := selectTokens(targetSel, all, b, t)
 	visible := selectTokens(visibleSel, all, b, t)
 
-	student := contextEncoder(ctx.In("context_encoder"), cfg, visible, &rope)
+	student := contextEncoder(ctx.In(scopeContextEncoder), cfg, visible, &rope)
 	out.Pred = predictorBlocks(ctx, cfg, student, visible, targets, &rope)
 	out.LossMask = targets.Mask
 
-	teacherCtx := ctx.In("teacher")
+	teacherCtx := ctx.In(ScopeTeacher)
 	teacher := StopGradient(contextEncoder(teacherCtx, cfg, all, &rope))
 	out.Target = Einsum("bmt,btd->bmd", targetSel, teacher)
 	for tv := range teacherCtx.IterVariablesInScope() {

@@ -24,7 +24,7 @@ type FusionOutput struct {
 // RoPE angle 0 (content-only attention), and their P is zeroed so NaNs
 // from the preprocessor can never enter the graph.
 func SpatialFusion(ctx *context.Context, cfg Config, patches, points, valid *Node) FusionOutput {
-	ctx = ctx.In("spatial_fusion")
+	ctx = ctx.In(ScopeSpatialFusion)
 	g := patches.Graph()
 	b := patches.Shape().Dimensions[0]
 	t, d := cfg.Tokens(), cfg.Width

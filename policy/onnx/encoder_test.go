@@ -23,10 +23,10 @@ func TestPolicyInputsWithFeatures(t *testing.T) {
 	plain := onnx.PolicyInputs(c)
 	c.VisualFeatureDim = 12
 	feat := onnx.PolicyInputs(c)
-	if feat[0].Name != onnx.NamePatchFeatures || !slices.Equal(feat[0].Dims, []int{c.Cameras, c.Patches(), 12}) {
+	if feat[0].Name != policy.TensorPatchFeatures || !slices.Equal(feat[0].Dims, []int{c.Cameras, c.Patches(), 12}) {
 		t.Fatalf("first input %+v", feat[0])
 	}
-	if plain[0].Name != onnx.NameImages || len(plain) != len(feat) {
+	if plain[0].Name != policy.TensorImages || len(plain) != len(feat) {
 		t.Fatalf("plain inputs %+v", plain)
 	}
 	for i := 1; i < len(feat); i++ {

@@ -122,142 +122,34 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 		return nil, fmt.Errorf("onnx export: pure-Go backend: %w", err)
 	}
 	defer inner.Finalize()
-	rb := &recBackend{Backend: inner}
-
 	batches := dynamicBatches
 	if opts.FixedBatch > 0 {
 		batches = [3]int{opts.FixedBatch, opts.FixedBatch, opts.FixedBatch}
 	}
-	var tapes [3]*tape
-	for i, b := range batches {
-		if i > 0 && b == batches[0] {
-			tapes[i] = tapes[0] // a fixed batch needs one trace
-			continue
-		}
-		c := ctx
-		if i > 0 || ctx.NumVariables() > 0 {
-			// Later traces (and an already populated context) reuse variables.
-			c = ctx.Reuse()
-		}
-		if tapes[i], err = trace(rb, c, inputs, len(outputs), build, b); err != nil {
-			return nil, err
-		}
+	tapes, err := traceBatches(&recBackend{Backend: inner}, ctx, inputs, len(outputs), build, batches)
+	if err != nil {
+		return nil, err
 	}
-	if ctx.NeedsInitialization() {
-		var fresh []*context.Variable
-		for v := range ctx.IterVariables() {
-			if !v.HasValue() {
-				fresh = append(fresh, v)
-			}
-		}
-		if err := ctx.InitializeVariables(inner, nil); err != nil {
-			return nil, fmt.Errorf("onnx export: initializing variables: %w", err)
-		}
-		// The values live on the exporter's private backend, finalized on
-		// return: move them to host memory so the caller's context stays usable.
-		for _, v := range fresh {
-			t, err := v.Value()
-			if err == nil {
-				err = t.ToLocal()
-			}
-			if err != nil {
-				return nil, fmt.Errorf("onnx export: variable %s: %w", v.ScopeAndName(), err)
-			}
-		}
+	if err := initializeToHost(ctx, inner); err != nil {
+		return nil, err
 	}
 	recs, err := symbolize(tapes, batches)
 	if err != nil {
 		return nil, err
 	}
-
 	e := &emitter{recs: recs, names: make([]string, len(recs)), consts: make(map[string]string)}
 	e.g.Name = opts.GraphName
-	inputByName := make(map[string]bool, len(inputs))
-	for _, in := range inputs {
-		inputByName[in.Name] = true
+	if err := e.emitParameters(ctx, tapes[0], inputs); err != nil {
+		return nil, err
 	}
-	// Graph inputs and initializers first.
-	for _, id := range tapes[0].params {
-		r := &recs[id]
-		if inputByName[r.name] {
-			vi, err := valueInfoOf(r.name, r)
-			if err != nil {
-				return nil, err
-			}
-			e.g.Inputs = append(e.g.Inputs, vi)
-			e.names[id] = r.name
-			if e.batchSrc.name == "" {
-				for ax, d := range r.dims {
-					if d == (sym{a: 1}) {
-						e.batchSrc.name, e.batchSrc.axis = r.name, ax
-						break
-					}
-				}
-			}
-			continue
-		}
-		init, err := variableInitializer(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		e.g.Initializers = append(e.g.Initializers, init)
-		e.names[id] = init.Name
+	if err := e.emitOps(); err != nil {
+		return nil, err
 	}
-	if len(e.g.Inputs) != len(inputs) {
-		return nil, fmt.Errorf("onnx export: %d of %d inputs are used by the graph; unused inputs cannot be exported", len(e.g.Inputs), len(inputs))
+	if err := e.emitValueInfo(); err != nil {
+		return nil, err
 	}
-	for i := range recs {
-		switch recs[i].op {
-		case "Parameter":
-			continue
-		case "Constant":
-			raw, dt, err := rawData(recs[i].flat)
-			if err != nil {
-				return nil, err
-			}
-			name := e.fresh("const")
-			dims := make([]int64, len(recs[i].dims))
-			for k, d := range recs[i].dims {
-				dims[k] = int64(d.c)
-			}
-			e.g.Initializers = append(e.g.Initializers, tensorProto{Name: name, DataType: dt, Dims: dims, Raw: raw})
-			e.names[i] = name
-			continue
-		}
-		if e.names[i], err = e.emit(i); err != nil {
-			return nil, fmt.Errorf("%w (op #%d, output shape %s)", err, i, recs[i].shape)
-		}
-	}
-	// Shapes of every intermediate value, with batch-dependent axes named
-	// after their affine form: ONNX shape inference cannot see through a
-	// runtime-built Reshape target, and without these ONNX Runtime's memory
-	// planner treats each such axis as a fresh unknown, which made session
-	// creation of the full policy take seconds.
-	seen := make(map[string]bool)
-	for _, vi := range e.g.Inputs {
-		seen[vi.Name] = true
-	}
-	for _, t := range e.g.Initializers {
-		seen[t.Name] = true
-	}
-	for i := range recs {
-		if seen[e.names[i]] {
-			continue
-		}
-		seen[e.names[i]] = true
-		vi, err := valueInfoOf(e.names[i], &recs[i])
-		if err != nil {
-			return nil, err
-		}
-		e.g.ValueInfo = append(e.g.ValueInfo, vi)
-	}
-	for k, id := range tapes[0].outputs {
-		e.g.Nodes = append(e.g.Nodes, nodeProto{Name: "output_" + outputs[k], OpType: "Identity", Inputs: []string{e.names[id]}, Outputs: []string{outputs[k]}})
-		vi, err := valueInfoOf(outputs[k], &recs[id])
-		if err != nil {
-			return nil, err
-		}
-		e.g.Outputs = append(e.g.Outputs, vi)
+	if err := e.emitOutputs(tapes[0], outputs); err != nil {
+		return nil, err
 	}
 	m := &modelProto{
 		IRVersion:       irVersion,
@@ -271,6 +163,164 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 		m.Metadata = append(m.Metadata, [2]string{k, v})
 	}
 	return m, nil
+}
+
+// traceBatches records the graph once per batch size (the dynamic batch is
+// fitted from the three traces; a fixed batch needs one).
+func traceBatches(rb *recBackend, ctx *context.Context, inputs []Input, nOut int, build BuildFunc, batches [3]int) ([3]*tape, error) {
+	var tapes [3]*tape
+	for i, b := range batches {
+		if i > 0 && b == batches[0] {
+			tapes[i] = tapes[0]
+			continue
+		}
+		c := ctx
+		if i > 0 || ctx.NumVariables() > 0 {
+			// Later traces (and an already populated context) reuse variables.
+			c = ctx.Reuse()
+		}
+		var err error
+		if tapes[i], err = trace(rb, c, inputs, nOut, build, b); err != nil {
+			return tapes, err
+		}
+	}
+	return tapes, nil
+}
+
+// initializeToHost initializes the variables the traces created and moves
+// their values to host memory: they live on the exporter's private backend,
+// finalized on return, and the caller's context must stay usable.
+func initializeToHost(ctx *context.Context, backend backends.Backend) error {
+	if !ctx.NeedsInitialization() {
+		return nil
+	}
+	var fresh []*context.Variable
+	for v := range ctx.IterVariables() {
+		if !v.HasValue() {
+			fresh = append(fresh, v)
+		}
+	}
+	if err := ctx.InitializeVariables(backend, nil); err != nil {
+		return fmt.Errorf("onnx export: initializing variables: %w", err)
+	}
+	for _, v := range fresh {
+		t, err := v.Value()
+		if err == nil {
+			err = t.ToLocal()
+		}
+		if err != nil {
+			return fmt.Errorf("onnx export: variable %s: %w", v.ScopeAndName(), err)
+		}
+	}
+	return nil
+}
+
+// emitParameters turns the traced parameters into graph inputs (the named
+// inputs) and initializers (the variables), and finds the batch axis.
+func (e *emitter) emitParameters(ctx *context.Context, t *tape, inputs []Input) error {
+	inputByName := make(map[string]bool, len(inputs))
+	for _, in := range inputs {
+		inputByName[in.Name] = true
+	}
+	for _, id := range t.params {
+		r := &e.recs[id]
+		if !inputByName[r.name] {
+			init, err := variableInitializer(ctx, r)
+			if err != nil {
+				return err
+			}
+			e.g.Initializers = append(e.g.Initializers, init)
+			e.names[id] = init.Name
+			continue
+		}
+		vi, err := valueInfoOf(r.name, r)
+		if err != nil {
+			return err
+		}
+		e.g.Inputs = append(e.g.Inputs, vi)
+		e.names[id] = r.name
+		if e.batchSrc.name == "" {
+			for ax, d := range r.dims {
+				if d == (sym{a: 1}) {
+					e.batchSrc.name, e.batchSrc.axis = r.name, ax
+					break
+				}
+			}
+		}
+	}
+	if len(e.g.Inputs) != len(inputs) {
+		return fmt.Errorf("onnx export: %d of %d inputs are used by the graph; unused inputs cannot be exported", len(e.g.Inputs), len(inputs))
+	}
+	return nil
+}
+
+// emitOps emits every recorded op (constants become initializers).
+func (e *emitter) emitOps() error {
+	recs := e.recs
+	for i := range recs {
+		switch recs[i].op {
+		case "Parameter":
+			continue
+		case "Constant":
+			raw, dt, err := rawData(recs[i].flat)
+			if err != nil {
+				return err
+			}
+			name := e.fresh("const")
+			dims := make([]int64, len(recs[i].dims))
+			for k, d := range recs[i].dims {
+				dims[k] = int64(d.c)
+			}
+			e.g.Initializers = append(e.g.Initializers, tensorProto{Name: name, DataType: dt, Dims: dims, Raw: raw})
+			e.names[i] = name
+			continue
+		}
+		var err error
+		if e.names[i], err = e.emit(i); err != nil {
+			return fmt.Errorf("%w (op #%d, output shape %s)", err, i, recs[i].shape)
+		}
+	}
+	return nil
+}
+
+// emitValueInfo records the shape of every intermediate value, with
+// batch-dependent axes named after their affine form: ONNX shape inference
+// cannot see through a runtime-built Reshape target, and without these ONNX
+// Runtime's memory planner treats each such axis as a fresh unknown, which
+// made session creation of the full policy take seconds.
+func (e *emitter) emitValueInfo() error {
+	seen := make(map[string]bool)
+	for _, vi := range e.g.Inputs {
+		seen[vi.Name] = true
+	}
+	for _, t := range e.g.Initializers {
+		seen[t.Name] = true
+	}
+	for i := range e.recs {
+		if seen[e.names[i]] {
+			continue
+		}
+		seen[e.names[i]] = true
+		vi, err := valueInfoOf(e.names[i], &e.recs[i])
+		if err != nil {
+			return err
+		}
+		e.g.ValueInfo = append(e.g.ValueInfo, vi)
+	}
+	return nil
+}
+
+// emitOutputs names the graph outputs (Identity nodes onto the traced values).
+func (e *emitter) emitOutputs(t *tape, outputs []string) error {
+	for k, id := range t.outputs {
+		e.g.Nodes = append(e.g.Nodes, nodeProto{Name: "output_" + outputs[k], OpType: "Identity", Inputs: []string{e.names[id]}, Outputs: []string{outputs[k]}})
+		vi, err := valueInfoOf(outputs[k], &e.recs[id])
+		if err != nil {
+			return err
+		}
+		e.g.Outputs = append(e.g.Outputs, vi)
+	}
+	return nil
 }
 
 // valueInfoOf describes a graph input/output, with the batch axis symbolic.

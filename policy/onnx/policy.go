@@ -15,23 +15,6 @@ import (
 	"github.com/vla3d/vla3d/policy/model"
 )
 
-// Names of the policy's ONNX tensors: policy.Input's fields in snake_case,
-// plus the flow head's noise, and the normalized action chunk.
-const (
-	NameImages      = "images"
-	NamePoints      = "points"
-	NamePointValid  = "point_valid"
-	NameIntrinsics  = "intrinsics"
-	NameCamFromBase = "cam_from_base"
-	NameProprio     = "proprio"
-	NameInstruction = "instruction"
-	NameNoise       = "noise"
-	NameActions     = "actions"
-	// NamePatchFeatures replaces NameImages when the model reads a frozen
-	// encoder's patch tokens (model.Config.VisualFeatureDim > 0).
-	NamePatchFeatures = "patch_features"
-)
-
 // SpecMetadataKey is the ModelProto metadata entry holding the sidecar JSON,
 // so a model file stays self-describing even without its model.json.
 const SpecMetadataKey = "vla3d.spec"
@@ -43,21 +26,21 @@ const SpecMetadataKey = "vla3d.spec"
 // [V,N,Dv] instead of the images, which the graph then never reads.
 func PolicyInputs(cfg model.Config) []Input {
 	v, n := cfg.Cameras, cfg.Patches()
-	visual := Input{Name: NameImages, DType: dtypes.Float32, Dims: []int{v, 3, cfg.ImageHeight, cfg.ImageWidth}}
+	visual := Input{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, cfg.ImageHeight, cfg.ImageWidth}}
 	if cfg.VisualFeatureDim > 0 {
-		visual = Input{Name: NamePatchFeatures, DType: dtypes.Float32, Dims: []int{v, n, cfg.VisualFeatureDim}}
+		visual = Input{Name: policy.TensorPatchFeatures, DType: dtypes.Float32, Dims: []int{v, n, cfg.VisualFeatureDim}}
 	}
 	in := []Input{
 		visual,
-		{Name: NamePoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: NamePointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: NameIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: NameCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: NameProprio, DType: dtypes.Float32, Dims: []int{cfg.ProprioDim}},
-		{Name: NameInstruction, DType: dtypes.Int64, Dims: []int{cfg.InstructionLen}},
+		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{cfg.ProprioDim}},
+		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{cfg.InstructionLen}},
 	}
 	if cfg.ActionHead == model.HeadFlow {
-		in = append(in, Input{Name: NameNoise, DType: dtypes.Float32, Dims: []int{cfg.Horizon, cfg.ActionDim}})
+		in = append(in, Input{Name: policy.TensorNoise, DType: dtypes.Float32, Dims: []int{cfg.Horizon, cfg.ActionDim}})
 	}
 	return in
 }
@@ -106,7 +89,7 @@ func ExportPolicy(ctx *context.Context, m *model.Model, spec policy.Spec, modelP
 		DocString: "3DVLA policy exported by vla3d: inputs are policy.Input with a leading batch axis; output actions are normalized (de-normalize with the sidecar's action_mean/action_std).",
 		Metadata:  map[string]string{SpecMetadataKey: string(js)},
 	}
-	if err := WriteFile(modelPath, ctx, PolicyInputs(m.Config), []string{NameActions}, PolicyBuild(m), opts); err != nil {
+	if err := WriteFile(modelPath, ctx, PolicyInputs(m.Config), []string{policy.TensorActions}, PolicyBuild(m), opts); err != nil {
 		return err
 	}
 	side := strings.TrimSuffix(modelPath, ".onnx") + ".json"

@@ -122,7 +122,7 @@ func checkParity(t *testing.T, cfg model.Config) {
 		for i, d := range dims {
 			shape[i] = int64(d)
 		}
-		if in.Name == onnx.NameInstruction {
+		if in.Name == policy.TensorInstruction {
 			args = append(args, tensors.FromFlatDataAndDimensions(instr, dims...))
 			ortIn = append(ortIn, ort.Tensor{Name: in.Name, Shape: shape, Data: instr})
 			continue
@@ -145,7 +145,7 @@ func checkParity(t *testing.T, cfg model.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ort.Run(stdctx.Background(), modelBytes, ortIn, []string{onnx.NameActions}, ort.Options{Providers: []string{ort.ProviderCPU}})
+	got, err := ort.Run(stdctx.Background(), modelBytes, ortIn, []string{policy.TensorActions}, ort.Options{Providers: []string{ort.ProviderCPU}})
 	if err != nil {
 		t.Fatalf("ONNX Runtime: %v", err)
 	}

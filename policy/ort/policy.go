@@ -19,22 +19,6 @@ import (
 	"github.com/vla3d/vla3d/policy/ort/ortenv"
 )
 
-// Model tensor names (the exporter's contract with the model package).
-const (
-	InputImages      = "images"
-	InputPoints      = "points"
-	InputPointValid  = "point_valid"
-	InputIntrinsics  = "intrinsics"
-	InputCamFromBase = "cam_from_base"
-	InputProprio     = "proprio"
-	InputInstruction = "instruction"
-	InputNoise       = "noise"
-	OutputActions    = "actions"
-	// InputPatchFeatures [B,V,N,Dv] is read instead of images by models
-	// trained on a frozen visual encoder's features (policy.Spec.Encoder).
-	InputPatchFeatures = "patch_features"
-)
-
 // Options configures Load and Run.
 type Options struct {
 	// LibraryPath is the ONNX Runtime shared library; see ResolveLibrary for
@@ -129,13 +113,13 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 		if !ok {
 			return nil, fmt.Errorf("ort: %s: unexpected model input %q", modelPath, in.Name)
 		}
-		if err := checkDims(in, dims, in.Name == InputInstruction); err != nil {
+		if err := checkDims(in, dims, in.Name == policy.TensorInstruction); err != nil {
 			return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
 		}
 		names = append(names, in.Name)
 	}
-	if len(outs) != 1 || outs[0].Name != OutputActions {
-		return nil, fmt.Errorf("ort: %s: want a single output %q, model has %v", modelPath, OutputActions, outs)
+	if len(outs) != 1 || outs[0].Name != policy.TensorActions {
+		return nil, fmt.Errorf("ort: %s: want a single output %q, model has %v", modelPath, policy.TensorActions, outs)
 	}
 	if err := checkDims(outs[0], []int64{1, int64(spec.Horizon), int64(spec.ActionDim)}, false); err != nil {
 		return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
@@ -145,7 +129,7 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 	}
 	p.provider, err = withFallback(&opts, log, func(so *ortapi.SessionOptions) error {
 		var e error
-		p.session, e = ortapi.NewAdvancedSession(modelPath, names, []string{OutputActions}, p.values, []ortapi.Value{p.actions}, so)
+		p.session, e = ortapi.NewAdvancedSession(modelPath, names, []string{policy.TensorActions}, p.values, []ortapi.Value{p.actions}, so)
 		return e
 	})
 	if err != nil {
@@ -162,7 +146,7 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib string, opts *Options, log *zap.Logger) error {
 	reads := false
 	for _, in := range ins {
-		reads = reads || in.Name == InputPatchFeatures
+		reads = reads || in.Name == policy.TensorPatchFeatures
 	}
 	spec := p.spec
 	if !reads {
@@ -172,7 +156,7 @@ func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib
 		return nil
 	}
 	if spec.Encoder == nil {
-		return fmt.Errorf("ort: %s reads %q but its sidecar names no encoder (feature_dim unknown)", modelPath, InputPatchFeatures)
+		return fmt.Errorf("ort: %s reads %q but its sidecar names no encoder (feature_dim unknown)", modelPath, policy.TensorPatchFeatures)
 	}
 	path := opts.Encoder
 	if path == "" {
@@ -181,7 +165,7 @@ func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib
 		}
 	}
 	if path == "" {
-		return fmt.Errorf("ort: %s reads %q: give the encoder's path (Options.Encoder)", modelPath, InputPatchFeatures)
+		return fmt.Errorf("ort: %s reads %q: give the encoder's path (Options.Encoder)", modelPath, policy.TensorPatchFeatures)
 	}
 	var err error
 	p.encoder, err = encoder.Load(path, encoder.Options{
@@ -203,17 +187,17 @@ func (p *Policy) openEncoder(modelPath string, ins []ortapi.InputOutputInfo, lib
 func expectedInputs(s policy.Spec) map[string][]int64 {
 	v, n := int64(s.Cameras), int64(s.PatchesPerView())
 	m := map[string][]int64{
-		InputImages:      {1, v, 3, int64(s.ImageHeight), int64(s.ImageWidth)},
-		InputPoints:      {1, v, n, 3},
-		InputPointValid:  {1, v, n},
-		InputIntrinsics:  {1, v, 4},
-		InputCamFromBase: {1, v, 12},
-		InputProprio:     {1, int64(s.ProprioDim)},
-		InputInstruction: {1, int64(s.InstructionLen)},
-		InputNoise:       {1, int64(s.Horizon), int64(s.ActionDim)},
+		policy.TensorImages:      {1, v, 3, int64(s.ImageHeight), int64(s.ImageWidth)},
+		policy.TensorPoints:      {1, v, n, 3},
+		policy.TensorPointValid:  {1, v, n},
+		policy.TensorIntrinsics:  {1, v, 4},
+		policy.TensorCamFromBase: {1, v, 12},
+		policy.TensorProprio:     {1, int64(s.ProprioDim)},
+		policy.TensorInstruction: {1, int64(s.InstructionLen)},
+		policy.TensorNoise:       {1, int64(s.Horizon), int64(s.ActionDim)},
 	}
 	if s.Encoder != nil {
-		m[InputPatchFeatures] = []int64{1, v, n, int64(s.Encoder.FeatureDim)}
+		m[policy.TensorPatchFeatures] = []int64{1, v, n, int64(s.Encoder.FeatureDim)}
 	}
 	return m
 }
@@ -253,23 +237,23 @@ func (p *Policy) allocate(names []string, shapes map[string][]int64) error {
 	for _, name := range names {
 		var err error
 		switch name {
-		case InputImages:
+		case policy.TensorImages:
 			err = f32(&p.images, name)
-		case InputPoints:
+		case policy.TensorPoints:
 			err = f32(&p.points, name)
-		case InputPointValid:
+		case policy.TensorPointValid:
 			err = f32(&p.valid, name)
-		case InputIntrinsics:
+		case policy.TensorIntrinsics:
 			err = f32(&p.intrinsics, name)
-		case InputCamFromBase:
+		case policy.TensorCamFromBase:
 			err = f32(&p.camFromBase, name)
-		case InputProprio:
+		case policy.TensorProprio:
 			err = f32(&p.proprio, name)
-		case InputNoise:
+		case policy.TensorNoise:
 			err = f32(&p.noise, name)
-		case InputPatchFeatures:
+		case policy.TensorPatchFeatures:
 			err = f32(&p.patchFeatures, name)
-		case InputInstruction:
+		case policy.TensorInstruction:
 			t, e := ortapi.NewEmptyTensor[int64](ortapi.NewShape(shapes[name]...))
 			if e != nil {
 				err = fmt.Errorf("ort: allocating %s: %w", name, e)
@@ -319,19 +303,19 @@ func (p *Policy) Predict(ctx context.Context, in *policy.Input, out *msgs.Action
 		}
 	}
 	if err := errors.Join(
-		copyIn(InputImages, p.images, in.Images),
-		copyIn(InputPoints, p.points, in.Points),
-		copyIn(InputPointValid, p.valid, in.PointValid),
-		copyIn(InputIntrinsics, p.intrinsics, in.Intrinsics),
-		copyIn(InputCamFromBase, p.camFromBase, in.CamFromBase),
-		copyIn(InputProprio, p.proprio, in.Proprio),
+		copyIn(policy.TensorImages, p.images, in.Images),
+		copyIn(policy.TensorPoints, p.points, in.Points),
+		copyIn(policy.TensorPointValid, p.valid, in.PointValid),
+		copyIn(policy.TensorIntrinsics, p.intrinsics, in.Intrinsics),
+		copyIn(policy.TensorCamFromBase, p.camFromBase, in.CamFromBase),
+		copyIn(policy.TensorProprio, p.proprio, in.Proprio),
 	); err != nil {
 		return err
 	}
 	if p.instruction != nil {
 		dst := p.instruction.GetData()
 		if len(in.Instruction) != len(dst) {
-			return fmt.Errorf("ort: input %s has %d tokens, model wants %d", InputInstruction, len(in.Instruction), len(dst))
+			return fmt.Errorf("ort: input %s has %d tokens, model wants %d", policy.TensorInstruction, len(in.Instruction), len(dst))
 		}
 		copy(dst, in.Instruction)
 	}

@@ -40,13 +40,13 @@ func testSpec() policy.Spec {
 func policyInputs(s policy.Spec) []onnx.Input {
 	v, n := s.Cameras, s.PatchesPerView()
 	return []onnx.Input{
-		{Name: ort.InputImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: ort.InputPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: ort.InputPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: ort.InputIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: ort.InputCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: ort.InputProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: ort.InputInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
+		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
+		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
+		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
 	}
 }
 
@@ -65,7 +65,7 @@ func syntheticPolicy(t testing.TB, s policy.Spec) string {
 		offs := Add(MulScalar(Iota(g, sh, 1), 10), Iota(g, sh, 2))
 		return []*Node{Add(base, offs)}
 	}
-	model, err := onnx.Export(gomlxctx.New(), policyInputs(s), []string{ort.OutputActions}, build, onnx.Options{})
+	model, err := onnx.Export(gomlxctx.New(), policyInputs(s), []string{policy.TensorActions}, build, onnx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

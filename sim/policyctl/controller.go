@@ -53,7 +53,7 @@ func New(p policy.Policy, env *sim.Env, opts preprocess.Options) (*Controller, e
 	if hz := env.Config().ControlHz; spec.ControlHz > 0 && math.Abs(spec.ControlHz-hz) > 1e-9 {
 		return nil, fmt.Errorf("policyctl: policy runs at %v Hz, the simulator steps at %v Hz", spec.ControlHz, hz)
 	}
-	if space, err := contract.ParseActionSpace(spec.ActionSpace); err != nil || space != contract.ActionEEDelta {
+	if space, err := contract.ParseActionSpace(string(spec.ActionSpace)); err != nil || space != contract.ActionEEDelta {
 		return nil, fmt.Errorf("policyctl: policy acts in %q, the simulator takes ee_delta", spec.ActionSpace)
 	}
 	if spec.ActionDim != msgs.EEActionDim {
