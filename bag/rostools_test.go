@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"github.com/vla3d/vla3d/internal/rostest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,9 +16,8 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 )
 
-// The ROS 1 Python tools are Debian packages: they must run under Debian's
-// interpreter, not whatever python3 comes first on PATH.
-const rosPython = "/usr/bin/python3"
+// rosPython runs the ROS 1 Python tools (Debian's interpreter).
+const rosPython = rostest.Python
 
 func needTool(t *testing.T, names ...string) {
 	t.Helper()
@@ -216,45 +214,6 @@ func TestWeReadPythonRosbag(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startBackground starts a long-running ROS process in its own process group
-// and returns a function that stops that group (and only it).
-func startBackground(t *testing.T, env []string, name string, args ...string) (*exec.Cmd, func()) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logf, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(name)+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		_ = logf.Close()
-	}
-	return cmd, stop
-}
-
 // TestPlayAndRecordLive: a real roscore; `rosbag play` plays our bag and a
 // real `rosbag record --lz4` / `--bz2` records it; we read the recording.
 func TestPlayAndRecordLive(t *testing.T) {
@@ -262,29 +221,15 @@ func TestPlayAndRecordLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live roscore round trip takes ~20 s; skipped with -short")
 	}
-	port := freePort(t)
-	env := rosEnv(t, port)
-	_, stopCore := startBackground(t, env, "roscore", "-p", fmt.Sprint(port))
-	defer stopCore()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cmd := exec.Command("rostopic", "list")
-		cmd.Env = env
-		if cmd.Run() == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("roscore did not come up")
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	master := rostest.StartMaster(t)
+	env := master.Env
 	dir := t.TempDir()
 	src := filepath.Join(dir, "ours.bag")
 	writeTestBag(t, src, 60, WriterOptions{Compression: CompressionLZ4, ChunkSize: 1500})
 	for _, flag := range []string{"--lz4", "--bz2"} {
 		t.Run(flag, func(t *testing.T) {
 			out := filepath.Join(dir, "rec"+flag+".bag")
-			_, stopRec := startBackground(t, env, "rosbag", "record", flag, "-O", out, "/chatter", "/cam")
+			stopRec := master.Start(t, "rosbag", "record", flag, "-O", out, "/chatter", "/cam")
 			// Wait until the recorder subscribed, or the first messages are lost.
 			deadline := time.Now().Add(20 * time.Second)
 			for {

@@ -162,7 +162,6 @@ func TestTrainReplayDeploySameInputs(t *testing.T) {
 		if err := cache.Read(i, rec, buf); err != nil {
 			t.Fatal(err)
 		}
-		rec.Input.Stamp = rec.Stamp
 		train[rec.Stamp.UnixNano()] = rec.Input
 		stamps = append(stamps, rec.Stamp.UnixNano())
 	}

@@ -355,6 +355,7 @@ func decodeRecord(b []byte, r *Record, labels bool) {
 	r.Derived = binary.LittleEndian.Uint32(b[12:])&1 != 0
 	b = getF32s(b[16:], r.Action[:])
 	in := r.Input
+	in.Stamp = r.Stamp
 	for _, s := range [][]float32{in.Images, in.Points, in.PointValid, in.Intrinsics, in.CamFromBase, in.Proprio} {
 		b = getF32s(b, s)
 	}

@@ -369,6 +369,10 @@ func TestDatasetSplitOrderCache(t *testing.T) {
 	if err := c.Read(6+2, rec, nil); err != nil {
 		t.Fatal(err)
 	}
+	if !rec.Input.Stamp.Equal(want.Stamp) {
+		t.Fatalf("cached stamp %v, want %v", rec.Input.Stamp, want.Stamp)
+	}
+	want.Stamp = rec.Input.Stamp // same instant; the cache stores it in UTC
 	if rec.Episode != 1 || rec.Step != 2 || rec.Action != wantAction || !reflect.DeepEqual(rec.Input, want) {
 		t.Fatalf("cached record differs: episode %d step %d action %v", rec.Episode, rec.Step, rec.Action)
 	}

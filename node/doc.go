@@ -8,8 +8,10 @@
 // workspace and velocity clamps); and publishes commands, the full chunk and
 // /diagnostics.
 //
-// The ROS wiring (ros.go) is thin: the logic lives in Inputs (message
-// intake and synchronization), Executor (chunk execution), Safety (limits
-// and fault episodes) and Controller (one control tick), which are exercised
+// The ROS wiring (ros.go) is thin: it subscribes to the routes of the
+// observation assembler (package observe: message intake, synchronization,
+// tf and the pairing rules, shared with training and bag replay); the logic
+// lives in Executor (chunk execution), Safety (limits and fault episodes)
+// and Controller (inference and one control tick), which are exercised
 // without ROS in unit tests and benchmarks.
 package node

@@ -50,13 +50,13 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	spec := pol.Spec()
 	const size = 128
 	cfg := testConfig(spec.Cameras)
-	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.addr(), "127.0.0.1", 10
+	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 10
 	n, err := New(cfg, pol, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mon := &monitor{}
-	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.addr(), Host: "127.0.0.1",
+	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.Addr(), Host: "127.0.0.1",
 		LogDestinations: goroslib.LogDestinationCallback})
 	if err != nil {
 		t.Fatal(err)

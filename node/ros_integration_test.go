@@ -3,14 +3,10 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,75 +19,13 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/vla3d/vla3d/internal/rostest"
 )
 
-// roscore is a real ROS master on a free loopback port, stopped by process group.
-type roscore struct {
-	cmd  *exec.Cmd
-	port int
-	env  []string
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startRoscore starts `roscore -p PORT` with ROS_HOME in a temp dir and
-// waits until the master answers; the test is skipped if roscore is absent.
-func startRoscore(t *testing.T) *roscore {
-	t.Helper()
-	bin, err := exec.LookPath("roscore")
-	if err != nil {
-		t.Skip("roscore not on PATH (install Debian's ros-core to run the ROS integration tests)")
-	}
-	port := freePort(t)
-	home := t.TempDir()
-	env := append(os.Environ(),
-		fmt.Sprintf("ROS_MASTER_URI=http://127.0.0.1:%d", port), "ROS_IP=127.0.0.1", "ROS_HOME="+home,
-		"ROS_LOG_DIR="+home+"/log", "PATH=/usr/bin:"+os.Getenv("PATH"))
-	cmd := exec.Command(bin, "-p", fmt.Sprint(port))
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start roscore: %v", err)
-	}
-	rc := &roscore{cmd: cmd, port: port, env: env}
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		n, err := goroslib.NewNode(goroslib.NodeConf{Name: "probe", MasterAddress: rc.addr(), Host: "127.0.0.1",
-			LogDestinations: goroslib.LogDestinationCallback})
-		if err == nil {
-			n.Close()
-			return rc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("roscore did not come up: %v\n%s", err, out.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func (r *roscore) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
+// startRoscore starts a real roscore on a free loopback port (stopped at
+// cleanup); the test is skipped if roscore is absent.
+func startRoscore(t *testing.T) *rostest.Master { return rostest.StartMaster(t) }
 
 // fakeRobot publishes cameras, camera_info, the EE pose, tf_static for all
 // cameras but the last and, like a wrist camera, /tf for the last one
@@ -103,9 +37,9 @@ type fakeRobot struct {
 	stalled atomic.Bool
 }
 
-func newFakeRobot(t *testing.T, rc *roscore, cfg *Config, size int) *fakeRobot {
+func newFakeRobot(t *testing.T, rc *rostest.Master, cfg *Config, size int) *fakeRobot {
 	t.Helper()
-	n, err := goroslib.NewNode(goroslib.NodeConf{Name: "fake_robot", MasterAddress: rc.addr(), Host: "127.0.0.1",
+	n, err := goroslib.NewNode(goroslib.NodeConf{Name: "fake_robot", MasterAddress: rc.Addr(), Host: "127.0.0.1",
 		LogDestinations: goroslib.LogDestinationCallback})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +162,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	rc := startRoscore(t)
 	const size = 64
 	cfg := testConfig(2)
-	cfg.MasterURI = "http://" + rc.addr()
+	cfg.MasterURI = "http://" + rc.Addr()
 	cfg.Host = "127.0.0.1"
 	cfg.ControlHz = 20
 	cfg.Safety.MaxInputAge = Duration{Duration: 300 * time.Millisecond}
@@ -240,7 +174,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon := &monitor{}
-	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.addr(), Host: "127.0.0.1",
+	obsNode, err := goroslib.NewNode(goroslib.NodeConf{Name: "monitor", MasterAddress: rc.Addr(), Host: "127.0.0.1",
 		LogDestinations: goroslib.LogDestinationCallback})
 	if err != nil {
 		t.Fatal(err)
@@ -350,11 +284,11 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 }
 
 // rostopicEcho runs the real `rostopic echo -n 1` against the test master.
-func rostopicEcho(rc *roscore, topic string) (string, error) {
+func rostopicEcho(rc *rostest.Master, topic string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "/usr/bin/rostopic", "echo", "-n", "1", topic)
-	cmd.Env = rc.env
+	cmd.Env = rc.Env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

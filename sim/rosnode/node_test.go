@@ -2,14 +2,11 @@ package rosnode
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,52 +15,13 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 
+	"github.com/vla3d/vla3d/internal/rostest"
 	"github.com/vla3d/vla3d/sim"
 )
 
 // startRoscore runs a real roscore on a free loopback port and returns its
-// address; it is stopped (by process group id) when the test ends.
-func startRoscore(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("roscore"); err != nil {
-		t.Skipf("roscore not installed (apt-get install ros-core): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command("roscore", "-p", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "ROS_HOME="+t.TempDir(), "ROS_MASTER_URI=http://"+addr, "ROS_IP=127.0.0.1",
-		"PATH=/usr/bin:"+os.Getenv("PATH"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return addr
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatal("roscore did not come up")
-	return ""
-}
+// address; it is stopped when the test ends.
+func startRoscore(t *testing.T) string { return rostest.StartMaster(t).Addr() }
 
 // TestNodeAgainstRoscore publishes through a real roscore and executes a
 // pose command sent by another node.
