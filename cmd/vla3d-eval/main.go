@@ -13,14 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/eval"
 	"github.com/vla3d/vla3d/node"
@@ -37,72 +36,79 @@ topic, time gaps, or one per file) and replayed; the first action of each
 predicted chunk is compared with the recorded action (or the one derived
 from the next end-effector pose when the recording has no action topic).
 
+The model runs with the config's providers and threads unless --providers or
+--threads are given; --ort-lib, given, wins over $VLA3D_ORT_LIB.
+
+Exit status: 0 on success or --help, 1 on an error, 2 on a usage error,
+128+n when interrupted by signal n.
+
 Flags:
 `
 
 type options struct {
-	config, model, out, cameras, providers, actionTopic, split, logLevel string
-	threads, plotEpisode                                                 int
-	gap                                                                  time.Duration
+	config, model, out, cameras, providers, actionTopic, split string
+	logLevel, ortLib                                           *string
+	threads, plotEpisode                                       int
+	gap                                                        time.Duration
+	set                                                        map[string]bool // flags given on the command line
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
+func parseFlags(args []string, stdout io.Writer) (*options, []string, error) {
 	fs := flag.NewFlagSet("vla3d-eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := &options{}
-	fs.StringVar(&o.config, "config", "", "node YAML configuration (cameras, topics, sync); default: node defaults")
+	fs.StringVar(&o.config, "config", "", "node YAML configuration (cameras, topics, sync, providers, threads); default: node defaults")
 	fs.StringVar(&o.model, "model", "", "model.onnx (with its model.json sidecar); default: the config's model")
 	fs.StringVar(&o.out, "out", "eval-out", "output directory for report.json, report.txt and the plot")
 	fs.StringVar(&o.cameras, "cameras", "", "comma-separated camera names with the default topics (overrides the config; default without --config: the cameras found in the first recording, sorted by name)")
-	fs.StringVar(&o.providers, "providers", "cpu", "ONNX Runtime execution providers in preference order")
-	fs.IntVar(&o.threads, "threads", 1, "ONNX Runtime intra-op threads")
+	fs.StringVar(&o.providers, "providers", "", "ONNX Runtime execution providers in preference order (default: the config's; cpu without --config)")
+	fs.IntVar(&o.threads, "threads", 0, "ONNX Runtime intra-op threads (default: the config's; 1 without --config)")
+	o.ortLib = cli.ORTLibFlag(fs)
 	fs.StringVar(&o.actionTopic, "action-topic", "/vla3d/expert_action", "recorded action topic (std_msgs/Float32MultiArray); empty: derive from /ee_pose")
 	fs.StringVar(&o.split, "split", "auto", "episode split: auto, file, marker, gap")
 	fs.DurationVar(&o.gap, "gap", 2*time.Second, "pause that starts a new episode (split gap/auto)")
 	fs.IntVar(&o.plotEpisode, "plot-episode", 0, "index (in report order) of the episode to plot; -1: none")
-	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	o.logLevel = cli.LogFlags(fs, cli.LogConf{Default: "warn"})
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return nil, nil, err
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return nil, nil, errors.New("no recordings given")
+		return nil, nil, cli.Usagef("no recordings given")
 	}
+	o.set = cli.GivenFlags(fs)
 	return o, fs.Args(), nil
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, paths, err := parseFlags(args, stderr)
-	if err != nil {
-		return err
-	}
-	var lvl zap.AtomicLevel
-	if lvl, err = zap.ParseAtomicLevel(o.logLevel); err != nil {
-		return fmt.Errorf("log level: %w", err)
-	}
-	zc := zap.NewProductionConfig()
-	zc.Level, zc.Encoding = lvl, "console"
-	log, err := zc.Build()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = log.Sync() }()
-
+// nodeConfig is the node configuration the recordings are replayed
+// through: the --config file (or the node defaults, with eval's cpu and one
+// thread), then the flags given on the command line. Without --cameras or
+// --config the cameras are the first recording's (recorded).
+func nodeConfig(o *options, recorded func() ([]string, error)) (node.Config, error) {
 	cfg := node.DefaultConfig()
 	if o.config != "" {
+		var err error
 		if cfg, err = node.LoadConfig(o.config); err != nil {
-			return err
+			return cfg, err
 		}
+	} else {
+		// Offline scoring is reproducible on any machine by default.
+		cfg.Providers, cfg.Threads = []string{ort.ProviderCPU}, 1
+	}
+	if o.set["model"] {
+		cfg.Model = o.model
+	}
+	if cfg.Model == "" {
+		return cfg, cli.Usagef("no model: pass --model or set model in the config")
 	}
 	names := strings.Split(o.cameras, ",")
 	if o.cameras == "" && o.config == "" {
 		// No camera list given: use the cameras the first recording has.
-		if names, err = recordedCameras(paths, log); err != nil {
-			return err
+		var err error
+		if names, err = recorded(); err != nil {
+			return cfg, err
 		}
 	}
 	if o.cameras != "" || o.config == "" {
@@ -111,13 +117,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.Cameras = append(cfg.Cameras, node.CameraTopics(strings.TrimSpace(c)))
 		}
 	}
-	if o.model != "" {
-		cfg.Model = o.model
+	if o.set["providers"] {
+		cfg.Providers = strings.Split(o.providers, ",")
 	}
-	if cfg.Model == "" {
-		return errors.New("no model: pass --model or set model in the config")
+	if o.set["threads"] {
+		cfg.Threads = o.threads
 	}
-	pol, err := ort.Load(cfg.Model, ort.Options{Providers: strings.Split(o.providers, ","), IntraOpThreads: o.threads, Logger: log})
+	return cfg, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, paths, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *o.ortLib})
+	if err != nil {
+		return err
+	}
+	log, err := cli.Logger(*o.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	cfg, err := nodeConfig(o, func() ([]string, error) { return recordedCameras(paths, log) })
+	if err != nil {
+		return err
+	}
+	pol, err := ort.Load(cfg.Model, ort.Options{LibraryPath: lib, Providers: cfg.Providers, IntraOpThreads: cfg.Threads, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -190,14 +218,4 @@ func writeReports(rep *eval.Report, dir string) error {
 	return f.Close()
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "vla3d-eval:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.Main("vla3d-eval", run)) }

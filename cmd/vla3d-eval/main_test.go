@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
 	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/dataset/synth"
 	"github.com/vla3d/vla3d/eval"
 	"github.com/vla3d/vla3d/policy"
@@ -29,19 +33,19 @@ func zeroModel(t *testing.T, dir string) string {
 		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Opset: onnx.DefaultOpset}
 	v, n := s.Cameras, s.PatchesPerView()
 	inputs := []onnx.Input{
-		{Name: ort.InputImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: ort.InputPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: ort.InputPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: ort.InputIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: ort.InputCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: ort.InputProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: ort.InputInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
+		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
+		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
+		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
+		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
+		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
+		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
+		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
 	}
 	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
 		b := x[0].Shape().Dimensions[0]
 		return []*Node{BroadcastToDims(Reshape(MulScalar(ReduceSum(x[2], 1, 2), 0), b, 1, 1), b, s.Horizon, s.ActionDim)}
 	}
-	model, err := onnx.Export(gomlxctx.New(), inputs, []string{ort.OutputActions}, build, onnx.Options{})
+	model, err := onnx.Export(gomlxctx.New(), inputs, []string{policy.TensorActions}, build, onnx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,5 +94,57 @@ func TestRunWritesReports(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"--model", "x.onnx"}, &stdout, &stderr); err == nil {
 		t.Fatal("no recordings must be an error")
+	}
+}
+
+// The node config's providers, threads and model are used unless the
+// flags were given; without --config eval runs on one CPU thread.
+func TestNodeConfigFlagsOverConfig(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "node.yaml")
+	if err := os.WriteFile(cfgPath, []byte("model: /cfg/model.onnx\nproviders: [cuda, cpu]\nthreads: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() ([]string, error) { return []string{"front", "side"}, nil }
+	tests := []struct {
+		args      []string
+		providers string
+		threads   int
+		model     string
+		cameras   int
+	}{
+		{[]string{"--config", cfgPath, "x.bag"}, "cuda,cpu", 3, "/cfg/model.onnx", 1},
+		{[]string{"--config", cfgPath, "--providers", "cpu", "x.bag"}, "cpu", 3, "/cfg/model.onnx", 1},
+		{[]string{"--config", cfgPath, "--threads", "0", "--model", "/m.onnx", "x.bag"}, "cuda,cpu", 0, "/m.onnx", 1},
+		{[]string{"--model", "/m.onnx", "x.bag"}, "cpu", 1, "/m.onnx", 2},
+		{[]string{"--model", "/m.onnx", "--providers", "tensorrt,cpu", "--threads", "2", "--cameras", "a", "x.bag"}, "tensorrt,cpu", 2, "/m.onnx", 1},
+	}
+	for _, tc := range tests {
+		o, _, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		cfg, err := nodeConfig(o, recorded)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if p := strings.Join(cfg.Providers, ","); p != tc.providers || cfg.Threads != tc.threads || cfg.Model != tc.model || len(cfg.Cameras) != tc.cameras {
+			t.Errorf("%v: providers %q threads %d model %q cameras %d, want %q %d %q %d",
+				tc.args, p, cfg.Threads, cfg.Model, len(cfg.Cameras), tc.providers, tc.threads, tc.model, tc.cameras)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) ||
+		!strings.Contains(stdout.String(), "Usage:") || !strings.Contains(stdout.String(), "-log-level") || stderr.Len() > 0 {
+		t.Errorf("-h: %v\nstdout %q\nstderr %q", err, stdout.String(), stderr.String())
+	}
+	for _, args := range [][]string{{"--model", "x.onnx"}, {"--bogus", "x.bag"}, {"--log-level", "loud", "x.bag"}, {"x.bag"}} {
+		err := run(context.Background(), args, &stdout, &stderr)
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
 	}
 }

@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"gopkg.in/yaml.v3"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/policy/ort"
@@ -33,33 +31,39 @@ Usage:
 The YAML config (see launch/vla3d_node.yaml) sets everything; flags given on
 the command line override it. Without --config the built-in defaults are used
 (one camera "front" with the DESIGN.md topics). The ROS master comes from
---master, the config's master_uri, or $ROS_MASTER_URI; this host's address
-from --host, the config, $ROS_IP or $ROS_HOSTNAME. roslaunch's __name:=NAME
-argument sets the node name.
+--master, __master:=URI, the config's master_uri, $ROS_MASTER_URI or
+http://127.0.0.1:11311; this host's address from --host, __ip:=, __hostname:=,
+the config, $ROS_IP or $ROS_HOSTNAME; the node name from --name, roslaunch's
+__name:=NAME or the config. --ort-lib, given, wins over $VLA3D_ORT_LIB.
 
 On SIGINT/SIGTERM the node publishes a stop (hold at the current pose) and
-exits cleanly.
+exits cleanly; a second signal exits at once.
+
+Exit status: 0 on success (a clean stop included) or --help, 1 on an error,
+2 on a usage error.
 
 Flags:
 `
 
 // options are the command-line overrides.
 type options struct {
-	config, model, master, host, name, mode, output, cameras, instruction, providers, logLevel string
-	rate                                                                                       float64
-	threads                                                                                    int
-	printConfig, check                                                                         bool
+	config, model, master, host, name, mode, output, cameras, instruction, providers string
+	logLevel, ortLib                                                                 *string
+	rate                                                                             float64
+	threads                                                                          int
+	printConfig, check                                                               bool
+	set                                                                              map[string]bool // flags given on the command line
+	remap                                                                            cli.Remapping   // roslaunch's __name:= etc.
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
+func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("vla3d-node", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := &options{}
 	fs.StringVar(&o.config, "config", "", "YAML configuration file (node.Config); flags override it")
 	fs.StringVar(&o.model, "model", "", "model.onnx to run (its model.json sidecar must sit next to it)")
-	fs.StringVar(&o.master, "master", "", "ROS master URI, e.g. http://127.0.0.1:11311 (default $ROS_MASTER_URI)")
-	fs.StringVar(&o.host, "host", "", "address other nodes reach this node at (default $ROS_IP / $ROS_HOSTNAME)")
-	fs.StringVar(&o.name, "name", "", "ROS node name")
+	fs.StringVar(&o.master, "master", "", "ROS master URI, e.g. http://127.0.0.1:11311 (default __master:=, the config's master_uri, $ROS_MASTER_URI, http://127.0.0.1:11311)")
+	fs.StringVar(&o.host, "host", "", "address other nodes reach this node at (default __ip:=, __hostname:=, the config's host, $ROS_IP, $ROS_HOSTNAME)")
+	fs.StringVar(&o.name, "name", "", "ROS node name (default __name:=, the config's node_name)")
 	fs.Float64Var(&o.rate, "rate", 0, "control loop rate in Hz")
 	fs.StringVar(&o.mode, "mode", "", "chunk execution: ensemble (ACT temporal ensembling) or replan")
 	fs.StringVar(&o.output, "output", "", "command type: ee (PoseStamped + gripper Float64) or joint (JointTrajectory)")
@@ -67,29 +71,28 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.instruction, "instruction", "", "instruction used until /instruction publishes one")
 	fs.StringVar(&o.providers, "providers", "", "ONNX Runtime execution providers in preference order, e.g. tensorrt,cuda,cpu")
 	fs.IntVar(&o.threads, "threads", 0, "ONNX Runtime intra-op threads (0 = config, default 1)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	o.ortLib = cli.ORTLibFlag(fs)
+	o.logLevel = cli.LogFlags(fs, cli.LogConf{})
+	fs.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (node name, master and host resolved) as YAML and exit")
 	fs.BoolVar(&o.check, "check", false, "validate the configuration (and load the model if given) and exit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	// roslaunch appends __name:=NAME __log:=PATH; the flag package stops at
-	// the first non-flag argument, so they arrive in fs.Args().
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	// roslaunch appends __name:=NAME __log:=PATH.
+	remap, err := cli.ParseROS(fs, args, stdout)
+	if err != nil {
+		return nil, err
 	}
-	for _, a := range fs.Args() {
-		if v, ok := strings.CutPrefix(a, "__name:="); ok && o.name == "" {
-			o.name = v
-		}
-	}
-	return o, fs, nil
+	o.set, o.remap = cli.GivenFlags(fs), remap
+	return o, nil
 }
 
 // effectiveConfig loads the config file (or defaults) and applies the flags
-// the user actually set.
-func effectiveConfig(o *options, fs *flag.FlagSet) (node.Config, error) {
+// the user actually set; the node name, master and host are resolved
+// (cli.ResolveNode: flag, remapping argument, config, environment,
+// default), the master as a URI.
+func effectiveConfig(o *options, getenv func(string) string) (node.Config, error) {
 	cfg := node.DefaultConfig()
 	if o.config != "" {
 		var err error
@@ -97,19 +100,28 @@ func effectiveConfig(o *options, fs *flag.FlagSet) (node.Config, error) {
 			return cfg, err
 		}
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["model"] {
-		cfg.Model = o.model
+	if ns := o.remap.Namespace; ns != "" && ns != "/" {
+		return cfg, cli.Usagef("__ns:=%s: namespaced nodes are not supported", ns)
+	}
+	set := o.set
+	var given cli.NodeSettings
+	if set["name"] {
+		given.Name = o.name
 	}
 	if set["master"] {
-		cfg.MasterURI = o.master
+		given.Master = o.master
 	}
 	if set["host"] {
-		cfg.Host = o.host
+		given.Host = o.host
 	}
-	if o.name != "" {
-		cfg.NodeName = o.name
+	ros, err := cli.ResolveNode(cli.NodeConf{Flags: given, Remap: o.remap,
+		Config: cli.NodeSettings{Name: cfg.NodeName, Master: cfg.MasterURI, Host: cfg.Host}, Getenv: getenv})
+	if err != nil {
+		return cfg, err
+	}
+	cfg.NodeName, cfg.MasterURI, cfg.Host = ros.Name, cli.MasterURI(ros.Master), ros.Host
+	if set["model"] {
+		cfg.Model = o.model
 	}
 	if set["rate"] {
 		cfg.ControlHz = o.rate
@@ -140,31 +152,23 @@ func effectiveConfig(o *options, fs *flag.FlagSet) (node.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func newLogger(level string) (*zap.Logger, error) {
-	var l zapcore.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(l)
-	zc.Encoding = "console"
-	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	return zc.Build()
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, fs, err := parseFlags(args, stderr)
+	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
-	cfg, err := effectiveConfig(o, fs)
+	cfg, err := effectiveConfig(o, os.Getenv)
 	if err != nil {
 		return err
 	}
 	if o.printConfig {
 		return yaml.NewEncoder(stdout).Encode(cfg)
 	}
-	log, err := newLogger(o.logLevel)
+	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *o.ortLib})
+	if err != nil {
+		return err
+	}
+	log, err := cli.Logger(*o.logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return errors.New("no model: set model in the config or pass --model path/to/model.onnx")
 	}
-	pol, err := ort.Load(cfg.Model, ort.Options{Providers: cfg.Providers, IntraOpThreads: cfg.Threads, Logger: log})
+	pol, err := ort.Load(cfg.Model, ort.Options{LibraryPath: lib, Providers: cfg.Providers, IntraOpThreads: cfg.Threads, Logger: log})
 	if err != nil {
 		return fmt.Errorf("load model: %w", err)
 	}
@@ -196,15 +200,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return n.Run(ctx)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vla3d-node:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.Main("vla3d-node", run)) }

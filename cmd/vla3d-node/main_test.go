@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,18 +14,19 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/node"
 )
 
 const bundledConfig = "../../launch/vla3d_node.yaml"
 
 func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"--help"}, &out, &out)
-	if !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("--help: %v", err)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, &out, &errb)
+	if !errors.Is(err, flag.ErrHelp) || errb.Len() > 0 {
+		t.Fatalf("--help: %v, stderr %q", err, errb.String())
 	}
-	for _, want := range []string{"Usage", "--config", "-rate", "-mode", "SIGINT"} {
+	for _, want := range []string{"Usage", "--config", "-rate", "-mode", "-log-level", "-ort-lib", "SIGINT"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -67,19 +69,64 @@ func TestFlagsOverrideConfig(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	tests := []struct {
-		args []string
-		want string
+		args  []string
+		want  string
+		usage bool // a usage error (exit 2)
 	}{
-		{[]string{"--config", bundledConfig}, "no model"},
-		{[]string{"--config", "/nonexistent.yaml"}, "no such file"},
-		{[]string{"--rate", "-1", "--check"}, "control_hz"},
-		{[]string{"--log-level", "loud", "--check"}, "log-level"},
+		{[]string{"--config", bundledConfig}, "no model", false},
+		{[]string{"--config", "/nonexistent.yaml"}, "no such file", false},
+		{[]string{"--rate", "-1", "--check"}, "control_hz", false},
+		{[]string{"--master", "ftp://m:1", "--check"}, "ROS master", false},
+		{[]string{"--log-level", "loud", "--check"}, "log-level", true},
+		{[]string{"--check", "stray"}, `unexpected argument "stray"`, true},
+		{[]string{"--check", "__ns:=/robot1"}, "namespaced nodes are not supported", true},
+		{[]string{"--bogus"}, "not defined: -bogus", true},
 	}
 	for _, tc := range tests {
 		var out bytes.Buffer
 		err := run(context.Background(), tc.args, &out, &out)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+		var ue *cli.UsageError
+		if errors.As(err, &ue) != tc.usage {
+			t.Errorf("%v: usage error %v, want %v", tc.args, errors.As(err, &ue), tc.usage)
+		}
+	}
+}
+
+// The node name, master and host: flag, remapping argument, config file,
+// environment, default; the node gets the master as a URI.
+func TestROSSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfgPath, []byte("node_name: from_config\nmaster_uri: http://cfg-master:11311/\nhost: cfg-host\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		return map[string]string{"ROS_MASTER_URI": "http://env-master:11312", "ROS_IP": "10.0.0.9"}[k]
+	}
+	tests := []struct {
+		args               []string
+		name, master, host string
+	}{
+		{nil, "vla3d_node", "http://env-master:11312/", "10.0.0.9"},
+		{[]string{"--config", cfgPath}, "from_config", "http://cfg-master:11311/", "cfg-host"},
+		{[]string{"--config", cfgPath, "__name:=rl", "__master:=http://rl-master:1", "__ip:=1.2.3.4"}, "rl", "http://rl-master:1/", "1.2.3.4"},
+		{[]string{"--config", cfgPath, "__name:=rl", "__master:=http://rl-master:1", "--name", "flag", "--master", "flag-master:2", "--host", "fh"},
+			"flag", "http://flag-master:2/", "fh"},
+	}
+	for _, tc := range tests {
+		o, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := effectiveConfig(o, env)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if cfg.NodeName != tc.name || cfg.MasterURI != tc.master || cfg.Host != tc.host {
+			t.Errorf("%v: name %q master %q host %q, want %q %q %q", tc.args, cfg.NodeName, cfg.MasterURI, cfg.Host, tc.name, tc.master, tc.host)
 		}
 	}
 }

@@ -16,13 +16,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/preprocess"
 	"github.com/vla3d/vla3d/sim"
@@ -32,21 +32,36 @@ import (
 	"github.com/vla3d/vla3d/sim/rosnode"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "vla3d-sim:", err)
-		os.Exit(1)
-	}
-}
+const usage = `vla3d-sim: the MuJoCo simulated robot.
+
+Usage:
+  vla3d-sim node   [flags]  ROS 1 node: publishes cameras, tf, /ee_pose, /joint_states,
+                            /instruction; executes /vla3d/command_pose + /vla3d/command_gripper
+  vla3d-sim record [flags]  scripted-expert demonstrations to ROS 1 bags (one per episode)
+  vla3d-sim eval   [flags]  closed-loop success rate on a split: the scripted expert, or
+                            an exported model with -model model.onnx (ONNX Runtime)
+  vla3d-sim render [flags]  first observation of an episode as PNGs (colour, depth, labels)
+
+Run "vla3d-sim <mode> -h" for the flags of each mode. SIGINT/SIGTERM stop a
+mode cleanly; a second signal exits at once.
+
+Exit status: 0 on success or -h, 1 on an error, 2 on a usage error, 128+n
+when interrupted by signal n.
+`
+
+func main() { os.Exit(cli.Main("vla3d-sim", run)) }
 
 // common holds the flags every mode shares.
 type common struct {
-	task, split     string
-	severity        float64
-	seed            uint64
-	width, height   int
-	hz              float64
-	noLabels, debug bool
+	task, split   string
+	severity      float64
+	seed          uint64
+	width, height int
+	hz            float64
+	noLabels      bool
+	logLevel      *string
+	stdout        io.Writer // help and results
+	stderr        io.Writer // logs
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -58,7 +73,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.height, "height", 128, "image height of every camera")
 	fs.Float64Var(&c.hz, "hz", 10, "control rate (Hz)")
 	fs.BoolVar(&c.noLabels, "no-labels", false, "do not render instance segmentation")
-	fs.BoolVar(&c.debug, "debug", false, "debug logging")
+	c.logLevel = cli.LogFlags(fs, cli.LogConf{DebugAlias: true})
 }
 
 func (c *common) spec() sim.EpisodeSpec {
@@ -69,14 +84,6 @@ func (c *common) env(log *zap.Logger) (*sim.Env, error) {
 	return sim.New(sim.Config{Width: c.width, Height: c.height, ControlHz: c.hz, SkipLabels: c.noLabels, Logger: log})
 }
 
-func (c *common) logger() (*zap.Logger, error) {
-	cfg := zap.NewProductionConfig()
-	if c.debug {
-		cfg.Level = zap.NewAtomicLevelAt(zap.DebugLevel)
-	}
-	return cfg.Build()
-}
-
 func taskNames() string {
 	var n []string
 	for _, t := range sim.Tasks() {
@@ -85,37 +92,58 @@ func taskNames() string {
 	return strings.Join(n, ", ")
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: vla3d-sim node|record|eval|render [flags]")
+		return cli.Usage("vla3d-sim", errors.New("no mode given (want node, record, eval or render)"))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch args[0] {
+	mode, args := args[0], args[1:]
+	c := &common{stdout: stdout, stderr: stderr}
+	switch mode {
 	case "node":
-		return runNode(ctx, args[1:])
+		return runNode(ctx, c, args)
 	case "record":
-		return runRecord(ctx, args[1:])
+		return runRecord(ctx, c, args)
 	case "eval":
-		return runEval(ctx, args[1:])
+		return runEval(ctx, c, args)
 	case "render":
-		return runRender(ctx, args[1:])
+		return runRender(ctx, c, args)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
 	default:
-		return fmt.Errorf("unknown mode %q (want node, record, eval or render)", args[0])
+		return cli.Usage("vla3d-sim", fmt.Errorf("unknown mode %q (want node, record, eval or render)", mode))
 	}
 }
 
-// setup parses flags, validates the episode spec and builds logger and env.
-func setup(fs *flag.FlagSet, c *common, args []string) (*zap.Logger, *sim.Env, error) {
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+// newFlags is the flag set of a mode, with the common flags.
+func newFlags(mode string, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet("vla3d-sim "+mode, flag.ContinueOnError)
+	c.register(fs)
+	return fs
+}
+
+// parse parses a mode's flags (help to stdout) and validates the episode
+// spec they give.
+func (c *common) parse(fs *flag.FlagSet, args []string) error {
+	if err := cli.Parse(fs, args, c.stdout); err != nil {
+		return err
 	}
-	if err := (sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity}).Validate(); err != nil {
-		return nil, nil, err
+	if fs.NArg() > 0 {
+		return cli.Usage(fs.Name(), fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	log, err := c.logger()
+	return c.validate(fs)
+}
+
+// validate checks the episode spec the flags give.
+func (c *common) validate(fs *flag.FlagSet) error {
+	return cli.Usage(fs.Name(), (sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity}).Validate())
+}
+
+// setup builds the logger and the simulator once the flags are parsed.
+func (c *common) setup() (*zap.Logger, *sim.Env, error) {
+	log, err := cli.Logger(*c.logLevel, c.stderr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("logger: %w", err)
+		return nil, nil, err
 	}
 	env, err := c.env(log)
 	if err != nil {
@@ -124,30 +152,80 @@ func setup(fs *flag.FlagSet, c *common, args []string) (*zap.Logger, *sim.Env, e
 	return log, env, nil
 }
 
-func runNode(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	var c common
-	c.register(fs)
-	topics := rosio.DefaultTopics()
-	cfg := rosnode.Config{}
-	fs.StringVar(&cfg.MasterAddress, "master", masterFromEnv(), "roscore host:port (default from ROS_MASTER_URI)")
-	fs.StringVar(&cfg.Host, "host", os.Getenv("ROS_IP"), "this node's IP as seen by other nodes (default ROS_IP)")
-	fs.StringVar(&cfg.Name, "name", "vla3d_sim", "node name")
-	fs.StringVar(&topics.CommandPose, "command-pose", topics.CommandPose, "geometry_msgs/PoseStamped end-effector target topic")
-	fs.StringVar(&topics.CommandGripper, "command-gripper", topics.CommandGripper, "std_msgs/Float64 gripper topic (0 open, 1 closed)")
+// nodeFlags are vla3d-sim node's own flags.
+type nodeFlags struct {
+	master, host, name string
+	cfg                rosnode.Config
+	remap              cli.Remapping
+	set                map[string]bool
+}
+
+func parseNode(c *common, args []string) (*nodeFlags, error) {
+	fs := newFlags("node", c)
+	n := &nodeFlags{}
+	cfg := &n.cfg
+	cfg.Topics = rosio.DefaultTopics()
+	fs.StringVar(&n.master, "master", "", "ROS master URI or host:port (default __master:=, $ROS_MASTER_URI, http://127.0.0.1:11311)")
+	fs.StringVar(&n.host, "host", "", "this node's address as seen by other nodes (default __ip:=, __hostname:=, $ROS_IP, $ROS_HOSTNAME)")
+	fs.StringVar(&n.name, "name", "vla3d_sim", "node name (roslaunch's __name:= when not given)")
+	fs.StringVar(&cfg.Topics.CommandPose, "command-pose", cfg.Topics.CommandPose, "geometry_msgs/PoseStamped end-effector target topic")
+	fs.StringVar(&cfg.Topics.CommandGripper, "command-gripper", cfg.Topics.CommandGripper, "std_msgs/Float64 gripper topic (0 open, 1 closed)")
 	fs.BoolVar(&cfg.Expert, "expert", false, "drive with the scripted expert until an external command arrives")
 	fs.BoolVar(&cfg.AutoReset, "auto-reset", false, "start the next episode after success or -max-steps")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 300, "control steps per episode")
-	registerTopics(fs, &topics)
-	log, env, err := setup(fs, &c, args)
+	registerTopics(fs, &cfg.Topics)
+	remap, err := cli.ParseROS(fs, args, c.stdout)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.validate(fs); err != nil {
+		return nil, err
+	}
+	if ns := remap.Namespace; ns != "" && ns != "/" {
+		return nil, cli.Usage(fs.Name(), fmt.Errorf("__ns:=%s: namespaced nodes are not supported", ns))
+	}
+	n.remap, n.set = remap, cli.GivenFlags(fs)
+	return n, nil
+}
+
+// resolve sets the node name, master (host:port) and host: flag,
+// remapping argument, environment, default.
+func (n *nodeFlags) resolve(getenv func(string) string) error {
+	var given cli.NodeSettings
+	if n.set["name"] {
+		given.Name = n.name
+	}
+	if n.set["master"] {
+		given.Master = n.master
+	}
+	if n.set["host"] {
+		given.Host = n.host
+	}
+	ros, err := cli.ResolveNode(cli.NodeConf{Flags: given, Remap: n.remap, DefaultName: n.name, Getenv: getenv})
+	if err != nil {
+		return err
+	}
+	n.cfg.Name, n.cfg.MasterAddress, n.cfg.Host = ros.Name, ros.Master, ros.Host
+	return nil
+}
+
+func runNode(ctx context.Context, c *common, args []string) error {
+	n, err := parseNode(c, args)
+	if err != nil {
+		return err
+	}
+	if err := n.resolve(os.Getenv); err != nil {
+		return err
+	}
+	log, env, err := c.setup()
 	if err != nil {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
 	defer env.Close()
-	cfg.Topics, cfg.Logger = topics, log
-	cfg.Name = rosName(fs.Args(), cfg.Name)
-	cfg.Spec = sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity, Seed: c.seed}
+	cfg := n.cfg
+	cfg.Logger = log
+	cfg.Spec = c.spec()
 	return rosnode.Run(ctx, env, cfg)
 }
 
@@ -162,30 +240,8 @@ func registerTopics(fs *flag.FlagSet, t *rosio.Topics) {
 	fs.StringVar(&t.Depth, "depth-encoding", t.Depth, "depth encoding: 32FC1 (m) or 16UC1 (mm)")
 }
 
-// rosName applies roslaunch's "__name:=NAME" remapping argument, if given.
-func rosName(args []string, name string) string {
-	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, "__name:="); ok && v != "" {
-			name = v
-		}
-	}
-	return name
-}
-
-func masterFromEnv() string {
-	u := os.Getenv("ROS_MASTER_URI")
-	u = strings.TrimPrefix(u, "http://")
-	u = strings.TrimSuffix(u, "/")
-	if u == "" {
-		return "127.0.0.1:11311"
-	}
-	return u
-}
-
-func runRecord(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("record", flag.ContinueOnError)
-	var c common
-	c.register(fs)
+func runRecord(ctx context.Context, c *common, args []string) error {
+	fs := newFlags("record", c)
 	topics := rosio.DefaultTopics()
 	cfg := record.Config{}
 	fs.StringVar(&cfg.Dir, "out", "demos", "output directory for .bag files")
@@ -194,7 +250,10 @@ func runRecord(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.KeepFailed, "keep-failed", false, "keep bags of episodes the expert did not finish")
 	fs.StringVar(&cfg.Compression, "compression", "", "bag chunk compression: none or lz4")
 	registerTopics(fs, &topics)
-	log, env, err := setup(fs, &c, args)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	log, env, err := c.setup()
 	if err != nil {
 		return err
 	}
@@ -208,21 +267,26 @@ func runRecord(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(eps)
+	return json.NewEncoder(c.stdout).Encode(eps)
 }
 
-func runEval(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	var c common
-	c.register(fs)
+func runEval(ctx context.Context, c *common, args []string) error {
+	fs := newFlags("eval", c)
 	cfg := sim.EvalConfig{}
 	fs.IntVar(&cfg.Episodes, "episodes", 20, "episodes")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
 	fs.IntVar(&cfg.ExecuteSteps, "execute", 0, "actions of each chunk to run before re-planning (0: whole chunk)")
 	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
-	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default $VLA3D_ORT_LIB or the project-local install)")
+	ortLib := cli.ORTLibFlag(fs)
 	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
-	log, env, err := setup(fs, &c, args)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
+	if err != nil {
+		return err
+	}
+	log, env, err := c.setup()
 	if err != nil {
 		return err
 	}
@@ -231,7 +295,7 @@ func runEval(ctx context.Context, args []string) error {
 	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed = c.task, c.split, c.severity, c.seed
 	factory := sim.ExpertFactory
 	if *model != "" {
-		opts := ort.Options{LibraryPath: *ortLib, Logger: log, NoiseSeed: c.seed}
+		opts := ort.Options{LibraryPath: lib, Logger: log, NoiseSeed: c.seed}
 		if *providers != "" {
 			opts.Providers = strings.Split(*providers, ",")
 		}
@@ -246,7 +310,7 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(res)
 }

@@ -1,34 +1,80 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
 
+// runArgs runs vla3d-sim with args, discarding its output.
+func runArgs(args []string) error {
+	return run(context.Background(), args, io.Discard, io.Discard)
+}
+
 func TestRunRejectsBadInput(t *testing.T) {
-	for _, args := range [][]string{
-		nil,
-		{"fly"},
-		{"eval", "-task", "juggle"},
-		{"eval", "-split", "weather"},
-		{"eval", "-severity", "1.5"},
-		{"record", "-episodes", "0", "-out", t.TempDir(), "-width", "16", "-height", "16"},
-		{"node", "-width", "-3"},
+	for _, tc := range []struct {
+		args    []string
+		usage   string // the -h hint's command for a usage error; "" = a runtime error
+		message string
+	}{
+		{nil, "vla3d-sim", "no mode given"},
+		{[]string{"fly"}, "vla3d-sim", `unknown mode "fly"`},
+		{[]string{"eval", "-task", "juggle"}, "vla3d-sim eval", "juggle"},
+		{[]string{"eval", "-split", "weather"}, "vla3d-sim eval", "weather"},
+		{[]string{"eval", "-severity", "1.5"}, "vla3d-sim eval", "severity"},
+		{[]string{"eval", "-bogus"}, "vla3d-sim eval", "not defined: -bogus"},
+		{[]string{"render", "extra"}, "vla3d-sim render", `unexpected argument "extra"`},
+		{[]string{"node", "-log-level", "loud"}, "vla3d-sim node", "log-level"},
+		{[]string{"node", "stray"}, "vla3d-sim node", `unexpected argument "stray"`},
+		{[]string{"node", "__ns:=/robot1"}, "vla3d-sim node", "namespaced"},
+		{[]string{"record", "-episodes", "0", "-out", t.TempDir(), "-width", "16", "-height", "16"}, "", ""},
+		{[]string{"node", "-width", "-3"}, "", ""},
+		{[]string{"node", "-master", "https://m:1"}, "", "ROS master"},
 	} {
-		if err := run(args); err == nil {
-			t.Errorf("%v accepted", args)
+		err := runArgs(tc.args)
+		if err == nil {
+			t.Errorf("%v accepted", tc.args)
+			continue
+		}
+		var ue *cli.UsageError
+		isUsage := errors.As(err, &ue)
+		if isUsage != (tc.usage != "") || (isUsage && ue.Command != tc.usage) || !strings.Contains(err.Error(), tc.message) {
+			t.Errorf("%v: %v (usage error %v), want usage %q mentioning %q", tc.args, err, isUsage, tc.usage, tc.message)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"node", "-h"}, {"eval", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, &stdout, &stderr)
+		if !errors.Is(err, flag.ErrHelp) || stderr.Len() > 0 || !strings.Contains(stdout.String(), "sim") {
+			t.Errorf("%v: %v\nstdout %q\nstderr %q", args, err, stdout.String(), stderr.String())
+		}
+	}
+	var stdout bytes.Buffer
+	_ = run(context.Background(), []string{"node", "-h"}, &stdout, io.Discard)
+	for _, w := range []string{"-log-level", "-debug", "-master", "__name:="} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("node -h lacks %q:\n%s", w, stdout.String())
 		}
 	}
 }
 
 func TestRecordMode(t *testing.T) {
 	dir := t.TempDir()
-	if err := run([]string{"record", "-out", dir, "-episodes", "1", "-width", "16", "-height", "16", "-seed", "3"}); err != nil {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"record", "-out", dir, "-episodes", "1", "-width", "16", "-height", "16", "-seed", "3"}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	bags, err := filepath.Glob(filepath.Join(dir, "*.bag"))
@@ -38,25 +84,37 @@ func TestRecordMode(t *testing.T) {
 	if st, err := os.Stat(bags[0]); err != nil || st.Size() < 4096 {
 		t.Fatalf("bag %v %v", st, err)
 	}
-}
-
-func TestMasterFromEnv(t *testing.T) {
-	t.Setenv("ROS_MASTER_URI", "http://10.0.0.2:11312/")
-	if got := masterFromEnv(); got != "10.0.0.2:11312" {
-		t.Errorf("got %q", got)
-	}
-	t.Setenv("ROS_MASTER_URI", "")
-	if got := masterFromEnv(); got != "127.0.0.1:11311" {
-		t.Errorf("got %q", got)
+	if !strings.HasPrefix(stdout.String(), "[{") {
+		t.Errorf("stdout %q, want the episodes as JSON", stdout.String())
 	}
 }
 
-func TestRosName(t *testing.T) {
-	if got := rosName([]string{"__name:=sim2", "__log:=/tmp/x.log"}, "vla3d_sim"); got != "sim2" {
-		t.Errorf("got %q", got)
+// The node name, master and host: flag, remapping argument (roslaunch's
+// __name:=), environment, default.
+func TestNodeSettings(t *testing.T) {
+	env := func(k string) string {
+		return map[string]string{"ROS_MASTER_URI": "http://10.0.0.2:11312/", "ROS_HOSTNAME": "sim.local"}[k]
 	}
-	if got := rosName(nil, "vla3d_sim"); got != "vla3d_sim" {
-		t.Errorf("got %q", got)
+	for _, tc := range []struct {
+		args               []string
+		name, master, host string
+	}{
+		{nil, "vla3d_sim", "10.0.0.2:11312", "sim.local"},
+		{[]string{"--auto-reset", "__name:=sim2", "__log:=/tmp/x.log"}, "sim2", "10.0.0.2:11312", "sim.local"},
+		{[]string{"__master:=http://m:1", "__ip:=1.2.3.4"}, "vla3d_sim", "m:1", "1.2.3.4"},
+		{[]string{"-name", "flag", "-master", "http://fm:2/", "-host", "fh", "__name:=sim2", "__master:=http://m:1"}, "flag", "fm:2", "fh"},
+		{[]string{"-master", "roscore:11313"}, "vla3d_sim", "roscore:11313", "sim.local"},
+	} {
+		n, err := parseNode(&common{stdout: io.Discard}, tc.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if err := n.resolve(env); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if n.cfg.Name != tc.name || n.cfg.MasterAddress != tc.master || n.cfg.Host != tc.host {
+			t.Errorf("%v: %q %q %q, want %q %q %q", tc.args, n.cfg.Name, n.cfg.MasterAddress, n.cfg.Host, tc.name, tc.master, tc.host)
+		}
 	}
 }
 
@@ -66,17 +124,17 @@ func TestEvalModelMode(t *testing.T) {
 		t.Skipf("tiny ONNX model not available: %v", err)
 	}
 	orttest.RequireLibrary(t)
-	if err := run([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels"}); err != nil {
+	if err := runArgs([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"eval", "-model", filepath.Join(t.TempDir(), "missing.onnx"), "-episodes", "1"}); err == nil {
+	if err := runArgs([]string{"eval", "-model", filepath.Join(t.TempDir(), "missing.onnx"), "-episodes", "1"}); err == nil {
 		t.Error("missing model accepted")
 	}
 }
 
 func TestRenderMode(t *testing.T) {
 	dir := t.TempDir()
-	if err := run([]string{"render", "-out", dir, "-task", "occlusion", "-width", "24", "-height", "16"}); err != nil {
+	if err := runArgs([]string{"render", "-out", dir, "-task", "occlusion", "-width", "24", "-height", "16"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, cam := range []string{"front", "side", "wrist"} {
@@ -85,5 +143,20 @@ func TestRenderMode(t *testing.T) {
 				t.Error(err)
 			}
 		}
+	}
+}
+
+// An explicit -ort-lib wins over $VLA3D_ORT_LIB (which scripts/env.sh
+// always sets): the model is loaded from the flag's library.
+func TestEvalORTLibFlagBeatsEnvironment(t *testing.T) {
+	model, err := ort.TinyModelPath()
+	if err != nil {
+		t.Skipf("tiny ONNX model not available: %v", err)
+	}
+	t.Setenv(ort.LibraryEnv, os.Getenv(ort.LibraryEnv)) // restored after the flag rewrites it
+	missing := filepath.Join(t.TempDir(), "libonnxruntime-explicit.so")
+	err = runArgs([]string{"eval", "-model", model, "-ort-lib", missing, "-episodes", "1", "-max-steps", "1", "-width", "16", "-height", "16", "-no-labels"})
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("eval with -ort-lib %s: %v, want a failure to load that library", missing, err)
 	}
 }

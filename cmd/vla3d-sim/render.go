@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -16,12 +15,13 @@ import (
 
 // runRender writes the first observation of an episode as PNGs (colour,
 // depth, labels per camera): a quick look at a task and split.
-func runRender(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	var c common
-	c.register(fs)
+func runRender(ctx context.Context, c *common, args []string) error {
+	fs := newFlags("render", c)
 	out := fs.String("out", "render", "output directory")
-	log, env, err := setup(fs, &c, args)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	log, env, err := c.setup()
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runRender(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	fmt.Printf("%s: %q, %d cameras written to %s\n", c.task, obs.Instruction, len(obs.Cameras), *out)
+	fmt.Fprintf(c.stdout, "%s: %q, %d cameras written to %s\n", c.task, obs.Instruction, len(obs.Cameras), *out)
 	return nil
 }
 

@@ -33,11 +33,11 @@ func TestTrainExportWithEncoder(t *testing.T) {
 	args := []string{"train", "-data", dir, "-out", out, "-row", "baseline", "-stage", "1", "-cameras", "2", "-image-size", "32",
 		"-width", "24", "-heads", "2", "-probes", "6", "-max-instances", "3", "-steps", "2", "-batch", "2", "-quiet",
 		"-encoder", encPath, "-encoder-normalize", encoder.NormalizeImageNet}
-	if err := run(context.Background(), args); err != nil {
+	if err := runArgs(args); err != nil {
 		t.Fatal(err)
 	}
 	modelPath := filepath.Join(out, "model.onnx")
-	if err := run(context.Background(), []string{"export", "-out", out}); err != nil {
+	if err := runArgs([]string{"export", "-out", out}); err != nil {
 		t.Fatal(err)
 	}
 	spec, err := ort.LoadSpec(modelPath)

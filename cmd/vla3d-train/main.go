@@ -7,7 +7,8 @@
 //	vla3d-train bench -data demos/ [-rows baseline,C] [-bench-steps 5]
 //
 // Training resumes from the newest good checkpoint in -out; interrupt it with
-// Ctrl-C to checkpoint and stop.
+// Ctrl-C to checkpoint and stop (exit status 130; a second Ctrl-C exits at
+// once, without the checkpoint).
 package main
 
 import (
@@ -16,14 +17,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.uber.org/zap"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/node"
@@ -32,29 +33,49 @@ import (
 	"github.com/vla3d/vla3d/training"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "vla3d-train:", err)
-		if errors.Is(err, context.Canceled) {
-			os.Exit(130)
-		}
-		os.Exit(1)
-	}
-}
+const usage = `vla3d-train: two-stage 3DVLA training from recordings, and ONNX export.
 
-func run(ctx context.Context, args []string) error {
+Usage:
+  vla3d-train [train] -data demos/ -out run/ [flags]   train (resumes from run/'s newest checkpoint)
+  vla3d-train export -out run/ [-onnx run/model.onnx]  export a trained run to ONNX
+  vla3d-train bench -data demos/ [-rows baseline,C]    steps/s, memory, FLOPs per ablation row
+
+SIGINT/SIGTERM checkpoint and stop training; a second signal exits at once.
+Exit status: 0 on success or -h, 1 on an error, 2 on a usage error, 128+n
+when interrupted by signal n (130 for Ctrl-C).
+
+Flags of %s:
+`
+
+func main() { os.Exit(cli.Main("vla3d-train", run)) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	w := stdio{stdout: stdout, stderr: stderr}
 	if len(args) > 0 && args[0] == "export" {
-		return runExport(args[1:])
+		return runExport(args[1:], w)
 	}
 	if len(args) > 0 && args[0] == "bench" {
-		return runBench(ctx, args[1:])
+		return runBench(ctx, args[1:], w)
 	}
 	if len(args) > 0 && args[0] == "train" {
 		args = args[1:]
 	}
-	return runTrain(ctx, args)
+	return runTrain(ctx, args, w)
+}
+
+// stdio are the writers a mode prints to: help and results to stdout, logs
+// and the progress bar to stderr.
+type stdio struct{ stdout, stderr io.Writer }
+
+// newFlags is a mode's flag set with the usage header and -log-level (and
+// its -debug alias).
+func newFlags(mode string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("vla3d-train "+mode, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), usage, fs.Name())
+		fs.PrintDefaults()
+	}
+	return fs, cli.LogFlags(fs, cli.LogConf{DebugAlias: true})
 }
 
 type trainFlags struct {
@@ -67,7 +88,8 @@ type trainFlags struct {
 	maxSamples int
 	imageSize  int
 	quiet      bool
-	debug      bool
+	logLevel   *string
+	ortLib     *string
 	completion string
 	detector   string
 	detScore   float64
@@ -81,10 +103,11 @@ type trainFlags struct {
 	set        map[string]bool // flags given on the command line
 }
 
-func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFlags, error) {
+func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.FlagSet)) (*trainFlags, error) {
 	f := &trainFlags{cfg: training.DefaultConfig()}
 	c := &f.cfg
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs, logLevel := newFlags(mode)
+	f.logLevel, f.ortLib = logLevel, cli.ORTLibFlag(fs)
 	if extra != nil {
 		extra(fs)
 	}
@@ -129,17 +152,19 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	fs.StringVar(&f.encoder, "encoder", "", "frozen ONNX visual encoder (input \"image\" [1,3,H,W]; output \"features\" [1,N,Dv] or [1,Dv,h,w]) whose patch features replace the trainable patch encoder; default: trainable")
 	fs.StringVar(&f.encNorm, "encoder-normalize", encoder.NormalizeNone, "encoder input normalisation: \"\" (RGB in [0,1]) or imagenet")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	fs.BoolVar(&f.debug, "debug", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return nil, err
 	}
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	usageErr := func(err error) error { return cli.Usage(fs.Name(), err) }
+	if fs.NArg() > 0 {
+		return nil, usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	f.set = cli.GivenFlags(fs)
 	if f.data == "" {
-		return nil, errors.New("-data is required")
+		return nil, usageErr(errors.New("-data is required"))
 	}
 	if f.completion != training.CompletionFromLabels && f.completion != training.CompletionDerivedInGraph {
-		return nil, fmt.Errorf("-completion %q: want %s or %s", f.completion, training.CompletionFromLabels, training.CompletionDerivedInGraph)
+		return nil, usageErr(fmt.Errorf("-completion %q: want %s or %s", f.completion, training.CompletionFromLabels, training.CompletionDerivedInGraph))
 	}
 	c.Model.ImageWidth, c.Model.ImageHeight = f.imageSize, f.imageSize
 	// Fewer probes than the default keep fewer instance tokens (and query
@@ -148,7 +173,7 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	c.Model.CompletionInstances = min(c.Model.CompletionInstances, c.Model.KeepInstances)
 	var err error
 	if c.Model, err = c.Model.Row(f.row); err != nil {
-		return nil, err
+		return nil, usageErr(err)
 	}
 	c.Model.ActionHead = f.head
 	switch f.stage {
@@ -159,7 +184,7 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	case "both":
 		c.Stages = []training.Stage{training.Stage1, training.Stage2}
 	default:
-		return nil, fmt.Errorf("-stage %q: want 1, 2 or both", f.stage)
+		return nil, usageErr(fmt.Errorf("-stage %q: want 1, 2 or both", f.stage))
 	}
 	if c.WarmupSteps > c.StepsPerStage {
 		c.WarmupSteps = c.StepsPerStage / 4
@@ -170,20 +195,21 @@ func parseTrain(name string, args []string, extra func(*flag.FlagSet)) (*trainFl
 	return f, nil
 }
 
-func logger(debug bool) (*zap.Logger, error) {
-	zc := zap.NewProductionConfig()
-	if debug {
-		zc.Level = zap.NewAtomicLevelAt(zap.DebugLevel)
+// setup applies -ort-lib (the library of -detector and -encoder) and builds
+// the logger.
+func (f *trainFlags) setup(stderr io.Writer) (*zap.Logger, error) {
+	if _, err := cli.UseORTLib(cli.ORTLibConf{Flag: *f.ortLib}); err != nil {
+		return nil, err
 	}
-	return zc.Build()
+	return cli.Logger(*f.logLevel, stderr)
 }
 
-func runTrain(ctx context.Context, args []string) error {
-	f, err := parseTrain("train", args, nil)
+func runTrain(ctx context.Context, args []string, w stdio) error {
+	f, err := parseTrain("train", args, w.stdout, nil)
 	if err != nil {
 		return err
 	}
-	log, err := logger(f.debug)
+	log, err := f.setup(w.stderr)
 	if err != nil {
 		return err
 	}
@@ -195,7 +221,7 @@ func runTrain(ctx context.Context, args []string) error {
 	cfg := f.cfg
 	cfg.Log = log
 	if !f.quiet {
-		cfg.Progress = os.Stderr
+		cfg.Progress = w.stderr
 	}
 	tr, err := training.New(cfg, data)
 	if err != nil {
@@ -211,16 +237,25 @@ func runTrain(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runExport(args []string) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+func runExport(args []string, w stdio) error {
+	fs, logLevel := newFlags("export")
 	out := fs.String("out", "run", "run directory written by training")
 	path := fs.String("onnx", "", "ONNX file to write (default <out>/model.onnx; the sidecar .json goes next to it)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, w.stdout); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return cli.Usage(fs.Name(), fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	log, err := cli.Logger(*logLevel, w.stderr)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
 	if *path == "" {
 		*path = filepath.Join(*out, "model.onnx")
 	}
+	log.Debug("exporting", zap.String("run", *out), zap.String("onnx", *path))
 	t, err := training.LoadTrained(*out)
 	if err != nil {
 		return err
@@ -228,7 +263,7 @@ func runExport(args []string) error {
 	if err := onnx.ExportPolicy(t.Vars, t.Model, t.Spec, *path); err != nil {
 		return err
 	}
-	fmt.Printf("exported step %d (stage %d) to %s\n", t.State.Step, t.State.Stage, *path)
+	fmt.Fprintf(w.stdout, "exported step %d (stage %d) to %s\n", t.State.Step, t.State.Stage, *path)
 	return nil
 }
 
@@ -312,10 +347,10 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 
 // runBench measures training steps/s, peak memory, forward FLOPs/sample and
 // parameter counts for several ablation rows in one process.
-func runBench(ctx context.Context, args []string) error {
+func runBench(ctx context.Context, args []string, w stdio) error {
 	var rows string
 	var steps, stage int
-	f, err := parseTrain("bench", args, func(fs *flag.FlagSet) {
+	f, err := parseTrain("bench", args, w.stdout, func(fs *flag.FlagSet) {
 		fs.StringVar(&rows, "rows", "baseline,C", "ablation rows to measure, in order")
 		fs.IntVar(&steps, "bench-steps", 5, "measured steps per row (after one compile step)")
 		fs.IntVar(&stage, "bench-stage", 1, "stage to measure")
@@ -325,9 +360,9 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	st, err := training.ParseStage(stage)
 	if err != nil {
-		return err
+		return cli.Usage("vla3d-train bench", err)
 	}
-	log, err := logger(f.debug)
+	log, err := f.setup(w.stderr)
 	if err != nil {
 		return err
 	}
@@ -345,7 +380,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(w.stdout)
 	for _, r := range res {
 		if err := enc.Encode(r); err != nil {
 			return err

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -13,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/vla3d/vla3d/cli"
 	"github.com/vla3d/vla3d/dataset/synth"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy"
@@ -34,11 +40,11 @@ func TestTrainExportRun(t *testing.T) {
 	out := filepath.Join(dir, "run")
 	args := []string{"-data", dir, "-out", out, "-row", "C", "-cameras", "2", "-image-size", "32", "-width", "24", "-heads", "2",
 		"-probes", "6", "-max-instances", "3", "-steps", "2", "-batch", "2", "-checkpoint-every", "1", "-quiet"}
-	if err := run(context.Background(), append([]string{"train"}, args...)); err != nil {
+	if err := runArgs(append([]string{"train"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	// A second invocation resumes at the end and does nothing more.
-	if err := run(context.Background(), args); err != nil {
+	if err := runArgs(args); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := training.ReadMetrics(filepath.Join(out, training.MetricsFile))
@@ -48,7 +54,7 @@ func TestTrainExportRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, training.PlotFile)); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(context.Background(), []string{"export", "-out", out}); err != nil {
+	if err := runArgs([]string{"export", "-out", out}); err != nil {
 		t.Fatal(err)
 	}
 	modelPath := filepath.Join(out, "model.onnx")
@@ -129,4 +135,56 @@ func gomlxActions(t *testing.T, out string, spec policy.Spec, in *policy.Input) 
 	vals := tensors.MustCopyFlatData[float32](res[0])
 	ort.Denormalize(vals, spec.ActionDim, spec.ActionMean, spec.ActionStd)
 	return vals
+}
+
+// runArgs runs vla3d-train with args, its output discarded.
+func runArgs(args []string) error {
+	return run(context.Background(), args, io.Discard, io.Discard)
+}
+
+func TestUsageAndHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"train", "--help"}, {"export", "-h"}, {"bench", "-help"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, &stdout, &stderr)
+		if !errors.Is(err, flag.ErrHelp) || stderr.Len() > 0 || !strings.Contains(stdout.String(), "vla3d-train export -out") ||
+			!strings.Contains(stdout.String(), "-log-level") {
+			t.Errorf("%v: %v\nstdout %q\nstderr %q", args, err, stdout.String(), stderr.String())
+		}
+	}
+	for _, tc := range []struct {
+		args    []string
+		command string
+		msg     string
+	}{
+		{[]string{"-out", t.TempDir()}, "vla3d-train train", "-data is required"},
+		{[]string{"bench", "-out", t.TempDir()}, "vla3d-train bench", "-data is required"},
+		{[]string{"-data", "d", "-stage", "3"}, "vla3d-train train", "-stage"},
+		{[]string{"-data", "d", "-row", "Z"}, "vla3d-train train", "Z"},
+		{[]string{"-data", "d", "-log-level", "loud"}, "vla3d-train train", "log-level"},
+		{[]string{"-data", "d", "stray"}, "vla3d-train train", `unexpected argument "stray"`},
+		{[]string{"export", "-bogus"}, "vla3d-train export", "-bogus"},
+	} {
+		err := runArgs(tc.args)
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) || ue.Command != tc.command || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v: %v, want a usage error of %q mentioning %q", tc.args, err, tc.command, tc.msg)
+		}
+	}
+}
+
+// -debug is kept as an alias of -log-level debug.
+func TestDebugAlias(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-data", "d"}, "info"},
+		{[]string{"-data", "d", "-debug"}, "debug"},
+		{[]string{"-data", "d", "-log-level", "warn"}, "warn"},
+	} {
+		f, err := parseTrain("train", tc.args, io.Discard, nil)
+		if err != nil || *f.logLevel != tc.want {
+			t.Errorf("%v: %v, level %v, want %q", tc.args, err, f, tc.want)
+		}
+	}
 }
