@@ -36,11 +36,11 @@ type ORTLibConf struct {
 // else $VLA3D_ORT_LIB, else "" (ortenv.ResolveLibrary then finds the
 // project-local install).
 //
-// ortenv.ResolveLibrary, which every ONNX Runtime user in the process calls
-// (policies, encoders, detectors), takes $VLA3D_ORT_LIB before the path it
-// is given, and scripts/env.sh always sets the variable; so a given flag is
-// also written to $VLA3D_ORT_LIB for this process, which is how the
-// explicit value wins everywhere. Without the flag nothing is changed.
+// ortenv.ResolveLibrary takes the path it is given before $VLA3D_ORT_LIB;
+// ONNX Runtime users that resolve without a path (encoders and detectors
+// loaded deep inside the trainer) read the variable, so a given flag is also
+// written to $VLA3D_ORT_LIB for this process: the explicit value wins
+// everywhere. Without the flag nothing is changed.
 func UseORTLib(conf ORTLibConf) (string, error) {
 	getenv, setenv := conf.Getenv, conf.Setenv
 	if getenv == nil {

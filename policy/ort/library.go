@@ -25,10 +25,10 @@ func TinyModelPath() (string, error) {
 	return p, nil
 }
 
-// ResolveLibrary picks the ONNX Runtime library: $VLA3D_ORT_LIB first (so a
-// deployment can swap in a GPU build without touching configs), then the
-// configured path, then the project-local copy found by walking up from the
-// working directory to the module root.
+// ResolveLibrary picks the ONNX Runtime library: the configured path (an
+// explicit -ort-lib) first, then $VLA3D_ORT_LIB (so a deployment can swap in
+// a GPU build without touching configs), then the project-local copy found
+// by walking up from the working directory to the module root.
 func ResolveLibrary(configured string) (string, error) {
 	return ortenv.ResolveLibrary(configured)
 }

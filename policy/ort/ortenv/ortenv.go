@@ -84,16 +84,17 @@ func FindUp(rel string) (string, error) {
 	}
 }
 
-// ResolveLibrary picks the ONNX Runtime library: $VLA3D_ORT_LIB first (so a
+// ResolveLibrary picks the ONNX Runtime library: an explicitly configured
+// path first (a binary's -ort-lib flag), then $VLA3D_ORT_LIB (so a
 // deployment can swap in a GPU build without touching configs), then the
-// configured path, then the project-local copy found by walking up from the
-// working directory to the module root.
+// project-local copy found by walking up from the working directory to the
+// module root.
 func ResolveLibrary(configured string) (string, error) {
-	if p := os.Getenv(LibraryEnv); p != "" {
-		return p, nil
-	}
 	if configured != "" {
 		return configured, nil
+	}
+	if p := os.Getenv(LibraryEnv); p != "" {
+		return p, nil
 	}
 	p, err := FindUp(projectLibrary)
 	if err != nil {

@@ -6,17 +6,17 @@ import (
 	"testing"
 )
 
-// TestResolveLibraryPrecedence: $VLA3D_ORT_LIB, then the configured path,
-// then the project copy.
+// TestResolveLibraryPrecedence: the explicitly configured path, then
+// $VLA3D_ORT_LIB, then the project copy.
 func TestResolveLibraryPrecedence(t *testing.T) {
 	t.Setenv(LibraryEnv, "/env/lib.so")
-	if p, err := ResolveLibrary("/cfg/lib.so"); err != nil || p != "/env/lib.so" {
+	if p, err := ResolveLibrary("/cfg/lib.so"); err != nil || p != "/cfg/lib.so" {
+		t.Fatalf("an explicit path must beat the environment: %q, %v", p, err)
+	}
+	if p, err := ResolveLibrary(""); err != nil || p != "/env/lib.so" {
 		t.Fatalf("env: %q, %v", p, err)
 	}
 	t.Setenv(LibraryEnv, "")
-	if p, err := ResolveLibrary("/cfg/lib.so"); err != nil || p != "/cfg/lib.so" {
-		t.Fatalf("configured: %q, %v", p, err)
-	}
 	p, err := ResolveLibrary("")
 	if err != nil {
 		t.Skipf("no project-local ONNX Runtime library: %v", err)
