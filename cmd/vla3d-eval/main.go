@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/cli"
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/eval"
 	"github.com/vla3d/vla3d/node"
@@ -63,7 +64,7 @@ func parseFlags(args []string, stdout io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.providers, "providers", "", "ONNX Runtime execution providers in preference order (default: the config's; cpu without --config)")
 	fs.IntVar(&o.threads, "threads", 0, "ONNX Runtime intra-op threads (default: the config's; 1 without --config)")
 	o.ortLib = cli.ORTLibFlag(fs)
-	fs.StringVar(&o.actionTopic, "action-topic", "/vla3d/expert_action", "recorded action topic (std_msgs/Float32MultiArray); empty: derive from /ee_pose")
+	fs.StringVar(&o.actionTopic, "action-topic", contract.DefaultTopics().ExpertAction, "recorded action topic (std_msgs/Float32MultiArray); empty: derive from /ee_pose")
 	fs.StringVar(&o.split, "split", "auto", "episode split: auto, file, marker, gap")
 	fs.DurationVar(&o.gap, "gap", 2*time.Second, "pause that starts a new episode (split gap/auto)")
 	fs.IntVar(&o.plotEpisode, "plot-episode", 0, "index (in report order) of the episode to plot; -1: none")
