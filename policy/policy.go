@@ -58,6 +58,9 @@ type Spec struct {
 	// Encoder, when set, names the frozen ONNX image encoder whose patch
 	// features the model reads (input "patch_features") instead of images.
 	Encoder *EncoderSpec `json:"encoder,omitempty"`
+	// Outputs lists the extra output tensors the exported model has besides
+	// the actions (TensorInstancePoints, ...: see Perception).
+	Outputs []string `json:"outputs,omitempty"`
 }
 
 // EncoderSpec describes a frozen ONNX visual encoder run before the policy.

@@ -45,8 +45,23 @@ func PolicyInputs(cfg model.Config) []Input {
 	return in
 }
 
+// PolicyOutputs are the exported model's outputs for cfg: the normalized
+// actions, then what the 3D modules perceived (policy.Perception): instance
+// points and scores with the instance module, completion points with the
+// predictor.
+func PolicyOutputs(cfg model.Config) []string {
+	out := []string{policy.TensorActions}
+	if cfg.Modules.Instance {
+		out = append(out, policy.TensorInstancePoints, policy.TensorInstanceScores)
+		if cfg.Modules.Predictor {
+			out = append(out, policy.TensorCompletionPoints)
+		}
+	}
+	return out
+}
+
 // PolicyBuild is the inference graph of m, taking the nodes of PolicyInputs
-// in order and returning the normalized actions.
+// in order and returning the nodes of PolicyOutputs.
 func PolicyBuild(m *model.Model) BuildFunc {
 	return func(ctx *context.Context, x []*graph.Node) []*graph.Node {
 		in := model.Inputs{
@@ -64,7 +79,19 @@ func PolicyBuild(m *model.Model) BuildFunc {
 		if len(x) > 7 {
 			in.Noise = x[7]
 		}
-		return []*graph.Node{m.Forward(ctx, in).Actions}
+		out := m.Forward(ctx, in)
+		nodes := []*graph.Node{out.Actions}
+		for _, name := range PolicyOutputs(m.Config)[1:] {
+			switch name {
+			case policy.TensorInstancePoints:
+				nodes = append(nodes, out.RefPoints)
+			case policy.TensorInstanceScores:
+				nodes = append(nodes, graph.Logistic(out.ClassLogits))
+			case policy.TensorCompletionPoints:
+				nodes = append(nodes, out.CompletionCoords)
+			}
+		}
+		return nodes
 	}
 }
 
@@ -80,6 +107,8 @@ func ExportPolicy(ctx *context.Context, m *model.Model, spec policy.Spec, modelP
 		return err
 	}
 	spec.Opset = DefaultOpset
+	outputs := PolicyOutputs(m.Config)
+	spec.Outputs = outputs[1:]
 	js, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("onnx export: encoding sidecar: %w", err)
@@ -89,7 +118,7 @@ func ExportPolicy(ctx *context.Context, m *model.Model, spec policy.Spec, modelP
 		DocString: "3DVLA policy exported by vla3d: inputs are policy.Input with a leading batch axis; output actions are normalized (de-normalize with the sidecar's action_mean/action_std).",
 		Metadata:  map[string]string{SpecMetadataKey: string(js)},
 	}
-	if err := WriteFile(modelPath, ctx, PolicyInputs(m.Config), []string{policy.TensorActions}, PolicyBuild(m), opts); err != nil {
+	if err := WriteFile(modelPath, ctx, PolicyInputs(m.Config), outputs, PolicyBuild(m), opts); err != nil {
 		return err
 	}
 	side := strings.TrimSuffix(modelPath, ".onnx") + ".json"

@@ -3,16 +3,19 @@ package onnx_test
 import (
 	stdctx "context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
@@ -145,19 +148,25 @@ func checkParity(t *testing.T, cfg model.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ort.Run(stdctx.Background(), modelBytes, ortIn, []string{policy.TensorActions}, ort.Options{Providers: []string{ort.ProviderCPU}})
+	outputs := onnx.PolicyOutputs(cfg)
+	got, err := ort.Run(stdctx.Background(), modelBytes, ortIn, outputs, ort.Options{Providers: []string{ort.ProviderCPU}})
 	if err != nil {
 		t.Fatalf("ONNX Runtime: %v", err)
 	}
-	w := toFloat64(tensors.MustCopyFlatData[float32](want[0]))
-	g := toFloat64(got[0].Data)
-	if len(w) != len(g) {
-		t.Fatalf("%d values from ORT, %d from GoMLX", len(g), len(w))
+	if len(want) != len(outputs) || len(got) != len(outputs) {
+		t.Fatalf("GoMLX returned %d outputs, ORT %d, want %v", len(want), len(got), outputs)
 	}
-	e := maxRelErr(g, w)
-	t.Logf("%d actions, max rel err %.3g, model %d bytes", len(w), e, len(modelBytes))
-	if e > 1e-4 {
-		t.Errorf("max rel err %.3g > 1e-4\n ort=%v\n gomlx=%v", e, head(g), head(w))
+	for k, name := range outputs {
+		w := toFloat64(tensors.MustCopyFlatData[float32](want[k]))
+		g := toFloat64(got[k].Data)
+		if len(w) != len(g) {
+			t.Fatalf("%s: %d values from ORT, %d from GoMLX", name, len(g), len(w))
+		}
+		e := maxRelErr(g, w)
+		t.Logf("%s: %d values, max rel err %.3g, model %d bytes", name, len(w), e, len(modelBytes))
+		if e > 1e-4 {
+			t.Errorf("%s: max rel err %.3g > 1e-4\n ort=%v\n gomlx=%v", name, e, head(g), head(w))
+		}
 	}
 	// The sidecar written next to the model describes it.
 	js, err := os.ReadFile(filepath.Join(dir, "model.json"))
@@ -168,8 +177,52 @@ func checkParity(t *testing.T, cfg model.Config) {
 	if err := json.Unmarshal(js, &side); err != nil {
 		t.Fatal(err)
 	}
-	if side.Cameras != cfg.Cameras || side.Modules != cfg.Modules || side.Opset != onnx.DefaultOpset {
-		t.Errorf("sidecar %+v does not describe the model", side)
+	if side.Cameras != cfg.Cameras || side.Modules != cfg.Modules || side.Opset != onnx.DefaultOpset ||
+		fmt.Sprint(side.Outputs) != fmt.Sprint(outputs[1:]) {
+		t.Errorf("sidecar %+v does not describe the model (outputs %v)", side, outputs)
+	}
+	checkPerception(t, cfg, path)
+}
+
+// checkPerception loads the exported model as the node does and checks
+// that it reports the probes and completion points it computed.
+func checkPerception(t *testing.T, cfg model.Config, path string) {
+	t.Helper()
+	pol, err := ort.Load(path, ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	spec := pol.Spec()
+	in := policy.NewInput(spec)
+	data := policyBatch(cfg, 1, 9)
+	for i, dst := range [][]float32{in.Images, in.Points, in.PointValid, in.Intrinsics, in.CamFromBase, in.Proprio} {
+		copy(dst, data[i])
+	}
+	in.Stamp = time.Unix(42, 0)
+	var chunk msgs.ActionChunk
+	if err := pol.Predict(stdctx.Background(), in, &chunk); err != nil {
+		t.Fatal(err)
+	}
+	var p policy.Perception
+	ok := pol.Perception(&p)
+	if !cfg.Modules.Instance {
+		if ok {
+			t.Fatal("a model without the instance module reported instances")
+		}
+		return
+	}
+	if !ok || p.Instances() != cfg.Probes || !p.Stamp.Equal(in.Stamp) {
+		t.Fatalf("perception: ok %v, %d instances (want %d), stamp %v", ok, p.Instances(), cfg.Probes, p.Stamp)
+	}
+	for i, s := range p.Scores {
+		pt := p.Point(i)
+		if !(s >= 0 && s <= 1) || math.IsNaN(float64(pt[0]+pt[1]+pt[2])) {
+			t.Fatalf("probe %d: score %v point %v", i, s, pt)
+		}
+	}
+	if cfg.Modules.Predictor && p.CompletionPoints() != cfg.CompletionQueries() {
+		t.Fatalf("%d completion points, want %d", p.CompletionPoints(), cfg.CompletionQueries())
 	}
 }
 

@@ -64,7 +64,12 @@ type Policy struct {
 	instruction                                                    *ortapi.Tensor[int64]
 	actions                                                        *ortapi.Tensor[float32]
 	values                                                         []ortapi.Value
-	rng                                                            *rand.Rand
+	stamp                                                          time.Time // of the last Predict's input
+	// extras are the perception outputs the model has (policy.Perceiver),
+	// by name; outputs are every bound output, actions first.
+	extras  map[string]*ortapi.Tensor[float32]
+	outputs []ortapi.Value
+	rng     *rand.Rand
 }
 
 var _ policy.Policy = (*Policy)(nil)
@@ -118,8 +123,8 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 		}
 		names = append(names, in.Name)
 	}
-	if len(outs) != 1 || outs[0].Name != policy.TensorActions {
-		return nil, fmt.Errorf("ort: %s: want a single output %q, model has %v", modelPath, policy.TensorActions, outs)
+	if len(outs) == 0 || outs[0].Name != policy.TensorActions {
+		return nil, fmt.Errorf("ort: %s: want the first output %q, model has %v", modelPath, policy.TensorActions, outs)
 	}
 	if err := checkDims(outs[0], []int64{1, int64(spec.Horizon), int64(spec.ActionDim)}, false); err != nil {
 		return nil, fmt.Errorf("ort: %s: %w", modelPath, err)
@@ -127,9 +132,13 @@ func Load(modelPath string, opts Options) (_ *Policy, err error) {
 	if err := p.allocate(names, want); err != nil {
 		return nil, err
 	}
+	outNames, err := p.allocateExtras(modelPath, outs[1:])
+	if err != nil {
+		return nil, err
+	}
 	p.provider, err = withFallback(&opts, log, func(so *ortapi.SessionOptions) error {
 		var e error
-		p.session, e = ortapi.NewAdvancedSession(modelPath, names, []string{policy.TensorActions}, p.values, []ortapi.Value{p.actions}, so)
+		p.session, e = ortapi.NewAdvancedSession(modelPath, names, outNames, p.values, p.outputs, so)
 		return e
 	})
 	if err != nil {
@@ -274,6 +283,60 @@ func (p *Policy) allocate(names []string, shapes map[string][]int64) error {
 	return nil
 }
 
+// allocateExtras binds the model's perception outputs (batch 1, the
+// model's other dimensions) and returns every output name, actions first.
+func (p *Policy) allocateExtras(modelPath string, outs []ortapi.InputOutputInfo) ([]string, error) {
+	names := []string{policy.TensorActions}
+	p.outputs = []ortapi.Value{p.actions}
+	p.extras = map[string]*ortapi.Tensor[float32]{}
+	for _, o := range outs {
+		rank := map[string]int{policy.TensorInstancePoints: 3, policy.TensorInstanceScores: 2, policy.TensorCompletionPoints: 3}[o.Name]
+		if rank == 0 {
+			return nil, fmt.Errorf("ort: %s: unexpected model output %q", modelPath, o.Name)
+		}
+		dims := slices.Clone(o.Dimensions)
+		if len(dims) != rank || o.DataType != ortapi.TensorElementDataTypeFloat {
+			return nil, fmt.Errorf("ort: %s: output %q has type %s shape %v, want float rank %d", modelPath, o.Name, o.DataType, dims, rank)
+		}
+		dims[0] = 1
+		for _, d := range dims[1:] {
+			if d <= 0 {
+				return nil, fmt.Errorf("ort: %s: output %q has a dynamic axis %v", modelPath, o.Name, o.Dimensions)
+			}
+		}
+		if rank == 3 && dims[2] != 3 {
+			return nil, fmt.Errorf("ort: %s: output %q has shape %v, want [B,N,3]", modelPath, o.Name, o.Dimensions)
+		}
+		t, err := ortapi.NewEmptyTensor[float32](ortapi.NewShape(dims...))
+		if err != nil {
+			return nil, fmt.Errorf("ort: allocating %s: %w", o.Name, err)
+		}
+		p.extras[o.Name] = t
+		p.outputs = append(p.outputs, t)
+		names = append(names, o.Name)
+	}
+	return names, nil
+}
+
+// Perception implements policy.Perceiver: the instance points and scores
+// and the completion points of the last Predict, when the model has them.
+func (p *Policy) Perception(dst *policy.Perception) bool {
+	pts, sc := p.extras[policy.TensorInstancePoints], p.extras[policy.TensorInstanceScores]
+	if pts == nil || sc == nil {
+		return false
+	}
+	dst.Stamp = p.stamp
+	dst.Points = append(dst.Points[:0], pts.GetData()...)
+	dst.Scores = append(dst.Scores[:0], sc.GetData()...)
+	dst.Completion = dst.Completion[:0]
+	if c := p.extras[policy.TensorCompletionPoints]; c != nil {
+		dst.Completion = append(dst.Completion, c.GetData()...)
+	}
+	return true
+}
+
+var _ policy.Perceiver = (*Policy)(nil)
+
 // Spec implements policy.Policy.
 func (p *Policy) Spec() policy.Spec { return p.spec }
 
@@ -327,6 +390,7 @@ func (p *Policy) Predict(ctx context.Context, in *policy.Input, out *msgs.Action
 	if err := p.session.Run(); err != nil {
 		return fmt.Errorf("ort: run: %w", err)
 	}
+	p.stamp = in.Stamp
 	h, a := p.spec.Horizon, p.spec.ActionDim
 	out.Horizon, out.Dim = h, a
 	if p.spec.ControlHz > 0 {
@@ -367,10 +431,10 @@ func (p *Policy) Close() error {
 		errs = append(errs, v.Destroy())
 	}
 	p.values = nil
-	if p.actions != nil {
-		errs = append(errs, p.actions.Destroy())
-		p.actions = nil
+	for _, v := range p.outputs {
+		errs = append(errs, v.Destroy())
 	}
+	p.outputs, p.extras, p.actions = nil, nil, nil
 	if p.release != nil {
 		errs = append(errs, p.release())
 		p.release = nil
