@@ -104,6 +104,7 @@ type Config struct {
 	TF                 TFConfig        `yaml:"tf"`
 	Safety             SafetyConfig    `yaml:"safety"`
 	Execution          ExecutionConfig `yaml:"execution"`
+	Markers            MarkersConfig   `yaml:"markers"`
 	Instruction        string          `yaml:"instruction"` // used until /instruction publishes one
 }
 
@@ -130,6 +131,7 @@ func DefaultConfig() Config {
 		},
 		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
 			Gripper: contract.DefaultGripper()},
+		Markers: DefaultMarkersConfig(),
 	}
 }
 
@@ -275,6 +277,9 @@ func (c *Config) Validate() error {
 	}
 	if err := e.Gripper.Validate(); err != nil {
 		bad("execution: %w", err)
+	}
+	if m := c.Markers; m.Enabled && (m.Topic == "" || !(m.MinConfidence >= 0 && m.MinConfidence <= 1) || m.Lifetime.Duration < 0) {
+		bad("markers: topic required, min_confidence in [0, 1], lifetime >= 0")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("node: invalid config: %w", errors.Join(errs...))

@@ -51,6 +51,12 @@ type Controller struct {
 	// OnChunk, when set, is called by the worker with every accepted chunk
 	// (the node publishes it); it must not retain c.
 	OnChunk func(c *msgs.ActionChunk)
+	// OnPerception, when set, is called by the worker after OnChunk with
+	// what the policy perceived (nil when it is no policy.Perceiver or its
+	// model exposes nothing), the observation and the chunk (markers); it
+	// must not retain them.
+	OnPerception func(p *policy.Perception, obs *msgs.Observation, c *msgs.ActionChunk)
+	perc         policy.Perception
 
 	wmu         sync.Mutex
 	workerFault Fault
@@ -220,6 +226,13 @@ func (c *Controller) infer(ctx context.Context, obs *msgs.Observation, info obse
 	c.stats.mu.Unlock()
 	if c.OnChunk != nil {
 		c.OnChunk(&c.chunk)
+	}
+	if c.OnPerception != nil {
+		var p *policy.Perception
+		if pc, ok := c.pol.(policy.Perceiver); ok && pc.Perception(&c.perc) {
+			p = &c.perc
+		}
+		c.OnPerception(p, obs, &c.chunk)
 	}
 	return true
 }

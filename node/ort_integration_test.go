@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,9 +14,11 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/visualization_msgs"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/ort/orttest"
 )
@@ -51,6 +54,7 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	const size = 128
 	cfg := testConfig(spec.Cameras)
 	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 10
+	cfg.Markers.Enabled, cfg.Markers.MinConfidence = true, 0 // the untrained probes are unsure: draw them all
 	n, err := New(cfg, pol, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +67,14 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	}
 	defer obsNode.Close()
 	chunkPoints := make(chan int, 100)
+	markerArrays := make(chan *visualization_msgs.MarkerArray, 100)
 	for topic, cb := range map[string]any{
+		cfg.Markers.Topic: func(m *visualization_msgs.MarkerArray) {
+			select {
+			case markerArrays <- m:
+			default:
+			}
+		},
 		cfg.Topics.CommandPose: func(m *geometry_msgs.PoseStamped) {
 			mon.mu.Lock()
 			mon.poses = append(mon.poses, time.Now())
@@ -104,6 +115,7 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no action chunk from the ONNX model within 20 s")
 	}
+	checkLiveMarkers(t, markerArrays, spec, cfg.BaseFrame)
 	// Let diagnostics cover a window in which the policy drives.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -141,4 +153,50 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("node did not stop")
 	}
+}
+
+// checkLiveMarkers waits for an inference's markers and a command marker:
+// one sphere per instance probe of the tiny row-C model, completion points,
+// the planned chunk with one target per step, all finite, in the base frame.
+func checkLiveMarkers(t *testing.T, arrays <-chan *visualization_msgs.MarkerArray, spec policy.Spec, frame string) {
+	t.Helper()
+	seen := map[string]int{}
+	deadline := time.After(20 * time.Second)
+	for seen[MarkerNSInstances] == 0 || seen[MarkerNSCommand] == 0 {
+		var a *visualization_msgs.MarkerArray
+		select {
+		case a = <-arrays:
+		case <-deadline:
+			t.Fatalf("markers seen %v within 20 s", seen)
+		}
+		for _, m := range a.Markers {
+			if m.Header.FrameId != frame {
+				t.Fatalf("marker %s/%d in frame %q, want %q", m.Ns, m.Id, m.Header.FrameId, frame)
+			}
+			vals := []float64{m.Pose.Position.X, m.Pose.Position.Y, m.Pose.Position.Z, m.Scale.X, m.Scale.Y, m.Scale.Z}
+			for _, p := range m.Points {
+				vals = append(vals, p.X, p.Y, p.Z)
+			}
+			for _, v := range vals {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("marker %s/%d carries %v", m.Ns, m.Id, v)
+				}
+			}
+			switch m.Ns {
+			case MarkerNSPlan:
+				if len(m.Points) != spec.Horizon {
+					t.Fatalf("plan has %d targets, want %d", len(m.Points), spec.Horizon)
+				}
+			case MarkerNSCompletion:
+				if len(m.Points) == 0 {
+					t.Fatal("empty completion marker")
+				}
+			}
+			seen[m.Ns]++
+		}
+	}
+	if seen[MarkerNSPlan] == 0 || seen[MarkerNSCompletion] == 0 {
+		t.Fatalf("markers seen %v: no plan or completion", seen)
+	}
+	t.Logf("markers seen: %v", seen)
 }

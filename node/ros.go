@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/trajectory_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/visualization_msgs"
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/contract"
@@ -100,6 +101,9 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	}
 	defer pubs.close()
 	n.ctl.OnChunk = pubs.chunk
+	if pubs.markers != nil {
+		n.ctl.OnPerception = pubs.perception
+	}
 
 	subs, err := n.subscribe(rn)
 	if err != nil {
@@ -154,6 +158,7 @@ func (n *Node) controlLoop(ctx context.Context, pubs *publishers) {
 		n.ctl.stats.addStage(StageTick, t1.Sub(now))
 		if res.Valid {
 			pubs.command(&target, now)
+			pubs.commandMarker(&target, now)
 			n.ctl.stats.addStage(StagePublish, n.clock().Sub(t1))
 		}
 		if !now.Before(nextDiag) {
@@ -172,8 +177,10 @@ type publishers struct {
 	joints  *goroslib.Publisher
 	chunkP  *goroslib.Publisher
 	diag    *goroslib.Publisher
+	markers *goroslib.Publisher // nil unless markers.enabled
 	names   []string
 	chunkMu sync.Mutex
+	plan    []msgs.Pose // worker-owned marker scratch
 }
 
 func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
@@ -199,6 +206,9 @@ func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
 	}
 	p.chunkP = mk(cfg.Topics.Chunk, &trajectory_msgs.JointTrajectory{})
 	p.diag = mk(cfg.Topics.Diagnostics, &diagnostic_msgs.DiagnosticArray{})
+	if cfg.Markers.Enabled {
+		p.markers = mk(cfg.Markers.Topic, &visualization_msgs.MarkerArray{})
+	}
 	if err != nil {
 		p.close()
 		return nil, err
@@ -207,7 +217,7 @@ func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
 }
 
 func (p *publishers) close() {
-	for _, pub := range []*goroslib.Publisher{p.pose, p.gripper, p.joints, p.chunkP, p.diag} {
+	for _, pub := range []*goroslib.Publisher{p.pose, p.gripper, p.joints, p.chunkP, p.diag, p.markers} {
 		if pub != nil {
 			pub.Close()
 		}
@@ -226,6 +236,28 @@ func (p *publishers) command(t *Target, now time.Time) {
 	ps := rosconv.PoseStampedToROS(t.Pose, now, p.cfg.BaseFrame)
 	p.pose.Write(&ps)
 	p.gripper.Write(&std_msgs.Float64{Data: t.Gripper})
+}
+
+// perception publishes the markers of one inference (inference worker; a
+// fresh message each time: goroslib serializes asynchronously).
+func (p *publishers) perception(perc *policy.Perception, obs *msgs.Observation, c *msgs.ActionChunk) {
+	p.plan = p.plan[:0]
+	if p.cfg.Execution.Output != contract.OutputJoint {
+		p.plan = PlanTargets(p.plan, obs.EEPose, c)
+	}
+	m := &visualization_msgs.MarkerArray{}
+	BuildMarkers(m, perc, p.plan, p.cfg.BaseFrame, obs.Stamp, p.cfg.Markers)
+	p.markers.Write(m)
+}
+
+// commandMarker publishes the current end-effector command (control loop).
+func (p *publishers) commandMarker(t *Target, now time.Time) {
+	if p.markers == nil || p.joints != nil {
+		return
+	}
+	if m, ok := CommandMarker(t, p.cfg.BaseFrame, now, p.cfg.Markers); ok {
+		p.markers.Write(&visualization_msgs.MarkerArray{Markers: []visualization_msgs.Marker{m}})
+	}
 }
 
 // chunk publishes the raw action chunk (called by the inference worker).

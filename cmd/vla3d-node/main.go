@@ -51,7 +51,7 @@ type options struct {
 	logLevel, ortLib                                                                 *string
 	rate                                                                             float64
 	threads                                                                          int
-	printConfig, check                                                               bool
+	printConfig, check, markers                                                      bool
 	set                                                                              map[string]bool // flags given on the command line
 	remap                                                                            cli.Remapping   // roslaunch's __name:= etc.
 }
@@ -75,6 +75,7 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	o.logLevel = cli.LogFlags(fs, cli.LogConf{})
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (node name, master and host resolved) as YAML and exit")
 	fs.BoolVar(&o.check, "check", false, "validate the configuration (and load the model if given) and exit")
+	fs.BoolVar(&o.markers, "markers", false, "publish visualization_msgs/MarkerArray of what the policy sees (markers.topic, default /vla3d/markers): instances, completed geometry, planned motion, command")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -148,6 +149,9 @@ func effectiveConfig(o *options, getenv func(string) string) (node.Config, error
 	}
 	if set["threads"] {
 		cfg.Threads = o.threads
+	}
+	if set["markers"] {
+		cfg.Markers.Enabled = o.markers
 	}
 	return cfg, cfg.Validate()
 }
