@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image/gif"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -104,7 +107,8 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pol.Close()
-	opts := Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig(), KeepSeries: true}
+	pictures := t.TempDir()
+	opts := Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig(), KeepSeries: true, Pictures: pictures}
 	rep, err := Run(context.Background(), []string{dir}, pol, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +116,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 	if len(rep.Episodes) != 4 {
 		t.Fatalf("%d episodes", len(rep.Episodes))
 	}
+	checkPictures(t, pictures, len(rep.Episodes))
 	// poses.bag sorts first: its actions are derived from consecutive poses
 	// (one fewer than the steps), and the gripper is not scored.
 	der := rep.Episodes[0]
@@ -220,5 +225,35 @@ func TestMetricsTable(t *testing.T) {
 	m.Merge(&o)
 	if m.N != 3 || math.Abs(m.GripperAccuracy-1.0/3) > 1e-9 || math.Abs(m.L1[0]-2.0/3) > 1e-9 {
 		t.Fatalf("merged %+v", m)
+	}
+}
+
+// checkPictures: every episode has a non-empty animated GIF (two cameras
+// side by side over a caption band) and a top-down PNG.
+func checkPictures(t *testing.T, dir string, episodes int) {
+	t.Helper()
+	for i := range episodes {
+		fh, err := os.Open(filepath.Join(dir, fmt.Sprintf("episode_%03d.gif", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := gif.DecodeAll(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h := 16, 12 // synth.Config's default image size
+		if len(g.Image) == 0 || g.Config.Width != 2*w || g.Config.Height <= h {
+			t.Fatalf("episode %d: %d frames %dx%d, want 2 cameras of %dx%d", i, len(g.Image), g.Config.Width, g.Config.Height, w, h)
+		}
+		ph, err := os.Open(filepath.Join(dir, fmt.Sprintf("episode_%03d_top.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(ph)
+		ph.Close()
+		if err != nil || img.Bounds().Dx() < 100 {
+			t.Fatalf("episode %d top-down: %v %v", i, err, img)
+		}
 	}
 }

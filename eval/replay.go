@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,7 +25,9 @@ import (
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/observe"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/viz"
 )
 
 // Options configures a replay.
@@ -39,7 +42,12 @@ type Options struct {
 	// KeepSeries keeps per-step predicted and recorded actions in the
 	// episode reports (needed for plots).
 	KeepSeries bool
-	Logger     *zap.Logger
+	// Pictures, when set, is a directory for per-episode pictures
+	// (package viz): episode_NNN.gif, every camera with the instances,
+	// completion points and planned path the model saw, and
+	// episode_NNN_top.png, the top-down end-effector path and predictions.
+	Pictures string
+	Logger   *zap.Logger
 }
 
 // Step is one scored step.
@@ -90,6 +98,12 @@ type timedPolicy struct {
 	lat *latencies
 }
 
+// Perception forwards to the wrapped policy when it is a policy.Perceiver.
+func (p timedPolicy) Perception(dst *policy.Perception) bool {
+	pc, ok := p.Policy.(policy.Perceiver)
+	return ok && pc.Perception(dst)
+}
+
 func (p timedPolicy) Predict(ctx context.Context, in *policy.Input, out *msgs.ActionChunk) error {
 	t := time.Now()
 	err := p.Policy.Predict(ctx, in, out)
@@ -124,7 +138,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 			return nil, err
 		}
 		rep.Warnings = append(rep.Warnings, src.Info().Warnings...)
-		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat, rep.Dropped)
+		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat, rep.Dropped, len(rep.Episodes))
 		cerr := src.Close()
 		if err != nil {
 			return nil, errors.Join(err, cerr)
@@ -162,18 +176,28 @@ func mergeHorizon(dst *[]float64, dn []int, src []float64, n []int) []int {
 	return dn
 }
 
-func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int) ([]EpisodeReport, error) {
+func replayFile(ctx context.Context, src bag.Source, path string, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int, first int) ([]EpisodeReport, error) {
 	spans, err := dataset.Spans(ctx, src, ec)
 	if err != nil {
 		return nil, err
 	}
 	var out []EpisodeReport
 	for _, sp := range spans {
-		er, err := replayEpisode(ctx, src, sp, pol, ec, opts, lat, dropped)
+		var rec *viz.Recorder
+		if opts.Pictures != "" {
+			rec = viz.NewRecorder(viz.RecorderConf{})
+		}
+		er, err := replayEpisode(ctx, src, sp, pol, ec, opts, lat, dropped, rec)
 		if err != nil {
 			return nil, fmt.Errorf("eval: %s episode %d: %w", path, sp.Index, err)
 		}
 		er.Path = path
+		if rec != nil && rec.Steps() > 0 {
+			caption := fmt.Sprintf("%s #%d: %d steps, mean L1 %.4f", filepath.Base(path), sp.Index, er.Metrics.N, er.Metrics.MeanL1)
+			if err := rec.WriteEpisode(opts.Pictures, fmt.Sprintf("episode_%03d", first+len(out)), caption); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, er)
 	}
 	return out, nil
@@ -197,7 +221,7 @@ type episodeReplay struct {
 	fails   int
 }
 
-func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int) (EpisodeReport, error) {
+func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol policy.Policy, ec dataset.Config, opts Options, lat *latencies, dropped map[string]int, pictures *viz.Recorder) (EpisodeReport, error) {
 	cfg := opts.Node
 	r := &episodeReplay{lat: lat, now: sp.Start}
 	clock := func() time.Time { return r.now }
@@ -221,6 +245,15 @@ func replayEpisode(ctx context.Context, src bag.Source, sp dataset.Span, pol pol
 		r.steps = append(r.steps, len(r.actions)-1)
 		r.chunks = append(r.chunks, append([]float32(nil), c.Values[:c.Horizon*c.Dim]...))
 		r.dim = c.Dim
+	}
+	if pictures != nil {
+		var plan []msgs.Pose
+		r.ctrl.OnPerception = func(p *policy.Perception, obs *msgs.Observation, c *msgs.ActionChunk) {
+			plan = perception.ChunkTargets(plan[:0], obs.EEPose, c)
+			if err := pictures.Add(obs, p, plan); err != nil {
+				opts.Logger.Warn("pictures: frame skipped", zap.Error(err))
+			}
+		}
 	}
 	derived := false
 	last := time.Now()

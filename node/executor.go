@@ -59,6 +59,7 @@ type Executor struct {
 	ring     []storedChunk // oldest at head
 	head, n  int
 	weights  []float64
+	targets  []msgs.Pose // scratch of Add (mu held)
 }
 
 // NewExecutor sizes the executor for chunks of horizon steps; period is used
@@ -120,15 +121,12 @@ func (e *Executor) Add(c *msgs.ActionChunk, anchor msgs.Pose, start time.Time) e
 		return nil
 	}
 	s.vals = grow(s.vals, c.Horizon*eeWidth)
-	p := perception.PoseFromMsg(anchor)
-	p.Orientation = p.Orientation.Normalize()
-	for k := range c.Horizon {
-		a := c.Step(k)
-		p = perception.ApplyDelta(p, perception.DeltaFromAction(a))
+	e.targets = perception.ChunkTargets(e.targets[:0], anchor, c)
+	for k, p := range e.targets {
 		o := s.vals[k*eeWidth : (k+1)*eeWidth]
-		o[0], o[1], o[2] = p.Position.X, p.Position.Y, p.Position.Z
-		o[3], o[4], o[5], o[6] = p.Orientation.X, p.Orientation.Y, p.Orientation.Z, p.Orientation.W
-		o[7] = float64(a[msgs.ActionGripper])
+		copy(o[0:3], p.Position[:])
+		copy(o[3:7], p.Orientation[:])
+		o[7] = float64(c.Step(k)[msgs.ActionGripper])
 	}
 	return nil
 }

@@ -48,17 +48,10 @@ const (
 	MarkerNSCommand    = "vla3d/command"
 )
 
-// PlanTargets integrates an end-effector delta chunk from pose into the
-// absolute targets the executor will command (perception.ApplyDelta, the
-// action convention), appending them to dst.
+// PlanTargets is the chunk's absolute end-effector targets from pose
+// (perception.ChunkTargets, the executor's action convention).
 func PlanTargets(dst []msgs.Pose, pose msgs.Pose, c *msgs.ActionChunk) []msgs.Pose {
-	p := perception.PoseFromMsg(pose)
-	p.Orientation = p.Orientation.Normalize()
-	for k := range c.Horizon {
-		p = perception.ApplyDelta(p, perception.DeltaFromAction(c.Step(k)))
-		dst = append(dst, p.Msg())
-	}
-	return dst
+	return perception.ChunkTargets(dst, pose, c)
 }
 
 // finite32 reports whether every value is finite.

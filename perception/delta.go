@@ -71,3 +71,17 @@ func DeltaBetween(cur, next Pose) Delta {
 	d.Roll, d.Pitch, d.Yaw = r.RPY()
 	return d
 }
+
+// ChunkTargets integrates an end-effector delta chunk (msgs action layout)
+// from start into the absolute targets it commands, one per step, appended
+// to dst: the targets the node's executor sends and the planned path the
+// markers and pictures draw.
+func ChunkTargets(dst []msgs.Pose, start msgs.Pose, c *msgs.ActionChunk) []msgs.Pose {
+	p := PoseFromMsg(start)
+	p.Orientation = p.Orientation.Normalize()
+	for k := range c.Horizon {
+		p = ApplyDelta(p, DeltaFromAction(c.Step(k)))
+		dst = append(dst, p.Msg())
+	}
+	return dst
+}

@@ -21,6 +21,10 @@ type EvalConfig struct {
 	// ExecuteSteps is how many actions of each chunk run before re-planning
 	// (default: the whole chunk).
 	ExecuteSteps int
+	// OnEpisode, when set, is told of each episode's outcome as it ends
+	// (before the next reset, so env still holds its final state); an error
+	// stops the evaluation.
+	OnEpisode func(i int, rec EpisodeRecord) error `json:"-"`
 }
 
 // EpisodeRecord is the outcome of one episode.
@@ -78,6 +82,11 @@ func Evaluate(ctx context.Context, env *Env, cfg EvalConfig, factory Factory) (*
 			wins++
 		}
 		res.Episodes = append(res.Episodes, rec)
+		if cfg.OnEpisode != nil {
+			if err := cfg.OnEpisode(i, rec); err != nil {
+				return nil, fmt.Errorf("sim: episode %d: %w", i, err)
+			}
+		}
 		env.cfg.Logger.Info("episode done", zap.Int("episode", i), zap.Bool("success", rec.Success),
 			zap.Int("steps", rec.Steps), zap.String("reason", rec.Reason))
 	}

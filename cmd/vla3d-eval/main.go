@@ -48,6 +48,7 @@ Flags:
 
 type options struct {
 	config, model, out, cameras, providers, actionTopic, split string
+	pictures                                                   bool
 	logLevel, ortLib                                           *string
 	threads, plotEpisode                                       int
 	gap                                                        time.Duration
@@ -68,6 +69,7 @@ func parseFlags(args []string, stdout io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.split, "split", "auto", "episode split: auto, file, marker, gap")
 	fs.DurationVar(&o.gap, "gap", 2*time.Second, "pause that starts a new episode (split gap/auto)")
 	fs.IntVar(&o.plotEpisode, "plot-episode", 0, "index (in report order) of the episode to plot; -1: none")
+	fs.BoolVar(&o.pictures, "pictures", false, "write per-episode pictures into --out/pictures: episode_NNN.gif (every camera with the instances, completion points and planned path the model saw) and episode_NNN_top.png (top-down end-effector path and predictions)")
 	o.logLevel = cli.LogFlags(fs, cli.LogConf{Default: "warn"})
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -154,7 +156,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	ec := dataset.DefaultConfig()
 	ec.Split, ec.Gap, ec.Topics.ExpertAction = dataset.SplitMode(o.split), o.gap, o.actionTopic
-	rep, err := eval.Run(ctx, paths, pol, eval.Options{Node: cfg, Episodes: ec, KeepSeries: o.plotEpisode >= 0, Logger: log})
+	eo := eval.Options{Node: cfg, Episodes: ec, KeepSeries: o.plotEpisode >= 0, Logger: log}
+	if o.pictures {
+		eo.Pictures = filepath.Join(o.out, "pictures")
+	}
+	rep, err := eval.Run(ctx, paths, pol, eo)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/cli"
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/perception"
+	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/preprocess"
 	"github.com/vla3d/vla3d/sim"
@@ -30,6 +33,7 @@ import (
 	"github.com/vla3d/vla3d/sim/record"
 	"github.com/vla3d/vla3d/sim/rosio"
 	"github.com/vla3d/vla3d/sim/rosnode"
+	"github.com/vla3d/vla3d/viz"
 )
 
 const usage = `vla3d-sim: the MuJoCo simulated robot.
@@ -279,8 +283,12 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
 	ortLib := cli.ORTLibFlag(fs)
 	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
+	pictures := fs.String("pictures", "", "directory for per-episode pictures of a -model run: episode_NNN.gif (every camera with the instances, completion points and planned path the policy saw, projected by its camera model; success or failure reason) and episode_NNN_top.png (top-down end-effector path against the true and predicted objects)")
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *pictures != "" && *model == "" {
+		return cli.Usage("vla3d-sim eval", errors.New("-pictures needs -model (the scripted expert perceives nothing)"))
 	}
 	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
 	if err != nil {
@@ -305,6 +313,9 @@ func runEval(ctx context.Context, c *common, args []string) error {
 		}
 		defer p.Close()
 		factory = policyctl.Factory(p, preprocess.Options{})
+		if *pictures != "" {
+			factory = picturing(p, *pictures, &cfg, log)
+		}
 	}
 	res, err := sim.Evaluate(ctx, env, cfg, factory)
 	if err != nil {
@@ -313,4 +324,38 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(res)
+}
+
+// picturing is a policyctl factory that records every episode's pictures
+// into dir (see -pictures), the true object positions taken from the
+// simulator's state (for the picture only).
+func picturing(p policy.Policy, dir string, cfg *sim.EvalConfig, log *zap.Logger) sim.Factory {
+	rec := viz.NewRecorder(viz.RecorderConf{})
+	var plan []msgs.Pose
+	cfg.OnEpisode = func(i int, r sim.EpisodeRecord) error {
+		outcome := "failure"
+		if r.Success {
+			outcome = "success"
+		}
+		caption := fmt.Sprintf("seed %d %s: %s after %d steps", r.Spec.Seed, outcome, r.Reason, r.Steps)
+		err := rec.WriteEpisode(dir, fmt.Sprintf("episode_%03d", i), caption)
+		rec = viz.NewRecorder(viz.RecorderConf{})
+		return err
+	}
+	return func(env *sim.Env) (sim.Controller, error) {
+		c, err := policyctl.New(p, env, preprocess.Options{})
+		if err != nil {
+			return nil, err
+		}
+		c.OnStep = func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
+			plan = perception.ChunkTargets(plan[:0], obs.EEPose, chunk)
+			if err := rec.Add(obs, perc, plan); err != nil {
+				log.Warn("pictures: frame skipped", zap.Error(err))
+			}
+			for _, o := range env.State().Objects {
+				rec.SetTruth(o.Name, o.Pos)
+			}
+		}
+		return c, nil
+	}
 }

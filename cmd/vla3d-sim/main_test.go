@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"image/gif"
 	"io"
 	"os"
 	"path/filepath"
@@ -121,11 +122,33 @@ func TestNodeSettings(t *testing.T) {
 func TestEvalModelMode(t *testing.T) {
 	model, err := ort.TinyModelPath()
 	if err != nil {
-		t.Skipf("tiny ONNX model not available: %v", err)
+		t.Fatalf("checked-in tiny ONNX model missing: %v", err)
 	}
 	orttest.RequireLibrary(t)
-	if err := runArgs([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels"}); err != nil {
+	pictures := t.TempDir()
+	if err := runArgs([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "8", "-width", "32", "-height", "32", "-no-labels",
+		"-pictures", pictures}); err != nil {
 		t.Fatal(err)
+	}
+	// The pictures of the episode: three 32x32 cameras side by side, with
+	// the tiny row-C model's instances drawn; and the top-down plot.
+	fh, err := os.Open(filepath.Join(pictures, "episode_000.gif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	g, err := gif.DecodeAll(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Image) == 0 || g.Config.Width != 3*32 || g.Config.Height <= 32 {
+		t.Fatalf("pictures: %d frames %dx%d", len(g.Image), g.Config.Width, g.Config.Height)
+	}
+	if st, err := os.Stat(filepath.Join(pictures, "episode_000_top.png")); err != nil || st.Size() == 0 {
+		t.Fatalf("top-down plot: %v", err)
+	}
+	if err := runArgs([]string{"eval", "-pictures", pictures, "-episodes", "1"}); err == nil {
+		t.Error("-pictures without -model accepted")
 	}
 	if err := runArgs([]string{"eval", "-model", filepath.Join(t.TempDir(), "missing.onnx"), "-episodes", "1"}); err == nil {
 		t.Error("missing model accepted")

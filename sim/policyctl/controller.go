@@ -42,6 +42,12 @@ type Controller struct {
 	routes map[string]observe.Route
 	clock  time.Time
 	obs    msgs.Observation
+	perc   policy.Perception
+
+	// OnStep, when set, is called after every prediction with the
+	// observation the policy saw, what it perceived (nil when it reports
+	// nothing: see policy.Perceiver) and its chunk; it must not retain them.
+	OnStep func(obs *msgs.Observation, p *policy.Perception, chunk *msgs.ActionChunk)
 }
 
 // New checks that p acts in env's end-effector delta space, with as many
@@ -149,6 +155,13 @@ func (c *Controller) Act(ctx context.Context, raw *msgs.Observation) (msgs.Actio
 	out := msgs.ActionChunk{Stamp: obs.Stamp, Values: make([]float32, c.spec.Horizon*c.spec.ActionDim)}
 	if err := c.pol.Predict(ctx, c.in, &out); err != nil {
 		return msgs.ActionChunk{}, fmt.Errorf("policyctl: predict: %w", err)
+	}
+	if c.OnStep != nil {
+		var p *policy.Perception
+		if pc, ok := c.pol.(policy.Perceiver); ok && pc.Perception(&c.perc) {
+			p = &c.perc
+		}
+		c.OnStep(obs, p, &out)
 	}
 	return out, nil
 }
