@@ -9,6 +9,10 @@ import (
 // instanceTerms are the instance module's weighted-before-sum loss terms.
 type instanceTerms struct {
 	Focal, BoxL1, GIoU, MaskCE, Dice, Center3D *Node
+	// LocalisationCM is a figure, not a loss: the mean distance (cm)
+	// between the matched probes' reference points and their pseudo-label
+	// centroids.
+	LocalisationCM *Node
 }
 
 // instanceLosses computes the set-prediction losses given the one-hot
@@ -42,8 +46,11 @@ func instanceLosses(w LossWeights, out *model.Outputs, in stepInputs) instanceTe
 
 	tCent := Einsum("bqg,bgc->bqc", match, ConvertDType(in.GTCentroids, dt))
 	c3 := Div(ReduceAllSum(Mul(ReduceSum(losses.L1(out.RefPoints, tCent), -1), matched)), numGT)
+	diff := StopGradient(Sub(out.RefPoints, tCent))
+	dist := Sqrt(AddScalar(ReduceSum(Mul(diff, diff), -1), 1e-12)) // [B,Q] metres
+	loc := MulScalar(Div(ReduceAllSum(Mul(dist, StopGradient(matched))), StopGradient(numGT)), 100)
 
-	return instanceTerms{Focal: focal, BoxL1: boxL1, GIoU: giou, MaskCE: maskCE, Dice: dice, Center3D: c3}
+	return instanceTerms{Focal: focal, BoxL1: boxL1, GIoU: giou, MaskCE: maskCE, Dice: dice, Center3D: c3, LocalisationCM: loc}
 }
 
 // total is the weighted sum.

@@ -23,6 +23,8 @@ type Record struct {
 	GradNorm  float64            `json:"grad_norm"`
 	StepSec   float64            `json:"step_sec"`
 	Losses    map[string]float64 `json:"losses"`
+	// Metrics are figures that are no loss (MetricInstanceErrorCM).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // MetricsLog appends Records to a JSON-lines file.

@@ -3,12 +3,15 @@ package training
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // PlotLosses draws every loss series of recs against the global step into a
@@ -52,10 +55,80 @@ func PlotLosses(recs []Record, path string, window int) error {
 		p.Legend.Add(name, line)
 	}
 	p.Legend.Top = true
-	if err := p.Save(9*vg.Inch, 5*vg.Inch, path); err != nil {
+	panels := []*plot.Plot{p}
+	if loc := smoothFigure(recs, MetricInstanceErrorCM, window); len(loc) > 0 {
+		q, err := figurePanel(loc, "instance localisation: reference point to pseudo-label centroid", "error (cm)", 0)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, q)
+	}
+	if comp := smoothSeries(recs, "pred_cosine", window); len(comp) > 0 {
+		q, err := figurePanel(comp, "predictor completion error at masked targets", "1 - cosine", 1)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, q)
+	}
+	if len(panels) == 1 {
+		if err := p.Save(9*vg.Inch, 5*vg.Inch, path); err != nil {
+			return fmt.Errorf("save plot %s: %w", path, err)
+		}
+		return nil
+	}
+	return savePanels(panels, path)
+}
+
+// figurePanel is one linear-scale series under the loss plot.
+func figurePanel(xy plotter.XYs, title, ylabel string, color int) (*plot.Plot, error) {
+	q := plot.New()
+	q.Title.Text = title
+	q.X.Label.Text, q.Y.Label.Text = "step", ylabel
+	q.Add(plotter.NewGrid())
+	line, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, fmt.Errorf("plot %s: %w", title, err)
+	}
+	line.Color = plotutil.Color(color)
+	q.Add(line)
+	return q, nil
+}
+
+// savePanels stacks the plots vertically into one PNG.
+func savePanels(panels []*plot.Plot, path string) error {
+	const w, h = 9 * vg.Inch, 3.5 * vg.Inch
+	img := vgimg.New(w, h*vg.Length(len(panels)))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: len(panels), Cols: 1}
+	grid := make([][]*plot.Plot, len(panels))
+	for i, p := range panels {
+		grid[i] = []*plot.Plot{p}
+	}
+	canvases := plot.Align(grid, tiles, dc)
+	for i, p := range panels {
+		p.Draw(canvases[i][0])
+	}
+	f, err := os.Create(path)
+	if err != nil {
 		return fmt.Errorf("save plot %s: %w", path, err)
 	}
-	return nil
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("save plot %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// smoothFigure is smoothSeries over a figure (Record.Metrics), on a linear
+// scale (no floor).
+func smoothFigure(recs []Record, name string, window int) plotter.XYs {
+	moved := make([]Record, 0, len(recs))
+	for _, r := range recs {
+		if v, ok := r.Metrics[name]; ok {
+			moved = append(moved, Record{Step: r.Step, Losses: map[string]float64{name: v}})
+		}
+	}
+	return smoothSeries(moved, name, window)
 }
 
 // smoothSeries is the trailing moving average of one loss, floored at 1e-6

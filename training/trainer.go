@@ -264,7 +264,7 @@ func (r *run) record(stage Stage, vals map[string]float64) error {
 	res.Last = vals
 	res.Steps++
 	if err := r.mlog.Write(Record{Step: t.state.Step, Stage: stage, StageStep: t.state.StageStep, Time: time.Now().UTC(),
-		LR: vals["lr"], GradNorm: vals["grad_norm"], StepSec: vals["step_sec"], Losses: lossesOnly(vals)}); err != nil {
+		LR: vals["lr"], GradNorm: vals["grad_norm"], StepSec: vals["step_sec"], Losses: lossesOnly(vals), Metrics: figuresOnly(vals)}); err != nil {
 		return err
 	}
 	if r.bar != nil {
@@ -285,10 +285,32 @@ func (r *run) record(stage Stage, vals map[string]float64) error {
 	return nil
 }
 
+// MetricInstanceErrorCM is the instance localisation error figure: the mean
+// distance (cm) between the matched probes' reference points and their
+// pseudo-label centroids (stage 1, rows with the instance module).
+const MetricInstanceErrorCM = "instance_error_cm"
+
+// isFigure reports whether a step value is a figure (plotted apart, never
+// part of the loss).
+func isFigure(k string) bool { return k == MetricInstanceErrorCM }
+
 func lossesOnly(vals map[string]float64) map[string]float64 {
 	out := make(map[string]float64, len(vals))
 	for k, v := range vals {
-		if k != "lr" && k != "grad_norm" && k != "step_sec" {
+		if k != "lr" && k != "grad_norm" && k != "step_sec" && !isFigure(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func figuresOnly(vals map[string]float64) map[string]float64 {
+	var out map[string]float64
+	for k, v := range vals {
+		if isFigure(k) {
+			if out == nil {
+				out = map[string]float64{}
+			}
 			out[k] = v
 		}
 	}
@@ -464,6 +486,7 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*named
 		}{{"focal", it.Focal}, {"box_l1", it.BoxL1}, {"giou", it.GIoU}, {"mask_ce", it.MaskCE}, {"dice", it.Dice}, {"center_3d", it.Center3D}} {
 			outs.add(l.name, l.n)
 		}
+		outs.add(MetricInstanceErrorCM, it.LocalisationCM)
 	}
 	predictor := s == Stage2 && t.predictorOn()
 	if predictor {
