@@ -62,6 +62,18 @@ type SafetyConfig struct {
 	MaxLinearSpeed  float64 `yaml:"max_linear_speed"`
 	MaxAngularSpeed float64 `yaml:"max_angular_speed"`
 	MaxJointSpeed   float64 `yaml:"max_joint_speed"`
+	// InputDeadline is how long after its last message the camera set or
+	// the EE pose counts as stalled: the node then holds at the last
+	// commanded pose (never extrapolating the stored chunk past it).
+	InputDeadline Duration `yaml:"input_deadline"`
+	// PoseMargin widens the workspace box into the plausible-pose box, and
+	// MaxPoseSpeed (m/s) bounds how fast the measured EE pose may move: a
+	// pose outside either is refused and holds the robot.
+	PoseMargin   float64 `yaml:"pose_margin"`
+	MaxPoseSpeed float64 `yaml:"max_pose_speed"`
+	// InstructionMinInterval rate-limits instruction changes (each voids the
+	// plan); changes sooner than this after the last are refused and logged.
+	InstructionMinInterval Duration `yaml:"instruction_min_interval"`
 }
 
 // ExecutionConfig selects how action chunks become commands.
@@ -128,6 +140,9 @@ func DefaultConfig() Config {
 			MaxInputAge:  Duration{Duration: 500 * time.Millisecond},
 			WorkspaceMin: [3]float64{-1, -1, -0.1}, WorkspaceMax: [3]float64{1, 1, 1.5},
 			MaxLinearSpeed: 0.25, MaxAngularSpeed: 1.0, MaxJointSpeed: 1.0,
+			InputDeadline: Duration{Duration: 200 * time.Millisecond},
+			PoseMargin:    0.25, MaxPoseSpeed: 2.0,
+			InstructionMinInterval: Duration{Duration: time.Second},
 		},
 		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
 			Gripper: contract.DefaultGripper()},
@@ -147,15 +162,30 @@ func (c *Config) Observe() observe.Config {
 		Topics:    c.Topics,
 		Sync: timesync.Config{QueueSize: c.Sync.QueueSize, MaxInterval: c.Sync.MaxInterval.Duration,
 			AgePenalty: c.Sync.AgePenalty},
-		TF:            c.TF,
-		DepthMin:      c.DepthMin,
-		DepthMax:      c.DepthMax,
-		Gripper:       c.Execution.Gripper,
-		JointNames:    c.Execution.JointNames,
-		Instruction:   c.Instruction,
-		MaxInputAge:   c.Safety.MaxInputAge.Duration,
-		PoseTolerance: c.Sync.PoseTolerance.Duration,
+		TF:                     c.TF,
+		DepthMin:               c.DepthMin,
+		DepthMax:               c.DepthMax,
+		Gripper:                c.Execution.Gripper,
+		JointNames:             c.Execution.JointNames,
+		Instruction:            c.Instruction,
+		MaxInputAge:            c.Safety.MaxInputAge.Duration,
+		PoseTolerance:          c.Sync.PoseTolerance.Duration,
+		InputDeadline:          c.Safety.InputDeadline.Duration,
+		PoseGate:               c.Safety.poseGate(),
+		InstructionMinInterval: c.Safety.InstructionMinInterval.Duration,
 	}
+}
+
+// poseGate is the plausible-pose box (the workspace widened by PoseMargin)
+// and speed.
+func (s SafetyConfig) poseGate() observe.PoseGate {
+	g := observe.PoseGate{MaxSpeed: s.MaxPoseSpeed}
+	if s.PoseMargin >= 0 {
+		for k := range 3 {
+			g.Min[k], g.Max[k] = s.WorkspaceMin[k]-s.PoseMargin, s.WorkspaceMax[k]+s.PoseMargin
+		}
+	}
+	return g
 }
 
 // LoadConfig reads a YAML file over DefaultConfig (absent keys keep defaults).
@@ -249,6 +279,9 @@ func (c *Config) Validate() error {
 	}
 	if !(s.MaxLinearSpeed > 0) || !(s.MaxAngularSpeed > 0) || !(s.MaxJointSpeed > 0) {
 		bad("safety speeds must be positive")
+	}
+	if s.InputDeadline.Duration <= 0 || s.InstructionMinInterval.Duration < 0 || !(s.MaxPoseSpeed >= 0) {
+		bad("safety.input_deadline must be positive, instruction_min_interval and max_pose_speed >= 0")
 	}
 	e := c.Execution
 	switch e.Mode {

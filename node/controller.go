@@ -318,7 +318,8 @@ func (c *Controller) noteGripper(out *Target) {
 }
 
 // enterHold latches the hold target at the start of a fault episode: the
-// measured end-effector pose (or joints) when fresh, else the last command.
+// last commanded end-effector pose (measured joints in joint mode), else,
+// before any command, the measured pose.
 func (c *Controller) enterHold(now time.Time) {
 	c.holding = true
 	c.exec.Clear()
@@ -334,15 +335,15 @@ func (c *Controller) enterHold(now time.Time) {
 		}
 		return
 	}
+	// Hold where the robot was last commanded to be: the measured pose
+	// lags the command (stepping back to it jerks the arm) and may itself
+	// be the stale input. The measured pose only before any command.
 	pose, grip, ok := c.inputs.CurrentPose()
 	switch {
-	case ok:
-		c.hold.Pose, c.hold.Gripper, c.haveHold = pose, grip, true
-		if c.lim.have {
-			c.hold.Gripper = c.lim.last.Gripper // keep the grasp as commanded
-		}
 	case c.lim.have:
 		c.hold.Pose, c.hold.Gripper, c.haveHold = c.lim.last.Pose, c.lim.last.Gripper, true
+	case ok:
+		c.hold.Pose, c.hold.Gripper, c.haveHold = pose, grip, true
 	}
 }
 

@@ -126,6 +126,7 @@ func TestControllerHoldsOnStalledCamera(t *testing.T) {
 	if res := r.ctl.Tick(r.clock.Now(), &out); res.Hold {
 		t.Fatalf("fresh inputs held: %+v", res)
 	}
+	lastCmd := out.Pose.Position
 	// Cameras stall; the pose keeps coming. Tick for 2 s at 20 Hz.
 	holds, stale := 0, 0
 	for range 40 {
@@ -134,6 +135,9 @@ func TestControllerHoldsOnStalledCamera(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := r.ctl.Tick(r.clock.Now(), &out)
+		if !res.Hold {
+			lastCmd = out.Pose.Position
+		}
 		if res.Hold {
 			holds++
 			if res.Fault&FaultStaleCameras != 0 {
@@ -142,8 +146,10 @@ func TestControllerHoldsOnStalledCamera(t *testing.T) {
 			if !res.Valid {
 				t.Fatalf("hold without a command: %+v", res)
 			}
-			if out.Pose.Position[0] != 0.4 {
-				t.Fatalf("hold target %v, want the measured pose", out.Pose.Position)
+			// Hold where the robot was last commanded (not stepping back
+			// to the lagging measured pose, not extrapolating the chunk).
+			if out.Pose.Position != lastCmd {
+				t.Fatalf("hold target %v, want the last command %v", out.Pose.Position, lastCmd)
 			}
 		}
 	}

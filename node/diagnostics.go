@@ -56,6 +56,10 @@ func (c *Controller) Diagnostics(now time.Time, prevInputs *observe.Stats) diagn
 			kv("sync_out_of_order_total", strconv.FormatUint(sum(in.Sync.OutOfOrder), 10)),
 			kv("ee_poses_hz", rate(in.Poses-prevInputs.Poses, dt)),
 			kv("bad_poses_total", strconv.FormatUint(in.BadPoses, 10)),
+			kv("implausible_poses_total", strconv.FormatUint(in.ImplausiblePoses, 10)),
+			kv("bad_camera_infos_total", strconv.FormatUint(in.BadCameraInfos, 10)),
+			kv("empty_depth_frames_total", strconv.FormatUint(in.EmptyDepth, 10)),
+			kv("instructions_refused_total", strconv.FormatUint(in.InstructionsRefused, 10)),
 			kv("tf_messages_total", strconv.FormatUint(in.TF, 10)),
 		}}
 	if in.LastError != nil {

@@ -316,31 +316,43 @@ func (n *Node) callback(r observe.Route) any {
 	msgType := reflect.TypeOf(r.New())
 	instruction := r.Topic == n.cfg.Topics.Instruction
 	fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{msgType}, nil, false), func(args []reflect.Value) []reflect.Value {
-		m := args[0].Interface()
-		logErr(r.Handle(m))
-		if s, ok := m.(*std_msgs.String); ok && instruction {
-			n.log.Info("instruction", zap.String("text", s.Data))
+		gen := uint64(0)
+		if instruction {
+			gen = n.inputs.InstructionGen()
+		}
+		logErr(r.Handle(args[0].Interface()))
+		if instruction && n.inputs.InstructionGen() != gen {
+			n.log.Info("instruction changed", zap.String("text", n.inputs.Instruction()))
 		}
 		return nil
 	})
 	return fn.Interface()
 }
 
-// onceLogger returns a function that logs an input error when an error
-// episode starts on topic and when it ends, not on every message.
+// onceLogger returns a function that logs an input error once when an
+// error episode starts on topic, and once when it ends — after the topic
+// has been good for recoverAfter, so messages alternating good and bad log
+// one episode, not a line each.
 func (n *Node) onceLogger(topic string) func(error) {
+	const recoverAfter = time.Second
 	var mu sync.Mutex
 	failing := false
+	var lastBad time.Time
+	refused := 0
 	return func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		now := n.clock()
 		switch {
 		case err != nil && !failing:
-			failing = true
+			failing, lastBad, refused = true, now, 1
 			n.log.Warn("input rejected", zap.String("topic", topic), zap.Error(err))
-		case err == nil && failing:
+		case err != nil:
+			lastBad = now
+			refused++
+		case failing && now.Sub(lastBad) >= recoverAfter:
 			failing = false
-			n.log.Info("input accepted again", zap.String("topic", topic))
+			n.log.Info("input accepted again", zap.String("topic", topic), zap.Int("rejected", refused))
 		}
 	}
 }

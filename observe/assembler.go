@@ -14,6 +14,7 @@ import (
 
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/timesync"
 )
 
@@ -98,15 +99,21 @@ type Assembler struct {
 	camTF     []cameraTF // per camera, reused by Snapshot
 
 	ee         msgs.Pose
+	eeStamp    time.Time
 	eeReceived time.Time
 	eeHist     *timesync.History[msgs.Pose]
 	haveEE     bool
-	joints     []float64
-	gripHist   *timesync.History[float64] // raw gripper joint positions
-	gripper    float64                    // newest mapped gripper joint reading, 0 (open) until seen
+	// eeImplausible: the newest pose received failed the pose gate (held
+	// as a fault until a plausible one arrives); eeGateErr says why.
+	eeImplausible bool
+	eeGateErr     error
+	joints        []float64
+	gripHist      *timesync.History[float64] // raw gripper joint positions
+	gripper       float64                    // newest mapped gripper joint reading, 0 (open) until seen
 	// instruction and instrGen: the current instruction and its changes.
 	instruction string
 	instrGen    uint64
+	instrAt     time.Time // local time of the last accepted change
 
 	counts     inputCounts
 	lastErr    error
@@ -114,7 +121,8 @@ type Assembler struct {
 }
 
 type inputCounts struct {
-	images, decodeErrors, infos, tf, poses, badPoses, joints, sets, instructions uint64
+	images, decodeErrors, infos, badInfos, emptyDepth, tf, poses, badPoses, implausiblePoses, joints, sets uint64
+	instructions, instructionsRefused                                                                      uint64
 }
 
 // New builds an assembler for cfg; clock is the local time source.
@@ -241,6 +249,12 @@ func (a *Assembler) onImage(c, kind int, m *sensor_msgs.Image) error {
 	default:
 		err = rosconv.DecodeLabels(m, &s.labels)
 	}
+	if err == nil && kind == 1 && !anyFinite(s.depth.Meters) {
+		// All invalid (a blinded or disconnected depth sensor): still a
+		// frame, its patches are flagged invalid, but say so.
+		a.counts.emptyDepth++
+		a.lastErr = fmt.Errorf("camera %s: depth frame without one valid pixel", a.cfg.Cameras[c].Name)
+	}
 	if err != nil {
 		a.counts.decodeErrors++
 		a.lastErr = fmt.Errorf("camera %s: %w", a.cfg.Cameras[c].Name, err)
@@ -277,13 +291,32 @@ func (a *Assembler) Flush() error {
 	return nil
 }
 
-// OnCameraInfo takes camera c's calibration.
-func (a *Assembler) OnCameraInfo(c int, m *sensor_msgs.CameraInfo) {
+// OnCameraInfo takes camera c's calibration. A calibration the camera model
+// refuses (zero focal length, unknown distortion, absurd size) is rejected
+// on arrival, counted, and the previous one kept.
+func (a *Assembler) OnCameraInfo(c int, m *sensor_msgs.CameraInfo) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.counts.infos++
-	rosconv.CameraInfoFromROS(m, &a.infos[c])
+	var ci msgs.CameraInfo
+	rosconv.CameraInfoFromROS(m, &ci)
+	if _, err := perception.PinholeFromCameraInfo(ci.Width, ci.Height, ci.DistortionModel, ci.D, ci.K, ci.P); err != nil {
+		a.counts.badInfos++
+		a.lastErr = fmt.Errorf("camera %s: camera_info refused: %w", a.cfg.Cameras[c].Name, err)
+		return a.lastErr
+	}
+	a.infos[c] = ci
 	a.haveInfo[c] = true
+	return nil
+}
+
+func anyFinite(v []float32) bool {
+	for _, x := range v {
+		if !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // OnTF takes a /tf (static=false) or /tf_static (static=true) message.
@@ -333,8 +366,16 @@ func (a *Assembler) OnPose(m *geometry_msgs.PoseStamped) error {
 		a.counts.badPoses++
 		return fmt.Errorf("observe: ee pose: %w", err)
 	}
-	a.ee, a.eeReceived, a.haveEE = p, a.clock(), true
-	a.eeHist.Add(a.stampOr(&m.Header), p)
+	st := a.stampOr(&m.Header)
+	if err := a.cfg.PoseGate.check(p.Position, st, a.ee.Position, a.eeStamp, a.haveEE); err != nil {
+		// Implausible: never paired with images, and a fault until a
+		// plausible pose arrives.
+		a.counts.implausiblePoses++
+		a.eeImplausible, a.eeGateErr = true, err
+		return fmt.Errorf("observe: ee pose refused: %w", err)
+	}
+	a.ee, a.eeStamp, a.eeReceived, a.haveEE, a.eeImplausible = p, st, a.clock(), true, false
+	a.eeHist.Add(st, p)
 	a.wake()
 	return nil
 }
@@ -364,15 +405,31 @@ func (a *Assembler) OnJointState(m *sensor_msgs.JointState) error {
 	return nil
 }
 
-// OnInstruction takes a new instruction.
-func (a *Assembler) OnInstruction(m *std_msgs.String) {
+// OnInstruction takes a new instruction. A change within
+// InstructionMinInterval of the last accepted one is refused (counted, and
+// an error says so): each change voids the plan.
+func (a *Assembler) OnInstruction(m *std_msgs.String) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.counts.instructions++
-	if m.Data != a.instruction {
-		a.instruction = m.Data
-		a.instrGen++
+	if m.Data == a.instruction {
+		return nil
 	}
+	now := a.clock()
+	if iv := a.cfg.InstructionMinInterval; iv > 0 && a.instrGen > 0 && now.Sub(a.instrAt) < iv {
+		a.counts.instructionsRefused++
+		return fmt.Errorf("observe: instruction %q refused: changed %v after the last change (min interval %v)", m.Data, now.Sub(a.instrAt).Round(time.Millisecond), iv)
+	}
+	a.instruction, a.instrAt = m.Data, now
+	a.instrGen++
+	return nil
+}
+
+// Instruction is the current instruction.
+func (a *Assembler) Instruction() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.instruction
 }
 
 // InstructionGen is the number of instruction changes so far.
@@ -388,14 +445,18 @@ func (a *Assembler) Health(now time.Time) (Fault, error) {
 	defer a.mu.Unlock()
 	var f Fault
 	var errs []error
-	maxAge := a.cfg.MaxInputAge
-	if a.counts.sets == 0 || now.Sub(a.latest.syncedAt) > maxAge {
+	deadline := a.cfg.InputDeadline
+	if a.counts.sets == 0 || now.Sub(a.latest.syncedAt) > deadline {
 		f |= FaultStaleCameras
-		errs = append(errs, fmt.Errorf("last synchronized camera set at %v, max age %v", a.latest.syncedAt.Format(time.RFC3339Nano), maxAge))
+		errs = append(errs, fmt.Errorf("last synchronized camera set at %v, deadline %v", a.latest.syncedAt.Format(time.RFC3339Nano), deadline))
 	}
-	if !a.haveEE || now.Sub(a.eeReceived) > maxAge {
+	if !a.haveEE || now.Sub(a.eeReceived) > deadline {
 		f |= FaultStalePose
-		errs = append(errs, fmt.Errorf("end-effector pose last received %v", a.eeReceived.Format(time.RFC3339Nano)))
+		errs = append(errs, fmt.Errorf("end-effector pose last received %v, deadline %v", a.eeReceived.Format(time.RFC3339Nano), deadline))
+	}
+	if a.eeImplausible {
+		f |= FaultBadInput
+		errs = append(errs, fmt.Errorf("end-effector pose implausible: %w", a.eeGateErr))
 	}
 	for c, ok := range a.haveInfo {
 		if !ok {
@@ -583,8 +644,12 @@ func (a *Assembler) CurrentJoints(dst []float64) []float64 {
 // Stats is a snapshot of intake counters for diagnostics.
 type Stats struct {
 	Images, DecodeErrors, CameraInfos, TF, Poses, BadPoses, JointStates, Sets, Instructions uint64
-	Sync                                                                                    timesync.Stats
-	LastError                                                                               error
+	// BadCameraInfos were refused on arrival; EmptyDepth are depth frames
+	// without one valid pixel; ImplausiblePoses failed the pose gate;
+	// InstructionsRefused came too soon after the last change.
+	BadCameraInfos, EmptyDepth, ImplausiblePoses, InstructionsRefused uint64
+	Sync                                                              timesync.Stats
+	LastError                                                         error
 }
 
 // Stats copies the counters (reusing dst's slices).
@@ -594,6 +659,7 @@ func (a *Assembler) Stats(dst *Stats) {
 	c := a.counts
 	dst.Images, dst.DecodeErrors, dst.CameraInfos, dst.TF, dst.Poses = c.images, c.decodeErrors, c.infos, c.tf, c.poses
 	dst.BadPoses, dst.JointStates, dst.Sets, dst.Instructions = c.badPoses, c.joints, c.sets, c.instructions
+	dst.BadCameraInfos, dst.EmptyDepth, dst.ImplausiblePoses, dst.InstructionsRefused = c.badInfos, c.emptyDepth, c.implausiblePoses, c.instructionsRefused
 	a.sync.StatsInto(&dst.Sync)
 	dst.LastError = a.lastErr
 }

@@ -98,6 +98,46 @@ type Config struct {
 	// HistoryLen is how many pose and gripper samples are kept for pairing.
 	// It defaults to 128 (over a second of a 100 Hz publisher).
 	HistoryLen int
+	// InputDeadline is how long after its last message a stream (the
+	// synchronized cameras, the end-effector pose) counts as stalled in
+	// Health. It defaults to MaxInputAge.
+	InputDeadline time.Duration
+	// PoseGate rejects implausible end-effector poses (a peer publishing a
+	// pose 100 m away). Its zero value accepts every finite pose.
+	PoseGate PoseGate
+	// InstructionMinInterval rate-limits instruction changes: a change
+	// within this long of the last accepted one is refused (each change
+	// voids the robot's plan, so spam would freeze it). 0 accepts all.
+	InstructionMinInterval time.Duration
+}
+
+// PoseGate bounds plausible end-effector poses: inside the box [Min, Max]
+// (base frame, metres; a zero box is unbounded) and moving no faster than
+// MaxSpeed (m/s, 0 unbounded) from the last accepted pose, by stamp.
+type PoseGate struct {
+	Min, Max [3]float64
+	MaxSpeed float64
+}
+
+// check explains why p is implausible after the last accepted pose (at
+// stamp prevT, have false when none).
+func (g PoseGate) check(p [3]float64, t time.Time, prev [3]float64, prevT time.Time, have bool) error {
+	if g.Min != g.Max {
+		for k := range 3 {
+			if p[k] < g.Min[k] || p[k] > g.Max[k] {
+				return fmt.Errorf("position %v outside the plausible box %v..%v", p, g.Min, g.Max)
+			}
+		}
+	}
+	if g.MaxSpeed > 0 && have {
+		d := math.Sqrt((p[0]-prev[0])*(p[0]-prev[0]) + (p[1]-prev[1])*(p[1]-prev[1]) + (p[2]-prev[2])*(p[2]-prev[2]))
+		dt := t.Sub(prevT).Seconds()
+		// Stamps may coincide (unstamped) or jitter: allow 20 ms of slack.
+		if limit := g.MaxSpeed * math.Max(math.Abs(dt), 0.02); d > limit {
+			return fmt.Errorf("position jumped %.3f m in %.3f s (max %.2f m/s)", d, dt, g.MaxSpeed)
+		}
+	}
+	return nil
 }
 
 // DefaultPoseTolerance is Config.PoseTolerance's default.
@@ -127,6 +167,9 @@ func (c *Config) defaults() {
 	}
 	if c.HistoryLen == 0 {
 		c.HistoryLen = 128
+	}
+	if c.InputDeadline == 0 {
+		c.InputDeadline = c.MaxInputAge
 	}
 }
 
@@ -163,8 +206,11 @@ func (c *Config) validate() error {
 	if err := c.Gripper.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.MaxInputAge < 0 {
-		bad("max input age %v must be positive", c.MaxInputAge)
+	if c.MaxInputAge < 0 || c.InputDeadline < 0 {
+		bad("max input age %v and input deadline %v must be positive", c.MaxInputAge, c.InputDeadline)
+	}
+	if g := c.PoseGate; g.MaxSpeed < 0 || (g.Min != g.Max && !(g.Min[0] < g.Max[0] && g.Min[1] < g.Max[1] && g.Min[2] < g.Max[2])) {
+		bad("pose gate %+v: min < max on every axis and max speed >= 0 required", g)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("observe: invalid config: %w", errors.Join(errs...))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/tf2_msgs"
 )
 
@@ -50,13 +49,13 @@ func (a *Assembler) Routes() []Route {
 		if a.per == 3 {
 			add(route(cam.LabelsTopic, func(m *sensor_msgs.Image) error { return a.OnLabels(c, m) }))
 		}
-		add(route(cam.InfoTopic, func(m *sensor_msgs.CameraInfo) error { a.OnCameraInfo(c, m); return nil }))
+		add(route(cam.InfoTopic, func(m *sensor_msgs.CameraInfo) error { return a.OnCameraInfo(c, m) }))
 	}
 	t := a.cfg.Topics
 	add(route(t.TF, func(m *tf2_msgs.TFMessage) error { return a.OnTF(m, false) }))
 	add(route(t.TFStatic, func(m *tf2_msgs.TFMessage) error { return a.OnTF(m, true) }))
 	add(route(t.EEPose, a.OnPose))
 	add(route(t.JointStates, a.OnJointState))
-	add(route(t.Instruction, func(m *std_msgs.String) error { a.OnInstruction(m); return nil }))
+	add(route(t.Instruction, a.OnInstruction))
 	return out
 }
