@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -77,16 +78,32 @@ func hostAddress(cfg string) string {
 	return os.Getenv("ROS_HOSTNAME")
 }
 
+// ErrShutDownByMaster is returned by Run when the ROS master shut the node
+// down (`rosnode kill`, or another node registering the same name).
+var ErrShutDownByMaster = errors.New("node: shut down by the ROS master")
+
+// shutdownRequest is how goroslib v2.1.5 reports the master's shutdown
+// call (it then stops the node silently; its log is the only hook).
+const shutdownRequest = "got shutdown request"
+
 // Run connects to the ROS master, runs until ctx is cancelled, then
 // publishes a stop (hold) command and shuts down cleanly. A Node runs once.
+// When the master shuts the node down, Run tries to publish the stop,
+// logs why and returns an error wrapping ErrShutDownByMaster, so the
+// process exits non-zero instead of living on without ROS.
 func (n *Node) Run(ctx context.Context) (err error) {
 	cfg := &n.cfg
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	rn, err := goroslib.NewNode(goroslib.NodeConf{
 		Name:            cfg.NodeName,
 		MasterAddress:   masterAddress(cfg.MasterURI),
 		Host:            hostAddress(cfg.Host),
 		LogDestinations: goroslib.LogDestinationCallback,
 		OnLog: func(l goroslib.LogLevel, s string) {
+			if strings.HasPrefix(s, shutdownRequest) {
+				cancel(fmt.Errorf("%w (%s)", ErrShutDownByMaster, strings.TrimSpace(strings.TrimPrefix(s, shutdownRequest))))
+			}
 			n.log.Debug("goroslib", zap.Int("level", int(l)), zap.String("msg", s))
 		},
 	})
@@ -130,12 +147,22 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	defer n.ctl.Close()
 
 	// Stop: hold where the robot is, published before the publishers close.
+	cause := context.Cause(ctx)
+	shutDown := errors.Is(cause, ErrShutDownByMaster)
 	var stop Target
 	if n.ctl.StopTarget(&stop) {
 		pubs.command(&stop, n.clock())
-		n.log.Info("published stop command")
 		// Give the publisher goroutines a moment to flush the stop to subscribers.
 		time.Sleep(100 * time.Millisecond)
+		if shutDown {
+			n.log.Warn("tried to publish a stop command; the ROS node is already shut down, so subscribers may not receive it")
+		} else {
+			n.log.Info("published stop command")
+		}
+	}
+	if shutDown {
+		n.log.Error("the ROS master shut this node down: exiting", zap.Error(cause))
+		return cause
 	}
 	return nil
 }

@@ -294,3 +294,44 @@ func rostopicEcho(rc *rostest.Master, topic string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// A node the master shuts down (rosnode kill, or a second node taking its
+// name) exits Run with ErrShutDownByMaster instead of living on as a
+// zombie that publishes nothing.
+func TestNodeExitsWhenShutDownByMaster(t *testing.T) {
+	rc := startRoscore(t)
+	rostest.Require(t, "rosnode")
+	for _, how := range []string{"rosnode kill", "duplicate name"} {
+		t.Run(how, func(t *testing.T) {
+			cfg := testConfig(1)
+			cfg.MasterURI, cfg.Host = "http://"+rc.Addr(), "127.0.0.1"
+			cfg.NodeName = "vla3d_zombie_" + strings.ReplaceAll(how, " ", "_")
+			n, err := New(cfg, newLinePolicy(1, 32), zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel+1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- n.Run(context.Background()) }()
+			time.Sleep(time.Second) // registered
+			switch how {
+			case "rosnode kill":
+				rc.Run(t, 30*time.Second, "rosnode", "kill", "/"+cfg.NodeName)
+			default:
+				other, err := goroslib.NewNode(goroslib.NodeConf{Name: cfg.NodeName, MasterAddress: rc.Addr(), Host: "127.0.0.1",
+					LogDestinations: goroslib.LogDestinationCallback})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+			}
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrShutDownByMaster) {
+					t.Fatalf("Run returned %v, want ErrShutDownByMaster", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("node still running 15 s after the master shut it down")
+			}
+		})
+	}
+}
