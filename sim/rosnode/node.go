@@ -39,8 +39,13 @@ type Config struct {
 	Expert bool
 	// AutoReset starts the next episode (seed+1) after success or MaxSteps.
 	AutoReset bool
-	MaxSteps  int // default 300
-	Logger    *zap.Logger
+	// MaxLinearSpeed (m/s) and MaxAngularSpeed (rad/s) bound how fast an
+	// external command may move the end-effector target: the simulated
+	// robot's own limit, whoever publishes on its command topic. They
+	// default to 0.5 m/s and 2 rad/s.
+	MaxLinearSpeed, MaxAngularSpeed float64
+	MaxSteps                        int // default 300
+	Logger                          *zap.Logger
 }
 
 func (c *Config) defaults() {
@@ -56,6 +61,12 @@ func (c *Config) defaults() {
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 300
 	}
+	if c.MaxLinearSpeed == 0 {
+		c.MaxLinearSpeed = 0.5
+	}
+	if c.MaxAngularSpeed == 0 {
+		c.MaxAngularSpeed = 2
+	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
@@ -68,6 +79,7 @@ type command struct {
 	gripper  float64
 	external bool // any command received
 	rejected int
+	clamped  int // commands the speed limit clamped
 }
 
 // Node is a running simulator node.
@@ -253,9 +265,40 @@ func (n *Node) act(ctx context.Context) error {
 	st := n.env.State()
 	pos, q := st.TargetPos, st.TargetQuat
 	if pose != nil {
-		pos, q = pose.Position, perception.QuatFromArray(pose.Orientation)
+		var clamped bool
+		pos, q, clamped = n.limit(st.TargetPos, st.TargetQuat, pose.Position, perception.QuatFromArray(pose.Orientation))
+		if clamped {
+			n.cmd.mu.Lock()
+			n.cmd.clamped++
+			first := n.cmd.clamped == 1
+			n.cmd.mu.Unlock()
+			if first {
+				n.cfg.Logger.Warn("command faster than the simulated robot's speed limit: clamped (logged once)",
+					zap.Float64("max_linear_speed", n.cfg.MaxLinearSpeed), zap.Float64("max_angular_speed", n.cfg.MaxAngularSpeed))
+			}
+		}
 	}
 	return n.env.StepTo(ctx, pos, q, grip)
+}
+
+// limit moves the target from (pos, q) toward the command (cpos, cq) by at
+// most one control period at the configured speeds.
+func (n *Node) limit(pos [3]float64, q perception.Quat, cpos [3]float64, cq perception.Quat) ([3]float64, perception.Quat, bool) {
+	dt := 1 / n.env.Config().ControlHz
+	clamped := false
+	d := [3]float64{cpos[0] - pos[0], cpos[1] - pos[1], cpos[2] - pos[2]}
+	if dist, max := math.Sqrt(d[0]*d[0]+d[1]*d[1]+d[2]*d[2]), n.cfg.MaxLinearSpeed*dt; dist > max {
+		for k := range 3 {
+			cpos[k] = pos[k] + d[k]*max/dist
+		}
+		clamped = true
+	}
+	cq = cq.Normalize()
+	if ang, max := q.Angle(cq), n.cfg.MaxAngularSpeed*dt; ang > max {
+		cq = q.Slerp(cq, max/ang)
+		clamped = true
+	}
+	return cpos, cq, clamped
 }
 
 // restart resets the current episode after a simulation fault, so the node

@@ -1,0 +1,31 @@
+package rosnode
+
+import (
+	"math"
+	"testing"
+
+	"github.com/vla3d/vla3d/perception"
+	"github.com/vla3d/vla3d/sim"
+)
+
+// Any publisher on the command topic is held to the simulated robot's own
+// speed limit: a target 1 m away moves 5 cm per 10 Hz period at 0.5 m/s.
+func TestCommandSpeedLimit(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 16, Height: 16, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	cfg := Config{}
+	cfg.defaults()
+	n := &Node{cfg: cfg, env: env}
+	id := perception.IdentityQuat()
+	pos, q, clamped := n.limit([3]float64{0.4, 0, 0.3}, id, [3]float64{1.4, 0, 0.3}, perception.QuatFromRPY(0, 0, 1))
+	if !clamped || math.Abs(pos[0]-0.45) > 1e-12 || math.Abs(id.Angle(q)-0.2) > 1e-9 {
+		t.Fatalf("limited to %v, angle %v (clamped %v)", pos, id.Angle(q), clamped)
+	}
+	pos, _, clamped = n.limit([3]float64{0.4, 0, 0.3}, id, [3]float64{0.41, 0, 0.3}, id)
+	if clamped || pos[0] != 0.41 {
+		t.Fatalf("a slow command was clamped: %v", pos)
+	}
+}
