@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/gif"
 	"image/png"
@@ -39,7 +40,7 @@ func evalSpec() policy.Spec {
 	m := synth.Action(0, 2)
 	return policy.Spec{
 		Cameras: 2, ImageWidth: 16, ImageHeight: 12, PatchSize: 4, ActionDim: 7, Horizon: 2,
-		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta",
+		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Vocabulary: []string{"pick", "block"},
 		// The model outputs normalized zeros, so every predicted action is
 		// ActionMean: the synthetic expert's motion and a gripper of 0.25.
 		ActionMean: []float32{m[0], m[1], m[2], m[3], m[4], m[5], gripperMean},
@@ -190,8 +191,8 @@ func TestReplayCountsNodeFaults(t *testing.T) {
 	}
 	defer pol.Close()
 	rep, err := Run(context.Background(), []string{dir}, pol, Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig()})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrNothingScored) || rep == nil {
+		t.Fatalf("every set dropped: err %v, want ErrNothingScored with the report", err)
 	}
 	e := rep.Episodes[0]
 	if e.Predictions != 0 || e.Dropped != 5 || rep.Overall.N != 0 || rep.Dropped[dataset.DropNoCameraInfo] != 5 {
@@ -255,5 +256,34 @@ func checkPictures(t *testing.T, dir string, episodes int) {
 		if err != nil || img.Bounds().Dx() < 100 {
 			t.Fatalf("episode %d top-down: %v %v", i, err, img)
 		}
+	}
+}
+
+// One unreadable file among good recordings is skipped and listed, not
+// fatal to the run (the trainer's policy too).
+func TestReplaySkipsABadRecording(t *testing.T) {
+	orttest.RequireLibrary(t)
+	dir := t.TempDir()
+	if err := (synth.Config{Episodes: 1, Steps: 6}).Write(filepath.Join(dir, "good.bag")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.bag"), []byte("#ROSBAG V2.0\ngarbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	rep, err := Run(context.Background(), []string{dir}, pol, Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Skipped) != 1 || filepath.Base(rep.Skipped[0].Path) != "broken.bag" || rep.Overall.N == 0 {
+		t.Fatalf("skipped %+v, scored %d", rep.Skipped, rep.Overall.N)
+	}
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "skipped recording") {
+		t.Fatalf("report does not list the skipped recording:\n%s", txt.String())
 	}
 }

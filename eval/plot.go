@@ -162,5 +162,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(tw, "warning: %s\n", w)
 	}
+	for _, sk := range r.Skipped {
+		fmt.Fprintf(tw, "skipped recording %s: %s\n", sk.Path, sk.Error)
+	}
 	return tw.Flush()
 }

@@ -84,6 +84,8 @@ type Report struct {
 	Latency   map[string]Latency `json:"latency"`
 	// Dropped counts the sets not scored, by reason (dataset.Drop*).
 	Dropped map[string]int `json:"dropped,omitempty"`
+	// Skipped lists the recordings that could not be read or replayed.
+	Skipped []SkippedFile `json:"skipped,omitempty"`
 	// RecordedSeconds is the recorded time replayed; WallSeconds how long the
 	// replay took; Speedup their ratio.
 	RecordedSeconds float64  `json:"recorded_seconds"`
@@ -133,15 +135,27 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 	var hn []int // steps behind each rep.HorizonL1 entry
 	start := time.Now()
 	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		src, err := dataset.OpenSource(path, opts.Logger)
 		if err != nil {
-			return nil, err
+			// One policy for a bad file among good ones (as vla3d-train):
+			// skip it, say so, go on.
+			opts.Logger.Warn("skipping an unreadable recording", zap.String("path", path), zap.Error(err))
+			rep.Skipped = append(rep.Skipped, SkippedFile{Path: path, Error: err.Error()})
+			continue
 		}
 		rep.Warnings = append(rep.Warnings, src.Info().Warnings...)
 		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat, rep.Dropped, len(rep.Episodes))
 		cerr := src.Close()
 		if err != nil {
-			return nil, errors.Join(err, cerr)
+			if ctx.Err() != nil {
+				return nil, errors.Join(err, cerr)
+			}
+			opts.Logger.Warn("skipping a recording that failed to replay", zap.String("path", path), zap.Error(err))
+			rep.Skipped = append(rep.Skipped, SkippedFile{Path: path, Error: errors.Join(err, cerr).Error()})
+			continue
 		}
 		for i := range eps {
 			rep.Overall.Merge(&eps[i].Metrics)
@@ -156,7 +170,20 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 		rep.Speedup = rep.RecordedSeconds / rep.WallSeconds
 	}
 	rep.Latency = lat.summary()
+	if rep.Overall.N == 0 {
+		return rep, fmt.Errorf("%w: %d episodes, %d recordings skipped, sets dropped %v", ErrNothingScored, len(rep.Episodes), len(rep.Skipped), rep.Dropped)
+	}
 	return rep, nil
+}
+
+// ErrNothingScored is returned (with the report) when no step could be
+// scored: a mean over zero steps is no score.
+var ErrNothingScored = errors.New("eval: no step was scored")
+
+// SkippedFile is a recording the replay could not use.
+type SkippedFile struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
 }
 
 // mergeHorizon folds an episode's per-horizon means (with counts n) into

@@ -161,9 +161,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		eo.Pictures = filepath.Join(o.out, "pictures")
 	}
 	rep, err := eval.Run(ctx, paths, pol, eo)
-	if err != nil {
+	if err != nil && !(errors.Is(err, eval.ErrNothingScored) && rep != nil) {
 		return err
 	}
+	// With nothing scored the report still says why (dropped sets, skipped
+	// recordings); the run then fails.
+	scoreErr := err
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -173,14 +176,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := writeReports(rep, o.out); err != nil {
 		return err
 	}
-	if o.plotEpisode >= 0 && o.plotEpisode < len(rep.Episodes) {
+	if scoreErr == nil && o.plotEpisode >= 0 && o.plotEpisode < len(rep.Episodes) {
 		png := filepath.Join(o.out, fmt.Sprintf("episode_%03d.png", o.plotEpisode))
 		if err := eval.PlotEpisode(&rep.Episodes[o.plotEpisode], png); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "plot: %s\n", png)
 	}
-	return nil
+	return scoreErr
 }
 
 // recordedCameras lists the cameras (/<c>/color/image_raw) of the first

@@ -30,7 +30,8 @@ import (
 func zeroModel(t *testing.T, dir string) string {
 	t.Helper()
 	s := policy.Spec{Cameras: 2, ImageWidth: 16, ImageHeight: 12, PatchSize: 4, ActionDim: 7, Horizon: 1,
-		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Opset: onnx.DefaultOpset}
+		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Opset: onnx.DefaultOpset,
+		Vocabulary: []string{"pick", "block"}}
 	v, n := s.Cameras, s.PatchesPerView()
 	inputs := []onnx.Input{
 		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},

@@ -141,6 +141,7 @@ func checkParity(t *testing.T, cfg model.Config) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.onnx")
 	spec := cfg.Spec()
+	spec.Vocabulary = onnx.TinyVocabulary()
 	if err := onnx.ExportPolicy(ctx, m, spec, path); err != nil {
 		t.Fatalf("export: %v", err)
 	}

@@ -56,10 +56,11 @@ func BenchmarkLatency(b *testing.B) {
 		}
 		ctx := gomlxctx.New()
 		path := filepath.Join(b.TempDir(), "model.onnx")
-		if err := onnx.ExportPolicy(ctx, m, cfg.Spec(), path); err != nil {
+		spec := cfg.Spec()
+		spec.Vocabulary = onnx.TinyVocabulary()
+		if err := onnx.ExportPolicy(ctx, m, spec, path); err != nil {
 			b.Fatal(err)
 		}
-		spec := cfg.Spec()
 		in := policy.NewInput(spec)
 		for i := range in.PointValid {
 			in.PointValid[i] = 1

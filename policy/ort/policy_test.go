@@ -33,6 +33,7 @@ func testSpec() policy.Spec {
 		Cameras: 2, ImageWidth: 32, ImageHeight: 32, PatchSize: 16, ActionDim: 3, Horizon: 2,
 		ProprioDim: 4, InstructionLen: 5, ControlHz: 10, ActionSpace: "ee_delta",
 		ActionMean: []float32{1, 2, 3}, ActionStd: []float32{2, 2, 0.5}, Opset: onnx.DefaultOpset,
+		Vocabulary: []string{"pick", "place"},
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/policy"
 )
 
@@ -53,6 +55,10 @@ func WriteSpec(modelPath string, s policy.Spec) error {
 	return nil
 }
 
+// maxStatistic bounds a normalization statistic's magnitude (SI units: no
+// action or proprio component is anywhere near 1e4).
+const maxStatistic = 1e4
+
 // ValidateSpec checks a sidecar is self-consistent (sizes positive, image a
 // whole number of patches, statistics the right length).
 func ValidateSpec(s policy.Spec) error {
@@ -84,6 +90,37 @@ func ValidateSpec(s policy.Spec) error {
 	stat("action_std", s.ActionStd, s.ActionDim)
 	stat("proprio_mean", s.ProprioMean, s.ProprioDim)
 	stat("proprio_std", s.ProprioStd, s.ProprioDim)
+	// Statistics scale what the model outputs into commands: a zero,
+	// negative, huge or non-finite one would turn a normalized action into
+	// an absurd command (or none).
+	for _, st := range []struct {
+		name string
+		v    []float32
+		std  bool
+	}{{"action_mean", s.ActionMean, false}, {"action_std", s.ActionStd, true}, {"proprio_mean", s.ProprioMean, false}, {"proprio_std", s.ProprioStd, true}} {
+		for i, x := range st.v {
+			f := float64(x)
+			switch {
+			case math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > maxStatistic:
+				errs = append(errs, fmt.Errorf("%s[%d] is %v: statistics must be finite and below %g", st.name, i, x, float64(maxStatistic)))
+			case st.std && !(f > 0):
+				errs = append(errs, fmt.Errorf("%s[%d] is %v: a standard deviation must be positive", st.name, i, x))
+			}
+		}
+	}
+	if _, err := contract.ParseActionSpace(string(s.ActionSpace)); err != nil {
+		errs = append(errs, err)
+	}
+	if s.InstructionLen > 0 && len(s.Vocabulary) == 0 {
+		errs = append(errs, errors.New("vocabulary is empty: every instruction would read as padding"))
+	}
+	for _, o := range s.Outputs {
+		switch o {
+		case policy.TensorInstancePoints, policy.TensorInstanceScores, policy.TensorCompletionPoints:
+		default:
+			errs = append(errs, fmt.Errorf("outputs: unknown tensor %q", o))
+		}
+	}
 	if s.Encoder != nil && s.Encoder.FeatureDim <= 0 {
 		errs = append(errs, fmt.Errorf("encoder feature_dim must be positive, got %d", s.Encoder.FeatureDim))
 	}

@@ -2,6 +2,7 @@ package ort
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 
 func validSpec() policy.Spec {
 	return policy.Spec{Cameras: 3, ImageWidth: 96, ImageHeight: 96, PatchSize: 16, ActionDim: 7, Horizon: 8,
-		ProprioDim: 8, InstructionLen: 16, ControlHz: 10, ActionSpace: "ee_delta"}
+		ProprioDim: 8, InstructionLen: 16, ControlHz: 10, ActionSpace: "ee_delta", Vocabulary: []string{"pick"}}
 }
 
 func TestCheckSpec(t *testing.T) {
@@ -60,7 +61,15 @@ func TestValidateSpec(t *testing.T) {
 		{"no cameras", func(s *policy.Spec) { s.Cameras = 0 }, false},
 		{"partial patches", func(s *policy.Spec) { s.ImageWidth = 100 }, false},
 		{"short stats", func(s *policy.Spec) { s.ActionMean = []float32{1} }, false},
-		{"full stats", func(s *policy.Spec) { s.ActionMean, s.ActionStd = make([]float32, 7), make([]float32, 7) }, true},
+		{"full stats", func(s *policy.Spec) { s.ActionMean, s.ActionStd = make([]float32, 7), ones(7) }, true},
+		{"zero std", func(s *policy.Spec) { s.ActionMean, s.ActionStd = make([]float32, 7), make([]float32, 7) }, false},
+		{"negative std", func(s *policy.Spec) { s.ActionStd = ones(7); s.ActionStd[2] = -1 }, false},
+		{"huge std", func(s *policy.Spec) { s.ActionStd = ones(7); s.ActionStd[0] = 1e9 }, false},
+		{"NaN mean", func(s *policy.Spec) { s.ActionMean = ones(7); s.ActionMean[6] = float32(math.NaN()) }, false},
+		{"unknown action space", func(s *policy.Spec) { s.ActionSpace = "torque" }, false},
+		{"empty vocabulary", func(s *policy.Spec) { s.Vocabulary = nil }, false},
+		{"unknown output", func(s *policy.Spec) { s.Outputs = []string{"secrets"} }, false},
+		{"perception outputs", func(s *policy.Spec) { s.Outputs = []string{policy.TensorInstancePoints, policy.TensorInstanceScores} }, true},
 		{"negative hz", func(s *policy.Spec) { s.ControlHz = -1 }, false},
 		{"encoder", func(s *policy.Spec) { s.Encoder = &policy.EncoderSpec{Path: "e.onnx", FeatureDim: 8} }, true},
 		{"encoder without width", func(s *policy.Spec) { s.Encoder = &policy.EncoderSpec{Path: "e.onnx"} }, false},
@@ -130,4 +139,12 @@ func FuzzParseSpec(f *testing.F) {
 			t.Fatalf("round trip failed: %v", err)
 		}
 	})
+}
+
+func ones(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
 }
