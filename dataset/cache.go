@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -28,7 +29,7 @@ import (
 // the record layout does, so stale caches are rebuilt rather than misread.
 const (
 	cacheMagic   = "V3DCACHE"
-	cacheVersion = 2 // 2: observations from the node's assembler (tf2 interpolation, one pairing rule)
+	cacheVersion = 3 // 2: observations from the node's assembler; 3: per-record CRC
 )
 
 // CacheOptions configures the preprocessed-sample cache.
@@ -102,8 +103,27 @@ func recordLayout(s policy.Spec, labels bool) int {
 	if labels {
 		size += v * hw * (2 + 4)
 	}
-	return size
+	return size + crcSize
 }
+
+// crcSize is each record's trailing CRC-32 (IEEE) of its other bytes: a
+// damaged record is detected, and its file rebuilt, never trained on.
+const crcSize = 4
+
+// sealRecord writes b's CRC into its last bytes.
+func sealRecord(b []byte) {
+	n := len(b) - crcSize
+	binary.LittleEndian.PutUint32(b[n:], crc32.ChecksumIEEE(b[:n]))
+}
+
+// recordIntact checks b's CRC.
+func recordIntact(b []byte) bool {
+	n := len(b) - crcSize
+	return n >= 0 && binary.LittleEndian.Uint32(b[n:]) == crc32.ChecksumIEEE(b[:n])
+}
+
+// ErrCorruptRecord is wrapped when a cached record fails its checksum.
+var ErrCorruptRecord = errors.New("dataset: cache record fails its checksum")
 
 // cacheKey hashes everything that changes the cached bytes.
 func cacheKey(e Episode, cfg Config, opts CacheOptions) (string, error) {
@@ -213,6 +233,15 @@ func openCacheFile(path, key string, recordSize int) (*cacheFile, error) {
 		int64(ft.Count)*int64(recordSize)+12+fl != st.Size() || len(ft.Actions) != ft.Count {
 		return fail(fmt.Errorf("dataset: cache %s does not match this configuration", path))
 	}
+	buf := make([]byte, recordSize)
+	for k := range ft.Count {
+		if _, err := f.ReadAt(buf, int64(k)*int64(recordSize)); err != nil {
+			return fail(fmt.Errorf("dataset: cache %s: %w", path, err))
+		}
+		if !recordIntact(buf) {
+			return fail(fmt.Errorf("%w: %s record %d", ErrCorruptRecord, path, k))
+		}
+	}
 	cf.f = f
 	return &cf, nil
 }
@@ -247,6 +276,7 @@ func (d *Dataset) buildCacheFile(ctx context.Context, i int, path, key string, c
 			}
 		}
 		encodeRecord(rec, buf, c.opts.Labels)
+		sealRecord(buf)
 		if _, err := tmp.Write(buf); err != nil {
 			return fmt.Errorf("dataset: cache write: %w", err)
 		}
@@ -399,6 +429,9 @@ func (c *Cache) Read(i int, dst *Record, buf []byte) error {
 	buf = buf[:c.recordSize]
 	if _, err := f.f.ReadAt(buf, int64(j)*int64(c.recordSize)); err != nil {
 		return fmt.Errorf("dataset: cache read: %w", err)
+	}
+	if !recordIntact(buf) {
+		return fmt.Errorf("%w: step %d of episode %d", ErrCorruptRecord, j, f.episode)
 	}
 	decodeRecord(buf, dst, c.opts.Labels)
 	dst.Episode = f.episode

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -412,5 +413,54 @@ func TestDatasetSplitOrderCache(t *testing.T) {
 	}
 	if o := c2.Order(5, 0); len(o) != 36 || reflect.DeepEqual(o, c2.Order(5, 1)) {
 		t.Fatal("sample order must be a per-epoch permutation")
+	}
+}
+
+// A cache record whose bytes changed on disk fails its checksum: the file
+// is rebuilt from the recording, never trained on.
+func TestCacheRebuildsACorruptRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mustWrite(t, synth.Config{Episodes: 1, Steps: 5}, filepath.Join(dir, "ep.bag"))
+	d, err := Open(ctx, []string{dir}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	copts := CacheOptions{Dir: filepath.Join(dir, "cache"), Spec: testSpec()}
+	c, err := d.Cache(ctx, copts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.NewRecord()
+	if err := c.Read(1, want, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	files, _ := filepath.Glob(filepath.Join(copts.Dir, "*.v3c"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[c.RecordSize()+100] ^= 0xff // a pixel of record 1
+	if err := os.WriteFile(files[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = d.Cache(ctx, copts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Decoded == 0 {
+		t.Fatal("a corrupt cache file was used instead of rebuilt")
+	}
+	got := c.NewRecord()
+	if err := c.Read(1, got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Input.Images, want.Input.Images) {
+		t.Fatal("rebuilt record differs from the original")
 	}
 }

@@ -97,6 +97,21 @@ func (c Checkpointer) List() ([]string, error) {
 	return out, nil
 }
 
+// CleanTemp removes the temp files a save interrupted by a kill left behind
+// (nothing else writes in Dir while the trainer runs) and says how many.
+func (c Checkpointer) CleanTemp() (int, error) {
+	tmps, err := filepath.Glob(filepath.Join(c.Dir, ".tmp-"+ckptPrefix+"*"))
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint temp files: %w", err)
+	}
+	for _, p := range tmps {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, fmt.Errorf("checkpoint temp file: %w", err)
+		}
+	}
+	return len(tmps), nil
+}
+
 // Save writes every variable of ctx with st atomically and prunes old files.
 func (c Checkpointer) Save(ctx *context.Context, st State) (string, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {

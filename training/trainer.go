@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,11 +111,24 @@ func (t *Trainer) completionIn() bool { return t.cfg.Model.CompletionSource == m
 // module trains (stage 1).
 func (t *Trainer) matchingOn(s Stage) bool { return s == Stage1 && t.instanceOn() }
 
-// resume loads the newest good checkpoint, if any, into the variables.
+// resume loads the newest good checkpoint, if any, into the variables,
+// after checking that its state is possible and that it was made by this
+// row and model configuration (a different one is refused, naming the
+// field and both values, rather than trained on with other flags).
 func (t *Trainer) resume() error {
+	if n, err := t.ckpt.CleanTemp(); err != nil {
+		return err
+	} else if n > 0 {
+		t.log.Info("removed checkpoint temp files left by an interrupted save", zap.Int("files", n))
+	}
 	l, err := t.ckpt.LoadLatest()
 	if err != nil {
 		return err
+	}
+	if l != nil {
+		if err := t.checkResume(l.State); err != nil {
+			return fmt.Errorf("resume from %s: %w", l.Path, err)
+		}
 	}
 	if l == nil {
 		t.state = State{Stage: t.cfg.Stages[0], Seed: t.cfg.Seed}
@@ -127,6 +141,74 @@ func (t *Trainer) resume() error {
 	t.log.Info("resumed", zap.String("checkpoint", l.Path), zap.Int("step", t.state.Step),
 		zap.Int("stage", int(t.state.Stage)), zap.Int("stage_step", t.state.StageStep))
 	return nil
+}
+
+// checkResume refuses an impossible checkpoint state or one of another
+// model configuration.
+func (t *Trainer) checkResume(st State) error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if st.Step < 0 {
+		bad("step %d is negative", st.Step)
+	}
+	if _, err := ParseStage(int(st.Stage)); err != nil {
+		bad("stage: %w", err)
+	} else if !slices.Contains(t.cfg.Stages, st.Stage) {
+		bad("stage %d is not among this run's stages %v", st.Stage, t.cfg.Stages)
+	}
+	if st.StageStep < 0 || st.StageStep > st.Step {
+		bad("stage_step %d is outside [0, step %d]", st.StageStep, st.Step)
+	}
+	if st.StageStep > t.cfg.StepsPerStage {
+		bad("stage_step %d is beyond this run's %d steps per stage", st.StageStep, t.cfg.StepsPerStage)
+	}
+	if st.Epoch < 0 {
+		bad("epoch %d is negative", st.Epoch)
+	}
+	if st.Cursor < 0 || st.Cursor > t.data.Len() {
+		bad("cursor %d is outside the dataset's %d samples", st.Cursor, t.data.Len())
+	}
+	if len(st.Model) > 0 {
+		now, err := json.Marshal(t.cfg.Model)
+		if err != nil {
+			return err
+		}
+		if diffs := jsonDiff(st.Model, now); len(diffs) > 0 {
+			bad("the checkpoint was trained with another model configuration (give the same -row and model flags, or another -out): %s", strings.Join(diffs, "; "))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jsonDiff names the top-level fields in which two JSON objects differ, as
+// "field: checkpoint A, this run B".
+func jsonDiff(ckpt, now []byte) []string {
+	var a, b map[string]json.RawMessage
+	if json.Unmarshal(ckpt, &a) != nil || json.Unmarshal(now, &b) != nil {
+		return []string{"model configuration unreadable"}
+	}
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []string
+	for k := range keys {
+		if string(a[k]) != string(b[k]) {
+			out = append(out, fmt.Sprintf("%s: checkpoint %s, this run %s", k, orNone(a[k]), orNone(b[k])))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func orNone(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "(absent)"
+	}
+	return string(v)
 }
 
 // Run trains until every configured stage has StepsPerStage steps or ctx is

@@ -281,3 +281,53 @@ func TestStage2SyncsTeacher(t *testing.T) {
 		t.Fatal("model has no student/teacher pairs")
 	}
 }
+
+// A checkpoint with an impossible state, or made by another model
+// configuration, is refused on resume naming the field and both values;
+// temp files left by an interrupted save are removed.
+func TestResumeValidatesCheckpoint(t *testing.T) {
+	cfg, data := tinyRun(t, "baseline", []Stage{Stage1}, 3)
+	cfg.WarmupSteps = 1
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ckDir := filepath.Join(cfg.OutDir, CheckpointDir)
+	stale := filepath.Join(ckDir, ".tmp-ckpt-123456")
+	if err := os.WriteFile(stale, []byte("half a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another width: refused, naming it.
+	other := cfg
+	other.Model.Width *= 2
+	o, err := New(other, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Width: checkpoint 24, this run 48") {
+		t.Fatalf("resume with another width: %v", err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale checkpoint temp file still there: %v", err)
+	}
+
+	// An impossible state (passing its CRC): refused, naming the field.
+	st := tr.State()
+	st.Step, st.StageStep, st.Cursor = st.Step+1, -3, 1<<20
+	if _, err := (Checkpointer{Dir: ckDir, Keep: 5}).Save(tr.Variables(), st); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = again.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "stage_step -3") || !strings.Contains(err.Error(), "cursor 1048576") {
+		t.Fatalf("resume from an impossible state: %v", err)
+	}
+}
