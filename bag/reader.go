@@ -42,8 +42,11 @@ type Info struct {
 	Topics      map[string]TopicInfo
 	// Indexed is false when the index was missing or unusable and was rebuilt
 	// by scanning the file.
-	Indexed  bool
-	Warnings []string
+	Indexed bool
+	// DamagedChunks counts chunks skipped as unreadable (their messages
+	// are lost; every other message is kept). Warnings say which.
+	DamagedChunks int
+	Warnings      []string
 }
 
 // TopicInfo summarises one topic.

@@ -30,6 +30,11 @@ type Reader struct {
 	indexed bool
 	info    bag.Info
 	conns   map[uint16]*bag.Connection
+	schemas map[uint16]*mcap.Schema
+	// robust: some chunk of the summary is damaged, so reads go chunk by
+	// chunk (robust.go) and skip it instead of failing the whole file.
+	robust bool
+	chunks []chunkRef
 }
 
 var _ bag.Source = (*Reader)(nil)
@@ -58,7 +63,7 @@ func NewReader(ra io.ReaderAt, size int64, log *zap.Logger) (*Reader, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	r := &Reader{ra: ra, size: size, log: log, conns: map[uint16]*bag.Connection{}}
+	r := &Reader{ra: ra, size: size, log: log, conns: map[uint16]*bag.Connection{}, schemas: map[uint16]*mcap.Schema{}}
 	r.info.Size = size
 	r.info.Topics = map[string]bag.TopicInfo{}
 	magic := make([]byte, len(Magic))
@@ -73,6 +78,10 @@ func NewReader(ra io.ReaderAt, size int64, log *zap.Logger) (*Reader, error) {
 	if ierr == nil && info.Statistics != nil && len(info.ChunkIndexes) > 0 {
 		r.indexed = true
 		r.info.Indexed = true
+		for id, s := range info.Schemas {
+			r.schemas[id] = s
+		}
+		r.robust = r.checkChunks(info.ChunkIndexes)
 		for id, ch := range info.Channels {
 			r.addChannel(info.Schemas[ch.SchemaID], ch)
 			ti := r.info.Topics[ch.Topic]
@@ -166,7 +175,13 @@ func (r *Reader) Info() bag.Info { return r.info }
 // Read iterates the messages selected by q: in log-time order when the file is
 // indexed, in file order otherwise.
 func (r *Reader) Read(ctx context.Context, q bag.Query) bag.MessageIterator {
-	it := &Iterator{r: r, ctx: ctx}
+	if r.robust {
+		return r.readRobust(ctx, q)
+	}
+	if !r.indexed {
+		return r.readSequential(ctx, q)
+	}
+	it := &Iterator{r: r, ctx: ctx, q: q}
 	mr, err := mcap.NewReader(io.NewSectionReader(r.ra, 0, r.size))
 	if err != nil {
 		it.err = fmt.Errorf("mcapbag: %w", err)
@@ -203,14 +218,25 @@ func (r *Reader) Read(ctx context.Context, q bag.Query) bag.MessageIterator {
 type Iterator struct {
 	r   *Reader
 	ctx context.Context
+	q   bag.Query
 	mi  mcap.MessageIterator
 	cur bag.Message
 	err error
 	end bool
+	// fallback continues chunk by chunk after the library's indexed
+	// iterator met a damaged chunk; delivered messages are skipped by
+	// (time, count at that time).
+	fallback  bag.MessageIterator
+	lastT     time.Time
+	atLastT   int
+	skipLastT int
 }
 
 // Next advances to the next message.
 func (it *Iterator) Next() bool {
+	if it.fallback != nil {
+		return it.nextFallback()
+	}
 	if it.err != nil || it.end {
 		return false
 	}
@@ -229,15 +255,46 @@ func (it *Iterator) Next() bool {
 			it.r.log.Warn("mcap read stopped at damaged or truncated data", zap.Error(err))
 			return false
 		}
-		it.err = fmt.Errorf("mcapbag: %w", err)
-		return false
+		// A damaged chunk the header checks could not see (bad payload or
+		// CRC): go on chunk by chunk, skipping it, after what was read.
+		it.r.log.Warn("damaged MCAP chunk: reading on chunk by chunk, skipping it", zap.Error(err))
+		it.end = false
+		q := it.q
+		if !it.lastT.IsZero() {
+			q.Start = it.lastT
+		}
+		it.fallback, it.skipLastT = it.r.readRobust(it.ctx, q), it.atLastT
+		return it.nextFallback()
 	}
 	c := it.r.conns[ch.ID]
 	if c == nil {
 		c = it.r.addChannel(s, ch)
 	}
 	it.cur = bag.Message{Conn: c, Time: time.Unix(0, int64(m.LogTime)).UTC(), Data: m.Data}
+	it.note(it.cur.Time)
 	return true
+}
+
+func (it *Iterator) note(t time.Time) {
+	if t.Equal(it.lastT) {
+		it.atLastT++
+	} else {
+		it.lastT, it.atLastT = t, 1
+	}
+}
+
+func (it *Iterator) nextFallback() bool {
+	for it.fallback.Next() {
+		m := it.fallback.Message()
+		if m.Time.Equal(it.lastT) && it.skipLastT > 0 {
+			it.skipLastT-- // delivered before the damage
+			continue
+		}
+		it.cur = m
+		return true
+	}
+	it.err = it.fallback.Err()
+	return false
 }
 
 // Message returns the current message; its Data stays valid.
