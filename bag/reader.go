@@ -126,11 +126,11 @@ func NewReader(ra io.ReaderAt, size int64, opts ...ReaderOption) (*Reader, error
 		r.warn("bag header unreadable, scanning the whole file", zap.Error(err))
 		err = r.scan(int64(len(Magic)))
 	case indexPos == 0:
-		r.warn("bag has no index (recording not closed?), rebuilt it by scanning; every readable message is kept")
+		r.warn("bag has no index (recording not closed?), rebuilding it by scanning")
 		err = r.scan(first)
 	default:
 		if ierr := r.readIndex(int64(indexPos), connCount, chunkCount); ierr != nil {
-			r.warn("bag index unusable, rebuilt it by scanning; every readable message is kept", zap.Error(ierr))
+			r.warn("bag index unusable, rebuilding it by scanning", zap.Error(ierr))
 			r.reset()
 			err = r.scan(first)
 		} else {
@@ -283,43 +283,54 @@ func (r *Reader) readIndex(indexPos int64, connCount, chunkCount uint32) error {
 			len(r.conns), len(infos), connCount, chunkCount)
 	}
 	for _, in := range infos {
-		h, _, next, err := r.readRecordAt(in.pos, false)
-		if err != nil {
-			return fmt.Errorf("bag: chunk at %d: %w", in.pos, err)
-		}
-		ref, err := chunkFromHeader(h, in.pos, next)
-		if err != nil {
-			return err
-		}
-		ref.start, ref.end = in.start, in.end
-		ci := int32(len(r.chunks))
-		r.chunks = append(r.chunks, ref)
-		// Index data records follow the chunk until the next chunk.
-		for off := next; off < r.size; {
-			// Peek at the header first: the record after the last index
-			// data record is the next chunk, whose data must not be read.
-			ih, _, _, err := r.readRecordAt(off, false)
-			if err != nil {
-				return fmt.Errorf("bag: index data after chunk at %d: %w", in.pos, err)
-			}
-			op, err := ih.op()
-			if err != nil {
-				return err
-			}
-			if op != OpIndexData {
-				break
-			}
-			ih, data, inext, err := r.readRecordAt(off, true)
-			if err != nil {
-				return fmt.Errorf("bag: index data after chunk at %d: %w", in.pos, err)
-			}
-			if err := r.addIndexData(ih, data, ci); err != nil {
-				return err
-			}
-			off = inext
+		// A chunk whose record or index data is damaged costs only its own
+		// messages: the other chunks are still read through the index.
+		if err := r.indexChunk(in.pos, in.start, in.end); err != nil {
+			r.info.DamagedChunks++
+			r.warn("chunk damaged; its messages are skipped, every other message is read", zap.Int64("offset", in.pos), zap.Error(err))
 		}
 	}
 	r.sortIndex()
+	return nil
+}
+
+// indexChunk adds one chunk and its index data records, or nothing.
+func (r *Reader) indexChunk(pos int64, start, end time.Time) error {
+	h, _, next, err := r.readRecordAt(pos, false)
+	if err != nil {
+		return fmt.Errorf("bag: chunk at %d: %w", pos, err)
+	}
+	ref, err := chunkFromHeader(h, pos, next)
+	if err != nil {
+		return err
+	}
+	ref.start, ref.end = start, end
+	ci := int32(len(r.chunks))
+	mark := len(r.index)
+	// Index data records follow the chunk until the next chunk.
+	for off := next; off < r.size; {
+		// Peek at the header first: the record after the last index data
+		// record is the next chunk, whose data must not be read.
+		// A record that does not read is the next chunk's damage (its
+		// index entry says so), not this chunk's.
+		ih, _, _, err := r.readRecordAt(off, false)
+		if err != nil {
+			break
+		}
+		if op, err := ih.op(); err != nil || op != OpIndexData {
+			break
+		}
+		ih, data, inext, err := r.readRecordAt(off, true)
+		if err == nil {
+			err = r.addIndexData(ih, data, ci)
+		}
+		if err != nil {
+			r.index = r.index[:mark]
+			return fmt.Errorf("bag: index data after chunk at %d: %w", pos, err)
+		}
+		off = inext
+	}
+	r.chunks = append(r.chunks, ref)
 	return nil
 }
 

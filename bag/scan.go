@@ -1,6 +1,7 @@
 package bag
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -8,22 +9,42 @@ import (
 )
 
 // scan rebuilds the index by walking every record from off to the end of the
-// file, as `rosbag reindex` does. It keeps every whole message it finds and
-// stops, with a warning, at the first record it cannot frame.
+// file, as `rosbag reindex` does. It keeps every whole message it finds; at
+// a record it cannot frame it resynchronizes on the next chunk record
+// (resync), so one corrupt length field costs the bytes up to the next
+// chunk, not the rest of the file. The closing warning says what was kept
+// and what was lost.
 func (r *Reader) scan(off int64) error {
-	dropped := 0
+	dropped, skipped, resyncs := 0, int64(0), 0
+	defer func() {
+		msg := fmt.Sprintf("scan kept %d messages in %d chunks", len(r.index), len(r.chunks))
+		if skipped > 0 {
+			msg += fmt.Sprintf("; skipped %d unreadable bytes in %d places (the messages there are lost)", skipped, resyncs)
+		}
+		r.warn(msg)
+	}()
 	for off < r.size {
 		h, _, next, err := r.readRecordAt(off, false)
 		truncated := errors.Is(err, ErrTruncated) && h.fields != nil
-		if err != nil && !truncated {
-			r.warn("stopped scanning at an unreadable record; the rest of the file is lost", zap.Int64("offset", off), zap.Error(err))
-			break
+		var oerr error
+		if err == nil || truncated {
+			_, oerr = h.op()
 		}
-		op, oerr := h.op()
-		if oerr != nil {
-			r.warn("stopped scanning at a record without op", zap.Int64("offset", off), zap.Error(oerr))
-			break
+		if (err != nil && !truncated) || oerr != nil {
+			at, ok := r.resync(off + 1)
+			if !ok {
+				r.warn("stopped scanning at an unreadable record; nothing readable after it", zap.Int64("offset", off), zap.Error(errors.Join(err, oerr)))
+				skipped += r.size - off
+				resyncs++
+				break
+			}
+			r.warn("unreadable record; resynchronized on the next chunk", zap.Int64("offset", off), zap.Int64("resumed_at", at), zap.Error(errors.Join(err, oerr)))
+			skipped += at - off
+			resyncs++
+			off = at
+			continue
 		}
+		op, _ := h.op()
 		switch op {
 		case OpConnection:
 			_, data, _, err := r.readRecordAt(off, true)
@@ -40,11 +61,25 @@ func (r *Reader) scan(off int64) error {
 		case OpChunk:
 			ref, cerr := chunkFromHeader(h, off, next)
 			if cerr != nil {
-				r.warn("stopped scanning at a bad chunk header", zap.Int64("offset", off), zap.Error(cerr))
-				return r.finishScan(dropped)
+				at, ok := r.resync(off + 1)
+				r.warn("bad chunk header; resynchronizing on the next chunk", zap.Int64("offset", off), zap.Bool("found", ok), zap.Error(cerr))
+				if !ok {
+					skipped += r.size - off
+					resyncs++
+					return r.finishScan(dropped)
+				}
+				skipped += at - off
+				resyncs++
+				off = at
+				continue
 			}
 			if truncated {
+				// Cut short, or its length field is corrupt: its data runs
+				// to the next chunk found, or to the end of the file.
 				ref.dataLen = r.size - ref.dataPos
+				if at, ok := r.resync(ref.dataPos); ok {
+					ref.dataLen, next, truncated = at-ref.dataPos, at, false
+				}
 			}
 			n, derr := r.scanChunk(&ref, int32(len(r.chunks)))
 			dropped += n
@@ -64,6 +99,43 @@ func (r *Reader) scan(off int64) error {
 		off = next
 	}
 	return r.finishScan(dropped)
+}
+
+// resyncWindow bounds how far back from an "op=chunk" field a record start
+// is looked for (a chunk header's fields before op are short).
+const resyncWindow = 256
+
+// chunkOpField is a chunk record header's op field: length 4, "op=", 0x05.
+var chunkOpField = []byte{4, 0, 0, 0, 'o', 'p', '=', OpChunk}
+
+// resync finds the first offset at or after from where a whole chunk
+// record header parses (searching for its op field and backing off to a
+// record start); ok is false when none is left.
+func (r *Reader) resync(from int64) (int64, bool) {
+	const block = 1 << 20
+	buf := make([]byte, block+len(chunkOpField))
+	for pos := from; pos < r.size; pos += block {
+		n, _ := r.ra.ReadAt(buf, pos)
+		if n <= 0 {
+			return 0, false
+		}
+		for i := 0; i+len(chunkOpField) <= n; {
+			k := bytes.Index(buf[i:n], chunkOpField)
+			if k < 0 {
+				break
+			}
+			field := pos + int64(i+k)
+			for start := max(from, field-resyncWindow); start <= field-4; start++ {
+				if h, _, _, err := r.readRecordAt(start, false); (err == nil || errors.Is(err, ErrTruncated) && h.fields != nil) && h.fields != nil {
+					if op, err := h.op(); err == nil && op == OpChunk {
+						return start, true
+					}
+				}
+			}
+			i += k + 1
+		}
+	}
+	return 0, false
 }
 
 func (r *Reader) finishScan(dropped int) error {

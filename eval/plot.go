@@ -162,6 +162,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(tw, "warning: %s\n", w)
 	}
+	if r.DamagedChunks > 0 {
+		fmt.Fprintf(tw, "damaged chunks skipped: %d (their messages are lost; see the warnings)\n", r.DamagedChunks)
+	}
 	for _, sk := range r.Skipped {
 		fmt.Fprintf(tw, "skipped recording %s: %s\n", sk.Path, sk.Error)
 	}

@@ -84,8 +84,11 @@ type Report struct {
 	Latency   map[string]Latency `json:"latency"`
 	// Dropped counts the sets not scored, by reason (dataset.Drop*).
 	Dropped map[string]int `json:"dropped,omitempty"`
-	// Skipped lists the recordings that could not be read or replayed.
-	Skipped []SkippedFile `json:"skipped,omitempty"`
+	// Skipped lists the recordings that could not be read or replayed;
+	// DamagedChunks counts chunks skipped inside the others (Warnings say
+	// where).
+	Skipped       []SkippedFile `json:"skipped,omitempty"`
+	DamagedChunks int           `json:"damaged_chunks,omitempty"`
 	// RecordedSeconds is the recorded time replayed; WallSeconds how long the
 	// replay took; Speedup their ratio.
 	RecordedSeconds float64  `json:"recorded_seconds"`
@@ -147,6 +150,7 @@ func Run(ctx context.Context, paths []string, pol policy.Policy, opts Options) (
 			continue
 		}
 		rep.Warnings = append(rep.Warnings, src.Info().Warnings...)
+		rep.DamagedChunks += src.Info().DamagedChunks
 		eps, err := replayFile(ctx, src, path, pol, ec, opts, lat, rep.Dropped, len(rep.Episodes))
 		cerr := src.Close()
 		if err != nil {
