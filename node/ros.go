@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/goroslib/v2"
@@ -126,10 +127,17 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Add(1)
+	go func() {
+		defer watching.Done()
+		subs.watch(watchCtx, n)
+	}()
 	defer func() {
-		for _, s := range subs {
-			s.Close()
-		}
+		stopWatch()
+		watching.Wait()
+		subs.close()
 	}()
 	n.log.Info("node running", zap.String("name", cfg.NodeName), zap.Int("cameras", len(cfg.Cameras)),
 		zap.Float64("control_hz", cfg.ControlHz), zap.String("mode", string(cfg.Execution.Mode)), zap.String("output", string(cfg.Execution.Output)))
@@ -318,31 +326,113 @@ func (p *publishers) chunkNames(dim int) []string {
 	return p.names
 }
 
+// subscriptions are the node's live subscribers, one per route, with the
+// local time each last delivered a message.
+type subscriptions struct {
+	rn     *goroslib.Node
+	mu     sync.Mutex
+	subs   map[string]*goroslib.Subscriber
+	routes map[string]observe.Route
+	last   map[string]*atomic.Int64 // unix ns of the last message
+	redone map[string]time.Time
+}
+
 // subscribe subscribes to every route of the assembler (the topic table
 // bag replay uses too); callbacks log per-topic errors once per error
 // episode.
-func (n *Node) subscribe(rn *goroslib.Node) ([]*goroslib.Subscriber, error) {
-	var subs []*goroslib.Subscriber
+func (n *Node) subscribe(rn *goroslib.Node) (*subscriptions, error) {
+	s := &subscriptions{rn: rn, subs: map[string]*goroslib.Subscriber{}, routes: map[string]observe.Route{},
+		last: map[string]*atomic.Int64{}, redone: map[string]time.Time{}}
 	for _, r := range n.inputs.Routes() {
-		s, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: r.Topic, Callback: n.callback(r), QueueSize: 4})
-		if err != nil {
-			for _, s := range subs {
-				s.Close()
-			}
-			return nil, fmt.Errorf("node: subscribe %s: %w", r.Topic, err)
+		s.routes[r.Topic], s.last[r.Topic] = r, &atomic.Int64{}
+		s.last[r.Topic].Store(n.clock().UnixNano())
+		if err := s.open(n, r.Topic); err != nil {
+			s.close()
+			return nil, err
 		}
-		subs = append(subs, s)
 	}
-	return subs, nil
+	return s, nil
+}
+
+func (s *subscriptions) open(n *Node, topic string) error {
+	r, last := s.routes[topic], s.last[topic]
+	cb := n.callback(r, func() { last.Store(n.clock().UnixNano()) })
+	sub, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: s.rn, Topic: topic, Callback: cb, QueueSize: 4})
+	if err != nil {
+		return fmt.Errorf("node: subscribe %s: %w", topic, err)
+	}
+	s.mu.Lock()
+	s.subs[topic] = sub
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *subscriptions) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sub := range s.subs {
+		sub.Close()
+	}
+	s.subs = map[string]*goroslib.Subscriber{}
+}
+
+// resubscribeAfter is how long a streaming input may stay silent before
+// its subscriber is recreated: a publisherUpdate that dropped the feed (a
+// restarted driver, a hostile peer) is repaired by registering again,
+// which returns the master's current publishers.
+const resubscribeAfter = 2 * time.Second
+
+// watch recreates the subscriber of a streaming input (cameras, tf, pose,
+// joints) that has been silent for resubscribeAfter, at most once per
+// resubscribeAfter; latched and rare topics (camera_info, tf_static,
+// instruction) are left alone.
+func (s *subscriptions) watch(ctx context.Context, n *Node) {
+	quiet := map[string]bool{n.cfg.Topics.TFStatic: true, n.cfg.Topics.Instruction: true}
+	for _, c := range n.cfg.Cameras {
+		quiet[c.InfoTopic] = true
+	}
+	tick := time.NewTicker(resubscribeAfter / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := n.clock()
+		for topic, last := range s.last {
+			silent := now.Sub(time.Unix(0, last.Load()))
+			if quiet[topic] || silent < resubscribeAfter || now.Sub(s.redone[topic]) < resubscribeAfter {
+				continue
+			}
+			s.redone[topic] = now
+			s.mu.Lock()
+			old := s.subs[topic]
+			delete(s.subs, topic)
+			s.mu.Unlock()
+			if old != nil {
+				old.Close()
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err := s.open(n, topic); err != nil {
+				n.log.Warn("resubscribing failed", zap.String("topic", topic), zap.Error(err))
+				continue
+			}
+			n.log.Info("resubscribed to a silent input", zap.String("topic", topic), zap.Duration("silent", silent.Round(time.Millisecond)))
+		}
+	}
 }
 
 // callback is a goroslib callback for route r: goroslib takes the message
 // type from the callback's parameter, so one is made per route's type.
-func (n *Node) callback(r observe.Route) any {
+func (n *Node) callback(r observe.Route, received func()) any {
 	logErr := n.onceLogger(r.Topic)
 	msgType := reflect.TypeOf(r.New())
 	instruction := r.Topic == n.cfg.Topics.Instruction
 	fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{msgType}, nil, false), func(args []reflect.Value) []reflect.Value {
+		received()
 		gen := uint64(0)
 		if instruction {
 			gen = n.inputs.InstructionGen()

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/goroslib/v2"
+	"github.com/bluenviron/goroslib/v2/pkg/apislave"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
@@ -334,4 +336,68 @@ func TestNodeExitsWhenShutDownByMaster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A publisherUpdate that drops the pose feed (a hostile or confused peer)
+// makes the node hold; it resubscribes and drives again instead of holding
+// forever.
+func TestNodeResubscribesAfterAFeedIsDropped(t *testing.T) {
+	rc := startRoscore(t)
+	const size = 32
+	cfg := testConfig(1)
+	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 20
+	cfg.NodeName = "vla3d_resubscribe"
+	n, err := New(cfg, newLinePolicy(1, size), zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	robot := newFakeRobot(t, rc, &cfg, size)
+	go robot.run(ctx, t, &cfg, size)
+	cmds := &commandLog{}
+	sub, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: robot.node, Topic: cfg.Topics.CommandPose, Callback: cmds.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	drives := func(within time.Duration) bool {
+		deadline := time.Now().Add(within)
+		for time.Now().Before(deadline) {
+			if _, pos := cmds.since(time.Now().Add(-300 * time.Millisecond)); moving(pos) {
+				return true
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return false
+	}
+	if !drives(15 * time.Second) {
+		t.Fatal("the policy never drove")
+	}
+	nodes, err := robot.node.MasterGetNodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := nodes["/"+cfg.NodeName]
+	if info == nil {
+		t.Fatalf("node not registered: %v", nodes)
+	}
+	if err := apislave.NewClient(strings.TrimPrefix(info.Address, "http://"), "/hostile", &http.Client{Timeout: 5 * time.Second}).
+		PublisherUpdate(cfg.Topics.EEPose, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(time.Second)
+	if at, pos := cmds.since(start); len(pos) == 0 {
+		t.Fatal("no commands at all after the feed was dropped")
+	} else if _, held := holdStart(at, pos); !held {
+		t.Fatal("the node kept driving without a pose feed")
+	}
+	if !drives(8 * time.Second) {
+		t.Fatal("the node did not resubscribe: still holding 8 s after the pose feed was dropped")
+	}
+	t.Logf("driving again %v after the pose feed was dropped", time.Since(start).Round(100*time.Millisecond))
 }
