@@ -55,6 +55,14 @@ func (c *Config) cameras(info bag.Info) ([]observe.Camera, error) {
 	return cams, nil
 }
 
+// isEndMarker reports whether an episode marker's text (outside bytes) is
+// the simulator's JSON end event; anything else, free text included, opens
+// an episode.
+func isEndMarker(text string) bool {
+	var ev markerEvent
+	return json.Unmarshal([]byte(text), &ev) == nil && ev.Event == "end"
+}
+
 // markerEvent is the part of the simulator's JSON marker that matters here.
 type markerEvent struct {
 	Event string `json:"event"`
@@ -101,10 +109,8 @@ func markerSpans(ctx context.Context, src bag.Source, cfg Config) ([]Span, error
 		if err := m.Decode(&types, &s); err != nil {
 			return nil, fmt.Errorf("dataset: episode marker: %w", err)
 		}
-		var ev markerEvent
-		isJSON := json.Unmarshal([]byte(s.Data), &ev) == nil && ev.Event != ""
 		switch {
-		case isJSON && ev.Event == "end":
+		case isEndMarker(s.Data):
 			if open {
 				spans[len(spans)-1].End = m.Time
 				open = false

@@ -3,6 +3,9 @@ package dataset
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +54,47 @@ func TestDeriveActionInvertsExecution(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzEpisodeMarker: marker texts come from recordings; only the JSON end
+// event ends an episode.
+func FuzzEpisodeMarker(f *testing.F) {
+	f.Add(`{"event":"end","episode":1}`)
+	f.Add(`{"event":"start"}`)
+	f.Add(`episode 3`)
+	f.Add(`{"event":`)
+	f.Fuzz(func(t *testing.T, text string) {
+		// Free text never ends an episode; decoding never panics.
+		if isEndMarker(text) && !strings.HasPrefix(strings.TrimSpace(text), "{") {
+			t.Fatalf("%q read as an end marker", text)
+		}
+	})
+}
+
+// FuzzOpenCacheFile: a cache file is outside bytes on disk: whatever it
+// holds, opening it must not panic, and a file it accepts has intact
+// records.
+func FuzzOpenCacheFile(f *testing.F) {
+	f.Add([]byte("V3DCACHE"), 64)
+	f.Add(append(make([]byte, 40), []byte("\x0c\x00\x00\x00V3DCACHE")...), 16)
+	f.Fuzz(func(t *testing.T, data []byte, recordSize int) {
+		if recordSize < crcSize || recordSize > 1<<16 {
+			return
+		}
+		path := filepath.Join(t.TempDir(), "c.v3c")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cf, err := openCacheFile(path, "key", recordSize)
+		if err != nil {
+			return
+		}
+		defer cf.f.Close()
+		buf := make([]byte, recordSize)
+		for k := range cf.footer.Count {
+			if _, err := cf.f.ReadAt(buf, int64(k)*int64(recordSize)); err != nil || !recordIntact(buf) {
+				t.Fatalf("accepted a cache with a bad record %d", k)
+			}
+		}
+	})
 }

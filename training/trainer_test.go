@@ -331,3 +331,26 @@ func TestResumeValidatesCheckpoint(t *testing.T) {
 		t.Fatalf("resume from an impossible state: %v", err)
 	}
 }
+
+// FuzzCheckpointState: a checkpoint's state is outside bytes (its CRC only
+// says they were written whole). Whatever it holds, resume validation must
+// not panic, and a state it accepts can be trained from.
+func FuzzCheckpointState(f *testing.F) {
+	f.Add(3, 1, 3, 0, 2, []byte(`{}`))
+	f.Add(-1, 7, -5, -2, 1<<30, []byte(`{"Width":`))
+	f.Fuzz(func(t *testing.T, step, stage, stageStep, epoch, cursor int, model []byte) {
+		cfg, data := tinyRun(t, "baseline", []Stage{Stage1, Stage2}, 5)
+		tr, err := New(cfg, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := State{Step: step, Stage: Stage(stage), StageStep: stageStep, Epoch: epoch, Cursor: cursor, Model: model}
+		if err := tr.checkResume(st); err != nil {
+			return
+		}
+		if st.Step < 0 || st.StageStep < 0 || st.StageStep > cfg.StepsPerStage || st.Cursor < 0 || st.Cursor > data.Len() ||
+			(st.Stage != Stage1 && st.Stage != Stage2) {
+			t.Fatalf("accepted an impossible state %+v", st)
+		}
+	})
+}
