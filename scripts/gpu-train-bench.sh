@@ -25,5 +25,5 @@ NVCC="$NV/cuda_nvcc"; [ -d "$NVCC" ] || NVCC=/usr/local/cuda
 export XLA_FLAGS="--xla_gpu_cuda_data_dir=$NVCC"
 timeout 200 "$B" bench -data "$DATA" -out /tmp/gpu-bench -rows baseline,C -bench-steps 10 -batch 8 -backend xla:cuda 2>&1 \
   | grep '^{"row"' | tee "$OUT/gpu.txt"
-timeout 150 "$B" bench -data "$DATA" -out /tmp/cpu-bench -rows baseline,C -bench-steps 3 -batch 8 -backend go:ops_sequential 2>&1 \
+timeout 150 "$B" bench -data "$DATA" -out /tmp/cpu-bench -rows baseline,C -bench-steps 3 -batch 8 -backend go:parallelism=-1 2>&1 \
   | grep '^{"row"' | tee "$OUT/cpu.txt"

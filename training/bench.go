@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,11 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
+	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
+	"github.com/vla3d/vla3d/policy/onnx"
+	"github.com/vla3d/vla3d/policy/ort"
 )
 
 // BenchResult is the training cost of one ablation row.
@@ -30,6 +35,18 @@ type BenchResult struct {
 	Params      map[string]int `json:"params"` // per module scope
 	BaseParams  int            `json:"base_params"`
 	AddedParams int            `json:"added_params"` // the 3D modules
+	// SamplesPerSec is StepsPerSec x Batch; TrainGFLOPs the effective
+	// training rate, counting a step as 3 forward passes (forward + the two
+	// matmuls of each backward).
+	SamplesPerSec float64 `json:"samples_per_sec"`
+	TrainGFLOPs   float64 `json:"train_gflops"`
+	// ModuleFLOPs splits FwdFLOPs by paper module (policy/model.RowCost).
+	ModuleFLOPs map[string]int64 `json:"module_flops,omitempty"`
+	// ORTLatencyMS and ORTGFLOPs are the same model's batch-1 forward pass
+	// exported to ONNX and run by ONNX Runtime on the CPU (one thread), when
+	// the runtime is installed.
+	ORTLatencyMS float64 `json:"ort_latency_ms,omitempty"`
+	ORTGFLOPs    float64 `json:"ort_gflops,omitempty"`
 }
 
 // Bench trains each row of rows for steps+1 steps of stage (the first step
@@ -93,6 +110,15 @@ func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps in
 		return res, err
 	}
 	res.FwdFLOPs = flops
+	res.SamplesPerSec = res.StepsPerSec * float64(cfg.BatchSize)
+	res.TrainGFLOPs = 3 * float64(flops) * res.SamplesPerSec / 1e9
+	if rc, err := model.RowCost(tr.backend, cfg.Model, row); err == nil {
+		res.ModuleFLOPs = rc.ModuleFLOPs
+	}
+	if ms, err := ortForwardMS(tr); err == nil {
+		res.ORTLatencyMS = ms
+		res.ORTGFLOPs = float64(flops) / (ms / 1e3) / 1e9
+	}
 	res.Params = model.ParamCounts(tr.Variables())
 	delete(res.Params, OptimizerScope)
 	rep := model.ModuleReport{Row: row, Params: res.Params}
@@ -172,4 +198,67 @@ func peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// ortForwardMS exports the trainer's model to ONNX and times ONNX Runtime's
+// batch-1 forward pass on the CPU (one thread, median of 20 runs).
+func ortForwardMS(tr *Trainer) (float64, error) {
+	dir, err := os.MkdirTemp("", "vla3d-bench-ort-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	path := dir + "/model.onnx"
+	spec := tr.Spec()
+	if len(spec.Vocabulary) == 0 {
+		spec.Vocabulary = []string{"pick"}
+	}
+	if err := onnx.ExportPolicy(tr.vars, tr.model, spec, path); err != nil {
+		return 0, err
+	}
+	pol, err := ort.Load(path, ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		return 0, err
+	}
+	defer pol.Close()
+	in := policy.NewInput(pol.Spec())
+	for i := range in.PointValid {
+		in.PointValid[i] = 1
+		in.Points[3*i+2] = 0.1
+	}
+	var chunk msgs.ActionChunk
+	var times []float64
+	for k := range 21 {
+		t0 := time.Now()
+		if err := pol.Predict(context.Background(), in, &chunk); err != nil {
+			return 0, err
+		}
+		if k > 0 {
+			times = append(times, float64(time.Since(t0))/1e6)
+		}
+	}
+	sort.Float64s(times)
+	return times[len(times)/2], nil
+}
+
+// BenchTable is the benchmark as a markdown table of ratios measured in one
+// run: per row, samples/s, effective training GFLOP/s, ONNX Runtime's
+// forward GFLOP/s on the same model and the training share of it, and time
+// per sample relative to the first row (the Baseline).
+func BenchTable(res []BenchResult) string {
+	var b strings.Builder
+	b.WriteString("| row | stage | steps/s | samples/s | fwd MFLOP/sample | train GFLOP/s | ORT fwd GFLOP/s | train / ORT | time per sample vs first row |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range res {
+		ratio, share := "", ""
+		if len(res) > 0 && r.SamplesPerSec > 0 && res[0].SamplesPerSec > 0 {
+			ratio = fmt.Sprintf("%.2fx", res[0].SamplesPerSec/r.SamplesPerSec)
+		}
+		if r.ORTGFLOPs > 0 {
+			share = fmt.Sprintf("%.0f%%", 100*r.TrainGFLOPs/r.ORTGFLOPs)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.1f | %.1f | %.2f | %.2f | %s | %s |\n", r.Row, r.Stage, r.StepsPerSec, r.SamplesPerSec,
+			float64(r.FwdFLOPs)/1e6, r.TrainGFLOPs, r.ORTGFLOPs, share, ratio)
+	}
+	return b.String()
 }

@@ -87,9 +87,6 @@ func (c Config) optimizer() AdamW {
 	return o
 }
 
-// DefaultBackend is the pure-Go GoMLX backend with ops run one at a time.
-// GoMLX v0.26.0's SimpleGo deadlocks when several ops run in parallel and
-// each asks the same bounded worker pool for matmul workers (seen here with
-// 2 CPUs: every worker waits in WaitToStart). With ops_sequential only the
-// matmuls fan out, which cannot starve.
+// DefaultBackend is the pure-Go GoMLX backend with an unbounded worker
+// pool (model.CPUBackend: why, and what it gains).
 const DefaultBackend = model.CPUBackend

@@ -14,7 +14,7 @@ import (
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := backends.NewWithConfig(model.CPUBackend)
+	b, err := model.NewBackend(model.CPUBackend)
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

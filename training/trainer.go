@@ -69,7 +69,7 @@ func New(cfg Config, data Dataset) (*Trainer, error) {
 	if err := checkEncoder(cfg.Model, data); err != nil {
 		return nil, err
 	}
-	be, err := backends.NewWithConfig(cfg.Backend)
+	be, err := model.NewBackend(cfg.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("training backend %q: %w", cfg.Backend, err)
 	}

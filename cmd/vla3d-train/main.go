@@ -20,6 +20,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -136,7 +138,7 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	fs.IntVar(&c.KeepCheckpoints, "keep", c.KeepCheckpoints, "checkpoints kept")
 	fs.IntVar(&c.PlotEvery, "plot-every", c.PlotEvery, "steps between loss-plot refreshes")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed (initialisation, data order, noise)")
-	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:ops_sequential or xla:cuda")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:parallelism=-1 (pure Go, the CPU default) or xla:cuda")
 	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
 	fs.StringVar(&f.completion, "completion", training.CompletionFromLabels,
 		"predictor completion coordinates: labels (from instance masks, when the recordings have any) or derived (in-graph from instance references)")
@@ -348,19 +350,29 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 // runBench measures training steps/s, peak memory, forward FLOPs/sample and
 // parameter counts for several ablation rows in one process.
 func runBench(ctx context.Context, args []string, w stdio) error {
-	var rows string
-	var steps, stage int
+	var rows, stages, cpuProfile, memProfile string
+	var steps int
 	f, err := parseTrain("bench", args, w.stdout, func(fs *flag.FlagSet) {
-		fs.StringVar(&rows, "rows", "baseline,C", "ablation rows to measure, in order")
+		fs.StringVar(&rows, "rows", "baseline,C", "ablation rows to measure, in order (ratios are against the first)")
 		fs.IntVar(&steps, "bench-steps", 5, "measured steps per row (after one compile step)")
-		fs.IntVar(&stage, "bench-stage", 1, "stage to measure")
+		fs.StringVar(&stages, "bench-stage", "1", "stages to measure: 1, 2 or 1,2")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the whole benchmark to this file (go tool pprof -top)")
+		fs.StringVar(&memProfile, "memprofile", "", "write a pprof allocation profile at the end to this file")
 	})
 	if err != nil {
 		return err
 	}
-	st, err := training.ParseStage(stage)
-	if err != nil {
-		return cli.Usage("vla3d-train bench", err)
+	var sts []training.Stage
+	for _, s := range strings.Split(stages, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return cli.Usage("vla3d-train bench", fmt.Errorf("-bench-stage %q: %w", stages, err))
+		}
+		st, err := training.ParseStage(n)
+		if err != nil {
+			return cli.Usage("vla3d-train bench", err)
+		}
+		sts = append(sts, st)
 	}
 	log, err := f.setup(w.stderr)
 	if err != nil {
@@ -376,13 +388,39 @@ func runBench(ctx context.Context, args []string, w stdio) error {
 	if err != nil {
 		return err
 	}
-	res, err := training.Bench(ctx, f.cfg, strings.Split(rows, ","), st, steps, data)
-	if err != nil {
-		return err
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var res []training.BenchResult
+	for _, st := range sts {
+		r, err := training.Bench(ctx, f.cfg, strings.Split(rows, ","), st, steps, data)
+		if err != nil {
+			return err
+		}
+		res = append(res, r...)
 	}
 	enc := json.NewEncoder(w.stdout)
 	for _, r := range res {
 		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(w.stdout, training.BenchTable(res))
+	if memProfile != "" {
+		mf, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer mf.Close()
+		if err := pprof.Lookup("allocs").WriteTo(mf, 0); err != nil {
 			return err
 		}
 	}

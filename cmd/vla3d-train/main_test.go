@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
@@ -107,7 +106,7 @@ func gomlxActions(t *testing.T, out string, spec policy.Spec, in *policy.Input) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := backends.NewWithConfig(training.DefaultBackend)
+	be, err := model.NewBackend(training.DefaultBackend)
 	if err != nil {
 		t.Fatal(err)
 	}

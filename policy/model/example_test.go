@@ -3,7 +3,6 @@ package model_test
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
@@ -26,7 +25,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	backend, err := backends.NewWithConfig(model.CPUBackend)
+	backend, err := model.NewBackend(model.CPUBackend)
 	if err != nil {
 		panic(err)
 	}

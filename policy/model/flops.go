@@ -158,7 +158,7 @@ var Rows = []string{"baseline", "A", "B", "C"}
 // each row's FLOPs, op counts and parameters per module.
 func CostReport(backend backends.Backend, cfg Config) (reports []ModuleReport, err error) {
 	for _, row := range Rows {
-		r, err := rowCost(backend, cfg, row)
+		r, err := RowCost(backend, cfg, row)
 		if err != nil {
 			return nil, fmt.Errorf("cost of row %s: %w", row, err)
 		}
@@ -167,7 +167,8 @@ func CostReport(backend backends.Backend, cfg Config) (reports []ModuleReport, e
 	return reports, nil
 }
 
-func rowCost(backend backends.Backend, cfg Config, row string) (r ModuleReport, err error) {
+// RowCost is CostReport of one row.
+func RowCost(backend backends.Backend, cfg Config, row string) (r ModuleReport, err error) {
 	cfg, err = cfg.Row(row)
 	if err != nil {
 		return r, err

@@ -18,7 +18,7 @@ import (
 
 // sharedBackend is one pure-Go backend for the whole test binary: tensors
 // (variables) cannot move between backend instances.
-var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return backends.NewWithConfig(CPUBackend) })
+var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return NewBackend(CPUBackend) })
 
 // testBackend returns the pure-Go backend (the XLA default panics here).
 func testBackend(t testing.TB) backends.Backend {
