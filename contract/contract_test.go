@@ -124,3 +124,11 @@ func ExampleColorTopic() {
 	// /front/color/image_raw /front/depth/image_raw /front/color/camera_info
 	// /wrist/color/image_raw /wrist/depth/image_raw /wrist/color/camera_info
 }
+
+func TestGripperCommand(t *testing.T) {
+	for _, tc := range []struct{ in, want float64 }{{0, 0}, {0.42, 0}, {0.4999, 0}, {0.5, 1}, {0.9, 1}, {1, 1}, {-1, 0}, {math.NaN(), 0}} {
+		if got := GripperCommand(tc.in); got != tc.want {
+			t.Errorf("GripperCommand(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

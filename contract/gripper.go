@@ -53,3 +53,17 @@ func (g Gripper) Observe(jointPos float64, seen bool, prevCommand float64) float
 	}
 	return prevCommand
 }
+
+// GripperClosedThreshold splits a gripper command into open and closed.
+const GripperClosedThreshold = 0.5
+
+// GripperCommand is the one rule that turns a policy's gripper output
+// (continuous, 0 open .. 1 closed) into what the gripper executes: closed
+// from GripperClosedThreshold on, else open. A half command (0.42) would
+// give a half grasp that slips; the node and the simulator both apply it.
+func GripperCommand(v float64) float64 {
+	if v >= GripperClosedThreshold {
+		return 1
+	}
+	return 0
+}

@@ -270,6 +270,11 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 	if f == 0 && !c.exec.Command(now, out) {
 		f |= FaultNoPlan
 	}
+	if f == 0 && !c.joint {
+		// The ensemble averages gripper values; the gripper executes open
+		// or closed (the simulator applies the same rule).
+		out.Gripper = contract.GripperCommand(out.Gripper)
+	}
 	c.faults.update(f, err)
 	c.ticks++
 	if c.cfg.Execution.Mode == contract.ExecReplan && (c.ticks%c.cfg.Execution.ReplanEvery == 0 || f&FaultNoPlan != 0) {

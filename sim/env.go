@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"gonum.org/v1/gonum/spatial/r3"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/sim/mujoco"
@@ -280,8 +281,10 @@ func (e *Env) Step(ctx context.Context, a []float32) error {
 }
 
 // StepTo commands an absolute end-effector target (base frame) and gripper
-// closure in [0,1], then advances one control period, moving the hand along a
-// straight line (and the short rotation arc) over the physics substeps.
+// command (0 open .. 1 closed, executed as open or closed by
+// contract.GripperCommand, as the node does), then advances one control
+// period, moving the hand along a straight line (and the short rotation arc)
+// over the physics substeps.
 func (e *Env) StepTo(ctx context.Context, pos Vec3, q perception.Quat, gripper float64) error {
 	if e.model == nil {
 		return errors.New("sim: Step before Reset")
@@ -294,6 +297,7 @@ func (e *Env) StepTo(ctx context.Context, pos Vec3, q perception.Quat, gripper f
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	gripper = contract.GripperCommand(gripper)
 	lo, hi := workspace()
 	for k := range pos {
 		pos[k] = math.Max(lo[k], math.Min(hi[k], pos[k]))

@@ -34,7 +34,6 @@ const (
 const (
 	expertGain      = 0.5
 	expertMaxStep   = 0.03 // m per control step
-	expertMaxAccel  = 0.01 // m per control step, change between consecutive steps
 	expertMaxYaw    = 0.15 // rad per control step
 	expertTol       = 0.006
 	expertClearance = 0.15 // transport height above the table
@@ -50,7 +49,6 @@ type Expert struct {
 	episode int
 	phase   phase
 	wait    int
-	prev    Vec3 // last translation, for the acceleration limit
 }
 
 // NewExpert returns the scripted expert for env.
@@ -77,7 +75,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 		return nil, errors.New("sim: expert used before Reset")
 	}
 	if x.episode != e.Episode() {
-		x.episode, x.phase, x.wait, x.prev = e.Episode(), phaseApproach, 0, Vec3{}
+		x.episode, x.phase, x.wait = e.Episode(), phaseApproach, 0
 	}
 	task, err := LookupTask(e.scene.Task)
 	if err != nil {
@@ -151,11 +149,10 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	if n := norm(d); n > expertMaxStep {
 		d = scale(d, expertMaxStep/n)
 	}
-	// Limit the change from the previous step so velocity ramps instead of jumping.
-	if dd := sub(d, x.prev); norm(dd) > expertMaxAccel {
-		d = add(x.prev, scale(dd, expertMaxAccel/norm(dd)))
-	}
-	x.prev = d
+	// No ramp from the previous action: the expert is Markov in what the
+	// policy can see (its action is a function of the scene and the robot's
+	// state; the phase follows from them), so a policy can imitate it. The
+	// proportional gain and the speed cap keep its motion smooth.
 	dyaw := 0.0
 	if x.phase <= phaseDescend {
 		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-st.TargetQuat.Yaw())))
