@@ -252,6 +252,7 @@ func runRecord(ctx context.Context, c *common, args []string) error {
 	fs.IntVar(&cfg.Episodes, "episodes", 10, "episodes to record")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
 	fs.BoolVar(&cfg.KeepFailed, "keep-failed", false, "keep bags of episodes the expert did not finish")
+	fs.Float64Var(&cfg.DARTNoise, "dart", 0, "DART noise: standard deviation (m per step) added to the executed translation while the expert's own action is recorded, so demonstrations include recoveries (e.g. 0.005)")
 	fs.StringVar(&cfg.Compression, "compression", "", "bag chunk compression: none or lz4")
 	registerTopics(fs, &topics)
 	if err := c.parse(fs, args); err != nil {

@@ -8,6 +8,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,6 +35,12 @@ type Config struct {
 	KeepFailed  bool
 	Topics      rosio.Topics
 	Compression string // "" (none) or "lz4", as the bag package writes
+	// DARTNoise (metres per control step, standard deviation) perturbs the
+	// executed translation of every step, DART-style: the recorded action is
+	// the expert's own, so the demonstrations show it correcting from states
+	// off its nominal path (recoveries a policy will need). 0 records the
+	// expert's nominal path. The noise is seeded by the episode's seed.
+	DARTNoise float64
 	// OnObservation, when set, is called with every observation recorded,
 	// right after it is rendered (before the expert acts on it); an error
 	// ends the recording. It must not retain obs.
@@ -109,6 +116,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		}
 	}()
 	t := cfg.Topics
+	rng := rand.New(rand.NewPCG(spec.Seed, 0xDA27))
 	static := map[string]bool{}
 	for _, c := range env.Scene().Cameras {
 		static[c.Name] = !c.Wrist
@@ -169,7 +177,14 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		if err := writeMsg(w, &types, am, obs.Stamp); err != nil {
 			return ep, err
 		}
-		if err := env.Step(ctx, a); err != nil {
+		exec := a
+		if cfg.DARTNoise > 0 {
+			exec = append([]float32(nil), a...)
+			for k := msgs.ActionDX; k <= msgs.ActionDZ; k++ {
+				exec[k] += float32(cfg.DARTNoise * rng.NormFloat64())
+			}
+		}
+		if err := env.Step(ctx, exec); err != nil {
 			return ep, err
 		}
 		if obs, err = env.Observe(ctx); err != nil {

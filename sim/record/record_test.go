@@ -156,3 +156,22 @@ func TestRecordRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// DART: the executed path is perturbed, the recorded actions are the
+// expert's (finite, within its speed cap), and the expert still finishes.
+func TestRecordWithDARTNoise(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 16, Height: 16, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	dir := t.TempDir()
+	eps, err := Run(context.Background(), env, Config{Dir: dir, Task: sim.TaskPickPlace, Split: sim.SplitNone, Episodes: 1, Seed: 2,
+		MaxSteps: 150, DARTNoise: 0.004, KeepFailed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eps[0].Success {
+		t.Fatalf("the expert did not recover from DART noise: %+v", eps[0])
+	}
+}
