@@ -183,3 +183,21 @@ func TestEvalORTLibFlagBeatsEnvironment(t *testing.T) {
 		t.Fatalf("eval with -ort-lib %s: %v, want a failure to load that library", missing, err)
 	}
 }
+
+func TestSweepMode(t *testing.T) {
+	model, err := ort.TinyModelPath()
+	if err != nil {
+		t.Fatalf("checked-in tiny ONNX model missing: %v", err)
+	}
+	orttest.RequireLibrary(t)
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"sweep", "-model", model, "-episodes", "3", "-width", "32", "-height", "32", "-no-labels"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "spread ratio") || !strings.Contains(stdout.String(), `"corr"`) {
+		t.Fatalf("sweep output:\n%s", stdout.String())
+	}
+	if err := runArgs([]string{"sweep", "-episodes", "3"}); err == nil {
+		t.Error("sweep without -model accepted")
+	}
+}
