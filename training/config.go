@@ -1,6 +1,7 @@
 package training
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -35,6 +36,18 @@ type Config struct {
 
 	Progress io.Writer // nil: no progress bar
 	Log      *zap.Logger
+
+	// Evaluate, when set, is called every EvaluateEvery steps (and at the
+	// end of each stage), right after a checkpoint of that step is written,
+	// with the trainer: it measures what matters (closed-loop success on
+	// held-out seeds, the t=0 layout sweep) and returns figures named
+	// "val_..." that go to metrics.jsonl and the plot. The checkpoint with
+	// the highest BestMetric so far is kept as BestFile.
+	Evaluate      func(ctx context.Context, tr *Trainer) (map[string]float64, error)
+	EvaluateEvery int
+	// BestMetric names the figure that picks the best checkpoint. It
+	// defaults to "val_success".
+	BestMetric string
 }
 
 // DefaultConfig is sized for the 2-core CPU machine: the default model, batch

@@ -70,6 +70,11 @@ func PlotLosses(recs []Record, path string, window int) error {
 		}
 		panels = append(panels, q)
 	}
+	if q, err := validationPanel(recs); err != nil {
+		return err
+	} else if q != nil {
+		panels = append(panels, q)
+	}
 	if len(panels) == 1 {
 		if err := p.Save(9*vg.Inch, 5*vg.Inch, path); err != nil {
 			return fmt.Errorf("save plot %s: %w", path, err)
@@ -154,4 +159,41 @@ func smoothSeries(recs []Record, name string, window int) plotter.XYs {
 		xy = append(xy, plotter.XY{X: float64(r.Step), Y: math.Max(sum/float64(len(buf)), 1e-6)})
 	}
 	return xy
+}
+
+// validationPanel plots every "val_" figure (closed-loop success, t=0 sweep)
+// over the steps it was measured at; nil when there is none.
+func validationPanel(recs []Record) (*plot.Plot, error) {
+	names := map[string]bool{}
+	for _, r := range recs {
+		for k := range r.Metrics {
+			if len(k) > 4 && k[:4] == "val_" {
+				names[k] = true
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	sorted := make([]string, 0, len(names))
+	for k := range names {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	q := plot.New()
+	q.Title.Text = "validation on held-out seeds (closed-loop success, t=0 layout sweep)"
+	q.X.Label.Text, q.Y.Label.Text = "step", "value"
+	q.Add(plotter.NewGrid())
+	for i, name := range sorted {
+		xy := smoothFigure(recs, name, 1)
+		line, pts, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return nil, fmt.Errorf("plot %s: %w", name, err)
+		}
+		line.Color, pts.Color = plotutil.Color(i), plotutil.Color(i)
+		q.Add(line, pts)
+		q.Legend.Add(name, line, pts)
+	}
+	q.Legend.Top = true
+	return q, nil
 }

@@ -30,6 +30,19 @@ func LoadTrained(outDir string) (*Trained, error) {
 	if l == nil {
 		return nil, fmt.Errorf("no checkpoint in %s", filepath.Join(outDir, CheckpointDir))
 	}
+	return restoreTrained(outDir, l)
+}
+
+// LoadBest restores the run's best checkpoint by validation (BestFile).
+func LoadBest(outDir string) (*Trained, error) {
+	l, err := ReadCheckpoint(filepath.Join(outDir, BestFile))
+	if err != nil {
+		return nil, fmt.Errorf("best checkpoint (train with -val-every): %w", err)
+	}
+	return restoreTrained(outDir, l)
+}
+
+func restoreTrained(outDir string, l *Loaded) (*Trained, error) {
 	var cfg model.Config
 	if err := json.Unmarshal(l.State.Model, &cfg); err != nil {
 		return nil, fmt.Errorf("checkpoint %s model config: %w", l.Path, err)

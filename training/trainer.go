@@ -22,6 +22,7 @@ import (
 
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/model"
+	"github.com/vla3d/vla3d/policy/onnx"
 	"github.com/vla3d/vla3d/training/losses"
 )
 
@@ -143,6 +144,12 @@ func (t *Trainer) resume() error {
 	return nil
 }
 
+// Export writes the model as trained so far to path (ONNX) with its sidecar
+// (onnx.ExportPolicy), e.g. for validation in the simulator.
+func (t *Trainer) Export(path string) error {
+	return onnx.ExportPolicy(t.vars, t.model, t.Spec(), path)
+}
+
 // checkResume refuses an impossible checkpoint state or one of another
 // model configuration.
 func (t *Trainer) checkResume(st State) error {
@@ -236,7 +243,13 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if t.cfg.Progress != nil {
 		bar = NewProgress(t.cfg.Progress, total, t.doneSteps(), "training")
 	}
-	r := &run{t: t, res: &res, mlog: mlog, bar: bar, saved: t.state.Step}
+	r := &run{t: t, ctx: ctx, res: &res, mlog: mlog, bar: bar, saved: t.state.Step}
+	if b, err := os.ReadFile(filepath.Join(t.cfg.OutDir, BestInfoFile)); err == nil {
+		var info struct{ Value float64 }
+		if json.Unmarshal(b, &info) == nil {
+			r.best, r.haveBest = info.Value, true // resumed: the best so far stands
+		}
+	}
 	r.src = rand.NewPCG(uint64(t.cfg.Seed), 0)
 	r.rng = rand.New(r.src)
 	start := time.Now()
@@ -268,13 +281,16 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 
 // run is one Run call's loop state.
 type run struct {
-	t     *Trainer
-	res   *Result
-	mlog  *MetricsLog
-	bar   *Progress
-	src   *rand.PCG
-	rng   *rand.Rand
-	saved int // last checkpointed step
+	t        *Trainer
+	ctx      context.Context
+	res      *Result
+	best     float64 // best validation figure so far (haveBest)
+	haveBest bool
+	mlog     *MetricsLog
+	bar      *Progress
+	src      *rand.PCG
+	rng      *rand.Rand
+	saved    int // last checkpointed step
 }
 
 // stage runs stage to its end (or until ctx ends, checkpointing first).
@@ -311,6 +327,57 @@ func (r *run) stage(ctx context.Context, stage Stage) error {
 		if err := r.record(stage, vals); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// evaluate runs Config.Evaluate on the model just checkpointed at ckpt,
+// logs its figures and keeps the checkpoint as the best when it is.
+func (r *run) evaluate(stage Stage, ckpt string) error {
+	t := r.t
+	vals, err := t.cfg.Evaluate(r.ctx, t)
+	if err != nil {
+		return fmt.Errorf("evaluate at step %d: %w", t.state.Step, err)
+	}
+	figs := map[string]float64{}
+	for k, v := range vals {
+		if !strings.HasPrefix(k, "val_") {
+			k = "val_" + k
+		}
+		figs[k] = v
+	}
+	if err := r.mlog.Write(Record{Step: t.state.Step, Stage: stage, StageStep: t.state.StageStep, Time: time.Now().UTC(), Metrics: figs}); err != nil {
+		return err
+	}
+	t.log.Info("validation", zap.Int("step", t.state.Step), zap.Any("figures", figs))
+	metric := t.cfg.BestMetric
+	if metric == "" {
+		metric = "val_success"
+	}
+	v, ok := figs[metric]
+	if !ok || (r.haveBest && v <= r.best) {
+		return nil
+	}
+	r.best, r.haveBest = v, true
+	data, err := os.ReadFile(ckpt)
+	if err != nil {
+		return fmt.Errorf("best checkpoint: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(t.cfg.OutDir, BestFile), data); err != nil {
+		return err
+	}
+	info, _ := json.Marshal(map[string]any{"step": t.state.Step, "metric": metric, "value": v, "checkpoint": ckpt})
+	return writeAtomic(filepath.Join(t.cfg.OutDir, BestInfoFile), info)
+}
+
+// writeAtomic writes data to path through a temp file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
@@ -352,12 +419,19 @@ func (r *run) record(stage Stage, vals map[string]float64) error {
 	if r.bar != nil {
 		r.bar.Step(lossesOnly(vals))
 	}
-	if t.state.Step%t.cfg.CheckpointEvery == 0 || t.state.StageStep == t.cfg.StepsPerStage {
+	stageEnd := t.state.StageStep == t.cfg.StepsPerStage
+	evaluate := t.cfg.Evaluate != nil && t.cfg.EvaluateEvery > 0 && (t.state.Step%t.cfg.EvaluateEvery == 0 || stageEnd)
+	if t.state.Step%t.cfg.CheckpointEvery == 0 || stageEnd || evaluate {
 		p, err := t.save(r.mlog)
 		if err != nil {
 			return err
 		}
 		res.Checkpoint, r.saved = p, t.state.Step
+	}
+	if evaluate {
+		if err := r.evaluate(stage, res.Checkpoint); err != nil {
+			return err
+		}
 	}
 	if t.cfg.PlotEvery > 0 && t.state.Step%t.cfg.PlotEvery == 0 {
 		if err := t.plot(); err != nil {
@@ -373,8 +447,15 @@ func (r *run) record(stage Stage, vals map[string]float64) error {
 const MetricInstanceErrorCM = "instance_error_cm"
 
 // isFigure reports whether a step value is a figure (plotted apart, never
-// part of the loss).
-func isFigure(k string) bool { return k == MetricInstanceErrorCM }
+// part of the loss): the localisation error and every validation figure.
+func isFigure(k string) bool { return k == MetricInstanceErrorCM || strings.HasPrefix(k, "val_") }
+
+// BestFile is the checkpoint with the best validation figure (Config.BestMetric),
+// and BestInfoFile says which step it is and how good.
+const (
+	BestFile     = "best.vck"
+	BestInfoFile = "best.json"
+)
 
 func lossesOnly(vals map[string]float64) map[string]float64 {
 	out := make(map[string]float64, len(vals))

@@ -354,3 +354,51 @@ func FuzzCheckpointState(f *testing.F) {
 		}
 	})
 }
+
+// Config.Evaluate runs on schedule with its figures logged, and the best
+// checkpoint by the figure is kept.
+func TestEvaluateKeepsTheBestCheckpoint(t *testing.T) {
+	cfg, data := tinyRun(t, "baseline", []Stage{Stage1}, 6)
+	cfg.WarmupSteps = 1
+	scores := map[int]float64{2: 0.2, 4: 0.6, 6: 0.4}
+	calls := 0
+	cfg.EvaluateEvery = 2
+	cfg.Evaluate = func(_ context.Context, tr *Trainer) (map[string]float64, error) {
+		calls++
+		return map[string]float64{"success": scores[tr.State().Step], "val_sweep_ratio_x": 0.1}, nil
+	}
+	tr, err := New(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 {
+		t.Fatalf("Evaluate called %d times, want 3", calls)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.OutDir, BestInfoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"step":4`) || !strings.Contains(string(b), `"value":0.6`) {
+		t.Fatalf("best: %s", b)
+	}
+	best, err := ReadCheckpoint(filepath.Join(cfg.OutDir, BestFile))
+	if err != nil || best.State.Step != 4 {
+		t.Fatalf("best checkpoint: %v, %+v", err, best)
+	}
+	recs, err := ReadMetrics(filepath.Join(cfg.OutDir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if _, ok := r.Metrics["val_success"]; ok {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d validation records", n)
+	}
+}

@@ -207,7 +207,8 @@ func (f *trainFlags) setup(stderr io.Writer) (*zap.Logger, error) {
 }
 
 func runTrain(ctx context.Context, args []string, w stdio) error {
-	f, err := parseTrain("train", args, w.stdout, nil)
+	var val valFlags
+	f, err := parseTrain("train", args, w.stdout, val.register)
 	if err != nil {
 		return err
 	}
@@ -224,6 +225,12 @@ func runTrain(ctx context.Context, args []string, w stdio) error {
 	cfg.Log = log
 	if !f.quiet {
 		cfg.Progress = w.stderr
+	}
+	if val.every > 0 {
+		if cfg.Evaluate, err = val.hook(log); err != nil {
+			return cli.Usage("vla3d-train", err)
+		}
+		cfg.EvaluateEvery = val.every
 	}
 	tr, err := training.New(cfg, data)
 	if err != nil {
@@ -243,6 +250,7 @@ func runExport(args []string, w stdio) error {
 	fs, logLevel := newFlags("export")
 	out := fs.String("out", "run", "run directory written by training")
 	path := fs.String("onnx", "", "ONNX file to write (default <out>/model.onnx; the sidecar .json goes next to it)")
+	best := fs.Bool("best", false, "export the best checkpoint by validation (<out>/best.vck, see train -val-every) instead of the newest")
 	if err := cli.Parse(fs, args, w.stdout); err != nil {
 		return err
 	}
@@ -258,7 +266,11 @@ func runExport(args []string, w stdio) error {
 		*path = filepath.Join(*out, "model.onnx")
 	}
 	log.Debug("exporting", zap.String("run", *out), zap.String("onnx", *path))
-	t, err := training.LoadTrained(*out)
+	load := training.LoadTrained
+	if *best {
+		load = training.LoadBest
+	}
+	t, err := load(*out)
 	if err != nil {
 		return err
 	}

@@ -187,3 +187,44 @@ func TestDebugAlias(t *testing.T) {
 		}
 	}
 }
+
+// -val-every exports the model being trained and asks vla3d-sim (here a
+// stand-in printing its answers) for closed-loop success and the t=0 sweep;
+// the figures reach metrics.jsonl and the best checkpoint is exported with
+// export -best.
+func TestValidationDuringTraining(t *testing.T) {
+	dir := t.TempDir()
+	rec := synth.Config{Episodes: 1, Steps: 6, Cameras: []string{"front", "side"}, Width: 32, Height: 32, Labels: true}
+	if err := rec.Write(filepath.Join(dir, "demo.bag")); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(dir, "fake-sim")
+	script := "#!/bin/sh\n" +
+		"for a in \"$@\"; do case \"$a\" in *.onnx) [ -f \"$a\" ] || { echo no model >&2; exit 1; };; esac; done\n" +
+		"case \"$1\" in eval) echo '{\"SuccessRate\": 0.5}';; sweep) echo '{\"corr\":[0.9,0.8],\"spread_ratio\":[0.7,0.6]}';; *) exit 2;; esac\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	args := []string{"train", "-data", dir, "-out", out, "-row", "baseline", "-cameras", "2", "-image-size", "32", "-width", "24", "-heads", "2",
+		"-steps", "2", "-batch", "2", "-quiet", "-stage", "1", "-val-every", "1", "-val-sim", fake}
+	if err := runArgs(args); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := training.ReadMetrics(filepath.Join(out, training.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, r := range recs {
+		if r.Metrics["val_success"] == 0.5 && r.Metrics["val_sweep_ratio_y"] == 0.6 {
+			got++
+		}
+	}
+	if got != 2 {
+		t.Fatalf("%d validation records in %+v", got, recs)
+	}
+	if err := runArgs([]string{"export", "-out", out, "-best", "-onnx", filepath.Join(dir, "best.onnx")}); err != nil {
+		t.Fatal(err)
+	}
+}
