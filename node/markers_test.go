@@ -116,15 +116,23 @@ func FuzzBuildMarkers(f *testing.F) {
 		cfg.MinConfidence = 0
 		BuildMarkers(&a, p, plan, "base_link", time.Unix(1, 0), cfg)
 		for _, m := range a.Markers {
-			vals := []float64{m.Pose.Position.X, m.Pose.Position.Y, m.Pose.Position.Z, m.Scale.X, m.Scale.Y, m.Scale.Z}
-			for _, q := range m.Points {
-				vals = append(vals, q.X, q.Y, q.Z)
-			}
-			for _, v := range vals {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Fatalf("marker %s/%d carries %v", m.Ns, m.Id, v)
-				}
+			if v, bad := nonFinite(&m); bad {
+				t.Fatalf("marker %s/%d carries %v", m.Ns, m.Id, v)
 			}
 		}
 	})
+}
+
+// nonFinite returns a non-finite value a marker carries, if any.
+func nonFinite(m *visualization_msgs.Marker) (float64, bool) {
+	vals := []float64{m.Pose.Position.X, m.Pose.Position.Y, m.Pose.Position.Z, m.Scale.X, m.Scale.Y, m.Scale.Z}
+	for _, q := range m.Points {
+		vals = append(vals, q.X, q.Y, q.Z)
+	}
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return v, true
+		}
+	}
+	return 0, false
 }

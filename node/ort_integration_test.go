@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,14 +172,8 @@ func checkLiveMarkers(t *testing.T, arrays <-chan *visualization_msgs.MarkerArra
 			if m.Header.FrameId != frame {
 				t.Fatalf("marker %s/%d in frame %q, want %q", m.Ns, m.Id, m.Header.FrameId, frame)
 			}
-			vals := []float64{m.Pose.Position.X, m.Pose.Position.Y, m.Pose.Position.Z, m.Scale.X, m.Scale.Y, m.Scale.Z}
-			for _, p := range m.Points {
-				vals = append(vals, p.X, p.Y, p.Z)
-			}
-			for _, v := range vals {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Fatalf("marker %s/%d carries %v", m.Ns, m.Id, v)
-				}
+			if v, bad := nonFinite(&m); bad {
+				t.Fatalf("marker %s/%d carries %v", m.Ns, m.Id, v)
 			}
 			switch m.Ns {
 			case MarkerNSPlan:

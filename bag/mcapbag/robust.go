@@ -169,10 +169,13 @@ type robustIterator struct {
 	cur    bag.Message
 	err    error
 	lost   int
+	// fill loads more messages into pend; false at the end.
+	fill func() bool
 }
 
 func (r *Reader) readRobust(ctx context.Context, q bag.Query) bag.MessageIterator {
 	it := &robustIterator{r: r, ctx: ctx, q: q}
+	it.fill = it.nextChunk
 	if len(q.Topics) > 0 {
 		it.topics = map[string]bool{}
 		for _, t := range q.Topics {
@@ -195,9 +198,16 @@ func (it *robustIterator) Next() bool {
 			it.cur, it.pend = it.pend[0], it.pend[1:]
 			return true
 		}
-		if it.next >= len(it.r.chunks) {
+		if !it.fill() {
 			return false
 		}
+	}
+}
+
+// nextChunk loads the next readable summary chunk into pend; false when
+// none is left.
+func (it *robustIterator) nextChunk() bool {
+	for it.next < len(it.r.chunks) {
 		ref := it.r.chunks[it.next]
 		it.next++
 		if ref.bad != nil || !it.overlaps(ref.index) {
@@ -207,7 +217,9 @@ func (it *robustIterator) Next() bool {
 			it.lost++
 			it.r.log.Warn("skipping an unreadable MCAP chunk", zap.Uint64("offset", ref.index.ChunkStartOffset), zap.Error(err))
 		}
+		return true
 	}
+	return false
 }
 
 func (it *robustIterator) overlaps(ci mcap.ChunkIndex) bool {
@@ -302,27 +314,9 @@ type sequentialIterator struct {
 }
 
 func (r *Reader) readSequential(ctx context.Context, q bag.Query) bag.MessageIterator {
-	base := r.readRobust(ctx, q).(*robustIterator)
-	return &sequentialIterator{robustIterator: *base, off: int64(len(Magic))}
-}
-
-func (it *sequentialIterator) Next() bool {
-	for {
-		if it.err != nil {
-			return false
-		}
-		if err := it.ctx.Err(); err != nil {
-			it.err = fmt.Errorf("mcapbag: iteration cancelled: %w", err)
-			return false
-		}
-		if len(it.pend) > 0 {
-			it.cur, it.pend = it.pend[0], it.pend[1:]
-			return true
-		}
-		if !it.record() {
-			return false
-		}
-	}
+	it := &sequentialIterator{robustIterator: *r.readRobust(ctx, q).(*robustIterator), off: int64(len(Magic))}
+	it.fill = it.record
+	return &it.robustIterator
 }
 
 // record reads the next top-level record into pend; false at the end.
