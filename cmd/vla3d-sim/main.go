@@ -147,6 +147,25 @@ func (c *common) validate(fs *flag.FlagSet) error {
 	return cli.Usage(fs.Name(), (sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity}).Validate())
 }
 
+// modelSize renders at the model's input size (its sidecar) unless -width
+// or -height were given: a policy evaluated at another render size than it
+// was trained on sees other pixels (a memorised policy fails on that alone).
+func (c *common) modelSize(fs *flag.FlagSet, model string) error {
+	if model == "" {
+		return nil
+	}
+	given := cli.GivenFlags(fs)
+	if given["width"] || given["height"] {
+		return nil
+	}
+	spec, err := ort.LoadSpec(model)
+	if err != nil {
+		return err
+	}
+	c.width, c.height = spec.ImageWidth, spec.ImageHeight
+	return nil
+}
+
 // setup builds the logger and the simulator once the flags are parsed.
 func (c *common) setup() (*zap.Logger, *sim.Env, error) {
 	log, err := cli.Logger(*c.logLevel, c.stderr)
@@ -295,6 +314,9 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	if *pictures != "" && *model == "" {
 		return cli.Usage("vla3d-sim eval", errors.New("-pictures needs -model (the scripted expert perceives nothing)"))
 	}
+	if err := c.modelSize(fs, *model); err != nil {
+		return err
+	}
 	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
 	if err != nil {
 		return err
@@ -344,6 +366,9 @@ func runSweep(ctx context.Context, c *common, args []string) error {
 	}
 	if *model == "" {
 		return cli.Usage("vla3d-sim sweep", errors.New("-model is required"))
+	}
+	if err := c.modelSize(fs, *model); err != nil {
+		return err
 	}
 	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
 	if err != nil {

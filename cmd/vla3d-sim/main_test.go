@@ -201,3 +201,29 @@ func TestSweepMode(t *testing.T) {
 		t.Error("sweep without -model accepted")
 	}
 }
+
+// With -model and no -width/-height the simulator renders at the model's
+// input size (its sidecar); explicit flags win.
+func TestRenderSizeFromTheModel(t *testing.T) {
+	model, err := ort.TinyModelPath()
+	if err != nil {
+		t.Fatalf("checked-in tiny ONNX model missing: %v", err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{{nil, 96}, {[]string{"-width", "64", "-height", "64"}, 64}} {
+		var c common
+		fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+		c.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.modelSize(fs, model); err != nil {
+			t.Fatal(err)
+		}
+		if c.width != tc.want || c.height != tc.want {
+			t.Errorf("%v: render %dx%d, want %d", tc.args, c.width, c.height, tc.want)
+		}
+	}
+}
