@@ -76,6 +76,12 @@ type SafetyConfig struct {
 	InstructionMinInterval Duration `yaml:"instruction_min_interval"`
 }
 
+// Chunk anchors (ExecutionConfig.Anchor).
+const (
+	AnchorCommand  = "command"
+	AnchorMeasured = "measured"
+)
+
 // ExecutionConfig selects how action chunks become commands.
 type ExecutionConfig struct {
 	// Mode is "ensemble" (ACT temporal ensembling, w_i = exp(-m i), i = 0 the
@@ -92,6 +98,16 @@ type ExecutionConfig struct {
 	// positions (keys gripper_joint, gripper_open, gripper_closed); the
 	// observed gripper follows contract.Gripper.Observe.
 	Gripper contract.Gripper `yaml:",inline"`
+	// Anchor is what an end-effector delta chunk is integrated from:
+	// "command" (the last commanded target, as the simulator executes and
+	// its recorded actions mean; the default) or "measured" (the observed EE
+	// pose, for actions derived from measured poses).
+	Anchor string `yaml:"anchor"`
+	// (optional) AnchorMaxGap is the largest distance in metres between the
+	// last command and the measured pose at which "command" anchoring holds;
+	// past it (a reset, a collision, a teleoperated move) chunks anchor at
+	// the measured pose. It defaults to 0.05.
+	AnchorMaxGap float64 `yaml:"anchor_max_gap"`
 }
 
 // Config is the node's full configuration (YAML; see launch/vla3d_node.yaml).
@@ -145,7 +161,7 @@ func DefaultConfig() Config {
 			InstructionMinInterval: Duration{Duration: time.Second},
 		},
 		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
-			Gripper: contract.DefaultGripper()},
+			Gripper: contract.DefaultGripper(), Anchor: AnchorCommand, AnchorMaxGap: 0.05},
 		Markers: DefaultMarkersConfig(),
 	}
 }
@@ -310,6 +326,12 @@ func (c *Config) Validate() error {
 	}
 	if err := e.Gripper.Validate(); err != nil {
 		bad("execution: %w", err)
+	}
+	if e.Anchor != AnchorCommand && e.Anchor != AnchorMeasured {
+		bad("execution.anchor %q: want %s or %s", e.Anchor, AnchorCommand, AnchorMeasured)
+	}
+	if !(e.AnchorMaxGap > 0) {
+		bad("execution.anchor_max_gap %v: want > 0 m", e.AnchorMaxGap)
 	}
 	if m := c.Markers; m.Enabled && (m.Topic == "" || !(m.MinConfidence >= 0 && m.MinConfidence <= 1) || m.Lifetime.Duration < 0) {
 		bad("markers: topic required, min_confidence in [0, 1], lifetime >= 0")

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/observe"
+	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/preprocess"
 )
@@ -66,6 +68,10 @@ type Controller struct {
 	// command the assembler's gripper rule takes when no gripper joint is
 	// seen (as the dataset takes a recording's previous action).
 	lastGripper float64
+	// lastPose is the end-effector target last published (haveLast): the
+	// anchor of new chunks with execution.anchor "command".
+	lastPose msgs.Pose
+	haveLast bool
 
 	// Tick-owned state.
 	faults    faultLog
@@ -211,7 +217,17 @@ func (c *Controller) infer(ctx context.Context, obs *msgs.Observation, info obse
 		c.stats.mu.Unlock()
 		return false
 	}
-	if err := c.exec.Add(&c.chunk, obs.EEPose, info.SyncedAt); err != nil {
+	anchor := obs.EEPose
+	c.wmu.Lock()
+	if c.cfg.Execution.Anchor != AnchorMeasured && c.haveLast &&
+		r3.Norm(r3.Sub(perception.VecFromArray(c.lastPose.Position), perception.VecFromArray(obs.EEPose.Position))) <= c.cfg.Execution.AnchorMaxGap {
+		// Deltas continue from the commanded target, as the simulator
+		// executes them and its recorded actions mean: the measured pose
+		// lags the target by the robot's tracking error.
+		anchor = c.lastPose
+	}
+	c.wmu.Unlock()
+	if err := c.exec.Add(&c.chunk, anchor, info.SyncedAt); err != nil {
 		kind := FaultBadInput
 		if errors.Is(err, ErrNonFiniteAction) {
 			kind = FaultNonFinite
@@ -318,6 +334,7 @@ func (c *Controller) noteGripper(out *Target) {
 	if !c.joint {
 		c.wmu.Lock()
 		c.lastGripper = out.Gripper
+		c.lastPose, c.haveLast = out.Pose, true
 		c.wmu.Unlock()
 	}
 }

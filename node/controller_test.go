@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/observe/observetest"
@@ -424,5 +425,49 @@ func TestControllerInstructionChangeVoidsChunks(t *testing.T) {
 	sw.feed(t, false, false)
 	if ctl.InferOnce(context.Background()) {
 		t.Error("chunk predicted under a superseded instruction was stored")
+	}
+}
+
+// TestControllerChunkAnchor runs one sequence with each anchor: a chunk
+// inferred after a command continues from that command with "command" (the
+// measured pose lags it by the linePolicy's first step, 1 mm in x), from the
+// measured pose with "measured", and from the measured pose again when the
+// command is farther from it than anchor_max_gap.
+func TestControllerChunkAnchor(t *testing.T) {
+	run := func(anchor string, maxGap float64) float64 {
+		r := newRig(t, 1, 32, func(c *Config) {
+			c.Execution.Mode = contract.ExecReplan
+			c.Execution.Anchor, c.Execution.AnchorMaxGap = anchor, maxGap
+		})
+		var out Target
+		r.feed(t, true, true)
+		r.clock.Advance(33 * time.Millisecond)
+		r.feed(t, false, false)
+		if !r.ctl.InferOnce(context.Background()) {
+			t.Fatal("no first chunk")
+		}
+		r.clock.Advance(time.Millisecond)
+		if res := r.ctl.Tick(r.clock.Now(), &out); !res.Valid || res.Hold {
+			t.Fatalf("first tick %+v", res)
+		}
+		r.clock.Advance(33 * time.Millisecond)
+		r.feed(t, false, false)
+		if !r.ctl.InferOnce(context.Background()) {
+			t.Fatal("no second chunk")
+		}
+		r.clock.Advance(time.Millisecond)
+		if res := r.ctl.Tick(r.clock.Now(), &out); !res.Valid || res.Hold {
+			t.Fatalf("second tick %+v", res)
+		}
+		return out.Pose.Position[0]
+	}
+	measured := run(AnchorMeasured, 0.05)
+	command := run(AnchorCommand, 0.05)
+	farCommand := run(AnchorCommand, 1e-4)
+	if d := command - measured; math.Abs(d-0.001) > 1e-6 {
+		t.Errorf("command anchor leads measured by %.6f m, want 0.001", d)
+	}
+	if math.Abs(farCommand-measured) > 1e-9 {
+		t.Errorf("command past anchor_max_gap: x %.6f, want the measured anchor's %.6f", farCommand, measured)
 	}
 }
