@@ -314,43 +314,24 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	if *pictures != "" && *model == "" {
 		return cli.Usage("vla3d-sim eval", errors.New("-pictures needs -model (the scripted expert perceives nothing)"))
 	}
-	if err := c.modelSize(fs, *model); err != nil {
-		return err
-	}
-	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
+	s, err := c.open(fs, *model, *ortLib, *providers)
 	if err != nil {
 		return err
 	}
-	log, env, err := c.setup()
-	if err != nil {
-		return err
-	}
-	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
-	defer env.Close()
+	defer s.close()
 	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed = c.task, c.split, c.severity, c.seed
 	factory := sim.ExpertFactory
-	if *model != "" {
-		opts := ort.Options{LibraryPath: lib, Logger: log, NoiseSeed: c.seed}
-		if *providers != "" {
-			opts.Providers = strings.Split(*providers, ",")
-		}
-		p, err := ort.Load(*model, opts)
-		if err != nil {
-			return err
-		}
-		defer p.Close()
-		factory = policyctl.Factory(p, preprocess.Options{})
+	if s.policy != nil {
+		factory = policyctl.Factory(s.policy, preprocess.Options{})
 		if *pictures != "" {
-			factory = picturing(p, *pictures, &cfg, log)
+			factory = picturing(s.policy, *pictures, &cfg, s.log)
 		}
 	}
-	res, err := sim.Evaluate(ctx, env, cfg, factory)
+	res, err := sim.Evaluate(ctx, s.env, cfg, factory)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return c.printJSON(res)
 }
 
 // runSweep runs the t=0 layout sweep (sim.LayoutSweep) of a model on
@@ -367,36 +348,21 @@ func runSweep(ctx context.Context, c *common, args []string) error {
 	if *model == "" {
 		return cli.Usage("vla3d-sim sweep", errors.New("-model is required"))
 	}
-	if err := c.modelSize(fs, *model); err != nil {
-		return err
-	}
-	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: *ortLib})
+	s, err := c.open(fs, *model, *ortLib, "")
 	if err != nil {
 		return err
 	}
-	log, env, err := c.setup()
-	if err != nil {
-		return err
-	}
-	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
-	defer env.Close()
-	p, err := ort.Load(*model, ort.Options{LibraryPath: lib, Logger: log, NoiseSeed: c.seed})
-	if err != nil {
-		return err
-	}
-	defer p.Close()
+	defer s.close()
 	seeds := make([]uint64, *n)
 	for i := range seeds {
 		seeds[i] = c.seed + uint64(i)
 	}
-	res, err := sim.LayoutSweep(ctx, env, sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity}, seeds,
-		policyctl.Factory(p, preprocess.Options{}))
+	res, err := sim.LayoutSweep(ctx, s.env, sim.EpisodeSpec{Task: c.task, Split: c.split, Severity: c.severity}, seeds,
+		policyctl.Factory(s.policy, preprocess.Options{}))
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
+	if err := c.printJSON(res); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "t=0 layout sweep over %d seeds from %d: correlation x %.2f y %.2f, spread ratio x %.2f y %.2f (1, 1: follows the scene like the expert; ratio 0: ignores it)\n",
@@ -436,4 +402,64 @@ func picturing(p policy.Policy, dir string, cfg *sim.EvalConfig, log *zap.Logger
 		}
 		return c, nil
 	}
+}
+
+// modelSession is what a model-running command works with: its logger, the
+// simulator rendering at the model's input size and, with -model, the
+// policy (nil for the scripted expert).
+type modelSession struct {
+	log    *zap.Logger
+	env    *sim.Env
+	policy *ort.Policy
+}
+
+// open sizes the renders from model's sidecar, then starts the logger, the
+// simulator and, when model is set, ONNX Runtime with providers
+// (comma-separated; empty: the defaults).
+func (c *common) open(fs *flag.FlagSet, model, ortLib, providers string) (*modelSession, error) {
+	if err := c.modelSize(fs, model); err != nil {
+		return nil, err
+	}
+	lib, err := cli.UseORTLib(cli.ORTLibConf{Flag: ortLib})
+	if err != nil {
+		return nil, err
+	}
+	log, env, err := c.setup()
+	if err != nil {
+		return nil, err
+	}
+	s := &modelSession{log: log, env: env}
+	if model == "" {
+		return s, nil
+	}
+	opts := ort.Options{LibraryPath: lib, Logger: log, NoiseSeed: c.seed}
+	if providers != "" {
+		opts.Providers = strings.Split(providers, ",")
+	}
+	if s.policy, err = ort.Load(model, opts); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// close releases the policy and the simulator; their errors are logged (the
+// command's result is already out).
+func (s *modelSession) close() {
+	if s.policy != nil {
+		if err := s.policy.Close(); err != nil {
+			s.log.Warn("closing the policy", zap.Error(err))
+		}
+	}
+	if err := s.env.Close(); err != nil {
+		s.log.Warn("closing the simulator", zap.Error(err))
+	}
+	s.log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+}
+
+// printJSON writes v to stdout, indented.
+func (c *common) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
