@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
 	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -53,16 +52,7 @@ func evalSpec() policy.Spec {
 // returns zeros of shape [B, H, A].
 func constantModel(t testing.TB, s policy.Spec) string {
 	t.Helper()
-	v, n := s.Cameras, s.PatchesPerView()
-	inputs := []onnx.Input{
-		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
-	}
+	inputs := onnx.SpecInputs(s)
 	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
 		b := x[0].Shape().Dimensions[0]
 		valid := ReduceSum(x[2], 1, 2) // [B]: ties the output to the inputs

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph code reads best dot-imported.
 	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -32,16 +31,7 @@ func zeroModel(t *testing.T, dir string) string {
 	s := policy.Spec{Cameras: 2, ImageWidth: 16, ImageHeight: 12, PatchSize: 4, ActionDim: 7, Horizon: 1,
 		ProprioDim: 7, InstructionLen: 4, ControlHz: 10, ActionSpace: "ee_delta", Opset: onnx.DefaultOpset,
 		Vocabulary: []string{"pick", "block"}}
-	v, n := s.Cameras, s.PatchesPerView()
-	inputs := []onnx.Input{
-		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
-	}
+	inputs := onnx.SpecInputs(s)
 	build := func(_ *gomlxctx.Context, x []*Node) []*Node {
 		b := x[0].Shape().Dimensions[0]
 		return []*Node{BroadcastToDims(Reshape(MulScalar(ReduceSum(x[2], 1, 2), 0), b, 1, 1), b, s.Horizon, s.ActionDim)}

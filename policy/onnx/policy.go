@@ -30,19 +30,33 @@ func PolicyInputs(cfg model.Config) []Input {
 	if cfg.VisualFeatureDim > 0 {
 		visual = Input{Name: policy.TensorPatchFeatures, DType: dtypes.Float32, Dims: []int{v, n, cfg.VisualFeatureDim}}
 	}
-	in := []Input{
+	in := observationInputs(visual, v, n, cfg.ProprioDim, cfg.InstructionLen)
+	if cfg.ActionHead == model.HeadFlow {
+		in = append(in, Input{Name: policy.TensorNoise, DType: dtypes.Float32, Dims: []int{cfg.Horizon, cfg.ActionDim}})
+	}
+	return in
+}
+
+// SpecInputs are the inputs the node feeds a model of spec s, per sample:
+// images and the observation tensors, no noise (a deterministic head).
+func SpecInputs(s policy.Spec) []Input {
+	v, n := s.Cameras, s.PatchesPerView()
+	visual := Input{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}}
+	return observationInputs(visual, v, n, s.ProprioDim, s.InstructionLen)
+}
+
+// observationInputs lists the visual input, then the geometry, proprio and
+// instruction inputs of v views of n patches each.
+func observationInputs(visual Input, v, n, proprioDim, instructionLen int) []Input {
+	return []Input{
 		visual,
 		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
 		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
 		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
 		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{cfg.ProprioDim}},
-		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{cfg.InstructionLen}},
+		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{proprioDim}},
+		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{instructionLen}},
 	}
-	if cfg.ActionHead == model.HeadFlow {
-		in = append(in, Input{Name: policy.TensorNoise, DType: dtypes.Float32, Dims: []int{cfg.Horizon, cfg.ActionDim}})
-	}
-	return in
 }
 
 // PolicyOutputs are the exported model's outputs for cfg: the normalized

@@ -292,3 +292,14 @@ func TestExportTiny(t *testing.T) {
 		t.Error("unknown row accepted")
 	}
 }
+
+// TestSpecInputs: the inputs a spec implies are the exporter's for the same
+// configuration (image input, deterministic head).
+func TestSpecInputs(t *testing.T) {
+	c := model.DefaultConfig()
+	c.ActionHead = model.HeadL1
+	want, got := onnx.PolicyInputs(c), onnx.SpecInputs(c.Spec())
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SpecInputs %v\nPolicyInputs %v", got, want)
+	}
+}

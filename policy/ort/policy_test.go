@@ -37,20 +37,6 @@ func testSpec() policy.Spec {
 	}
 }
 
-// policyInputs are the node's tensors for spec (no noise: an L1-style head).
-func policyInputs(s policy.Spec) []onnx.Input {
-	v, n := s.Cameras, s.PatchesPerView()
-	return []onnx.Input{
-		{Name: policy.TensorImages, DType: dtypes.Float32, Dims: []int{v, 3, s.ImageHeight, s.ImageWidth}},
-		{Name: policy.TensorPoints, DType: dtypes.Float32, Dims: []int{v, n, 3}},
-		{Name: policy.TensorPointValid, DType: dtypes.Float32, Dims: []int{v, n}},
-		{Name: policy.TensorIntrinsics, DType: dtypes.Float32, Dims: []int{v, 4}},
-		{Name: policy.TensorCamFromBase, DType: dtypes.Float32, Dims: []int{v, 12}},
-		{Name: policy.TensorProprio, DType: dtypes.Float32, Dims: []int{s.ProprioDim}},
-		{Name: policy.TensorInstruction, DType: dtypes.Int64, Dims: []int{s.InstructionLen}},
-	}
-}
-
 // syntheticPolicy writes a model whose normalized output is known in closed
 // form: actions[b,h,a] = sum(point_valid[b]) + 10h + a + proprio[b,0] + instruction[b,0].
 func syntheticPolicy(t testing.TB, s policy.Spec) string {
@@ -66,7 +52,7 @@ func syntheticPolicy(t testing.TB, s policy.Spec) string {
 		offs := Add(MulScalar(Iota(g, sh, 1), 10), Iota(g, sh, 2))
 		return []*Node{Add(base, offs)}
 	}
-	model, err := onnx.Export(gomlxctx.New(), policyInputs(s), []string{policy.TensorActions}, build, onnx.Options{})
+	model, err := onnx.Export(gomlxctx.New(), onnx.SpecInputs(s), []string{policy.TensorActions}, build, onnx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
