@@ -98,13 +98,14 @@ type ExecutionConfig struct {
 	// positions (keys gripper_joint, gripper_open, gripper_closed); the
 	// observed gripper follows contract.Gripper.Observe.
 	Gripper contract.Gripper `yaml:",inline"`
-	// Anchor is what an end-effector delta chunk is integrated from:
-	// "command" (the last commanded target, as the simulator executes and
-	// its recorded actions mean; the default) or "measured" (the observed EE
-	// pose, for actions derived from measured poses).
+	// (optional) Anchor is what an end-effector delta chunk is integrated
+	// from: "command" (the target in force when the observation was
+	// synchronized, as the simulator executes recorded actions) or
+	// "measured" (the observed EE pose, for actions derived from measured
+	// poses). It defaults to "command".
 	Anchor string `yaml:"anchor"`
 	// (optional) AnchorMaxGap is the largest distance in metres between the
-	// last command and the measured pose at which "command" anchoring holds;
+	// anchoring command and the measured pose at which "command" holds;
 	// past it (a reset, a collision, a teleoperated move) chunks anchor at
 	// the measured pose. It defaults to 0.05.
 	AnchorMaxGap float64 `yaml:"anchor_max_gap"`

@@ -16,6 +16,7 @@ import (
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/preprocess"
+	"github.com/vla3d/vla3d/timesync"
 )
 
 // TickResult is what one control tick decided.
@@ -68,10 +69,10 @@ type Controller struct {
 	// command the assembler's gripper rule takes when no gripper joint is
 	// seen (as the dataset takes a recording's previous action).
 	lastGripper float64
-	// lastPose is the end-effector target last published (haveLast): the
-	// anchor of new chunks with execution.anchor "command".
-	lastPose msgs.Pose
-	haveLast bool
+	// commands are the end-effector targets published, stamped with their
+	// tick: a chunk anchors (execution.anchor "command") at the one in force
+	// when its observation was synchronized.
+	commands *timesync.History[msgs.Pose]
 
 	// Tick-owned state.
 	faults    faultLog
@@ -118,12 +119,16 @@ func NewController(cfg *Config, pol policy.Policy, inputs *observe.Assembler, lo
 		cfg: cfg, log: log, clock: clock, inputs: inputs, pol: pol, spec: spec, joint: joint, period: period,
 		exec: NewExecutor(&cfg.Execution, spec.Horizon, period), lim: NewLimiter(cfg.Safety),
 		pre: pre, in: policy.NewInput(spec), replanDue: make(chan struct{}, 1),
-		faults: faultLog{log: log},
+		faults: faultLog{log: log}, commands: timesync.NewHistory[msgs.Pose](commandHistory),
 	}
 	c.chunk.Values = make([]float32, spec.Horizon*spec.ActionDim)
 	c.stats.windowStart = clock()
 	return c, nil
 }
+
+// commandHistory is how many published targets a controller keeps for
+// anchoring: seconds at any control rate, beyond any inference latency.
+const commandHistory = 256
 
 func (c *Controller) setWorkerFault(f Fault, err error) {
 	c.wmu.Lock()
@@ -217,17 +222,7 @@ func (c *Controller) infer(ctx context.Context, obs *msgs.Observation, info obse
 		c.stats.mu.Unlock()
 		return false
 	}
-	anchor := obs.EEPose
-	c.wmu.Lock()
-	if c.cfg.Execution.Anchor != AnchorMeasured && c.haveLast &&
-		r3.Norm(r3.Sub(perception.VecFromArray(c.lastPose.Position), perception.VecFromArray(obs.EEPose.Position))) <= c.cfg.Execution.AnchorMaxGap {
-		// Deltas continue from the commanded target, as the simulator
-		// executes them and its recorded actions mean: the measured pose
-		// lags the target by the robot's tracking error.
-		anchor = c.lastPose
-	}
-	c.wmu.Unlock()
-	if err := c.exec.Add(&c.chunk, anchor, info.SyncedAt); err != nil {
+	if err := c.exec.Add(&c.chunk, c.anchor(obs, info.SyncedAt), info.SyncedAt); err != nil {
 		kind := FaultBadInput
 		if errors.Is(err, ErrNonFiniteAction) {
 			kind = FaultNonFinite
@@ -314,7 +309,7 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 		}
 		c.copyHold(out)
 		c.lim.Reset(out)
-		c.noteGripper(out)
+		c.note(now, out)
 		return TickResult{Valid: true, Hold: true, Fault: f}
 	}
 	c.holding = false
@@ -324,17 +319,38 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 		c.stats.clamped++
 		c.stats.mu.Unlock()
 	}
-	c.noteGripper(out)
+	c.note(now, out)
 	return TickResult{Valid: true, Fault: 0, Clamped: clamped}
 }
 
-// noteGripper records the gripper command about to be published
-// (end-effector output only; joint output commands no gripper here).
-func (c *Controller) noteGripper(out *Target) {
+// anchor is the pose a chunk predicted from obs (synchronized at syncedAt)
+// integrates from. With execution.anchor "command" it is the target in
+// force at syncedAt, as the simulator applies each recorded delta to its
+// target, which the measured pose lags by the tracking error; the measured
+// pose with "measured", before any command, or when that target is more
+// than anchor_max_gap from it (a reset, a collision, a hand-guided move).
+func (c *Controller) anchor(obs *msgs.Observation, syncedAt time.Time) msgs.Pose {
+	if c.cfg.Execution.Anchor == AnchorMeasured || c.joint {
+		return obs.EEPose
+	}
+	c.wmu.Lock()
+	cmd, ok := c.commands.AtOrBefore(syncedAt)
+	c.wmu.Unlock()
+	gap := r3.Norm(r3.Sub(perception.VecFromArray(cmd.Position), perception.VecFromArray(obs.EEPose.Position)))
+	if !ok || gap > c.cfg.Execution.AnchorMaxGap {
+		return obs.EEPose
+	}
+	return cmd
+}
+
+// note records the command about to be published at now: the gripper
+// value and the target (end-effector output only; joint output commands no
+// gripper here).
+func (c *Controller) note(now time.Time, out *Target) {
 	if !c.joint {
 		c.wmu.Lock()
 		c.lastGripper = out.Gripper
-		c.lastPose, c.haveLast = out.Pose, true
+		c.commands.Add(now, out.Pose)
 		c.wmu.Unlock()
 	}
 }

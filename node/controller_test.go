@@ -429,10 +429,11 @@ func TestControllerInstructionChangeVoidsChunks(t *testing.T) {
 }
 
 // TestControllerChunkAnchor runs one sequence with each anchor: a chunk
-// inferred after a command continues from that command with "command" (the
-// measured pose lags it by the linePolicy's first step, 1 mm in x), from the
-// measured pose with "measured", and from the measured pose again when the
-// command is farther from it than anchor_max_gap.
+// continues from the command in force when its images were synchronized with
+// "command" (the measured pose lags it by the linePolicy's first step, 1 mm
+// in x; a later command must not count), from the measured pose with
+// "measured", and from the measured pose again when the command is farther
+// from it than anchor_max_gap.
 func TestControllerChunkAnchor(t *testing.T) {
 	run := func(anchor string, maxGap float64) float64 {
 		r := newRig(t, 1, 32, func(c *Config) {
@@ -452,6 +453,12 @@ func TestControllerChunkAnchor(t *testing.T) {
 		}
 		r.clock.Advance(33 * time.Millisecond)
 		r.feed(t, false, false)
+		// A command published after the second set was synchronized (the
+		// first chunk's next step) is not the one in force at its images.
+		r.clock.Advance(23 * time.Millisecond)
+		if res := r.ctl.Tick(r.clock.Now(), &out); !res.Valid || res.Hold {
+			t.Fatalf("tick after the second set %+v", res)
+		}
 		if !r.ctl.InferOnce(context.Background()) {
 			t.Fatal("no second chunk")
 		}

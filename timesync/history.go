@@ -56,6 +56,23 @@ func (h *History[T]) Closest(t time.Time) (v T, dist time.Duration, ok bool) {
 	return h.vals[best], bestD, true
 }
 
+// AtOrBefore returns the value in force at t: the latest stamped at or
+// before t (among equal stamps the later arrival), e.g. the command a robot
+// was executing when an image was taken. ok is false when none is that old.
+func (h *History[T]) AtOrBefore(t time.Time) (v T, ok bool) {
+	best := -1
+	for k := range h.n { // oldest arrival to newest
+		i := (h.next - h.n + k + len(h.stamps)) % len(h.stamps)
+		if !h.stamps[i].After(t) && (best < 0 || !h.stamps[i].Before(h.stamps[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return v, false
+	}
+	return h.vals[best], true
+}
+
 // Newest returns the latest stamp held (not the latest arrival) and its value.
 func (h *History[T]) Newest() (t time.Time, v T, ok bool) {
 	best := -1

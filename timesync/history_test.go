@@ -107,3 +107,34 @@ func BenchmarkHistoryClosest(b *testing.B) {
 		h.Closest(q)
 	}
 }
+
+func TestHistoryAtOrBefore(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	h := NewHistory[int](8)
+	if _, ok := h.AtOrBefore(t0); ok {
+		t.Fatal("empty history answered")
+	}
+	// Arrival order differs from stamp order; 100 ms appears twice.
+	for i, st := range []int{0, 200, 100, 100} {
+		h.Add(ms(st), i)
+	}
+	for _, tc := range []struct {
+		at   int
+		want int
+		ok   bool
+	}{
+		{-1, 0, false},
+		{0, 0, true},
+		{99, 0, true},
+		{100, 3, true}, // equal stamps: the later arrival
+		{199, 3, true},
+		{200, 1, true},
+		{900, 1, true},
+	} {
+		v, ok := h.AtOrBefore(ms(tc.at))
+		if ok != tc.ok || (ok && v != tc.want) {
+			t.Errorf("AtOrBefore(%d ms) = %d, %v; want %d, %v", tc.at, v, ok, tc.want, tc.ok)
+		}
+	}
+}
