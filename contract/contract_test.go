@@ -108,6 +108,12 @@ func TestEnums(t *testing.T) {
 	if _, err := ParseExecutionMode(""); err == nil {
 		t.Error("empty execution mode accepted")
 	}
+	if a, err := ParseChunkAnchor("measured"); err != nil || a != AnchorMeasured {
+		t.Errorf("measured = %q, %v", a, err)
+	}
+	if _, err := ParseChunkAnchor("target"); err == nil {
+		t.Error("unknown chunk anchor accepted")
+	}
 }
 
 func TestLabels(t *testing.T) {

@@ -74,3 +74,26 @@ func ParseExecutionMode(s string) (ExecutionMode, error) {
 	}
 	return "", fmt.Errorf("execution mode %q: want %s or %s", s, ExecEnsemble, ExecReplan)
 }
+
+// ChunkAnchor is the pose an end-effector delta chunk is integrated from.
+type ChunkAnchor string
+
+// Chunk anchors.
+const (
+	// AnchorCommand: the target commanded when the chunk's observation was
+	// taken, as the simulator applies each recorded delta to its target
+	// (which the measured pose lags by the tracking error).
+	AnchorCommand ChunkAnchor = "command"
+	// AnchorMeasured: the observation's measured end-effector pose, for
+	// actions derived from measured poses.
+	AnchorMeasured ChunkAnchor = "measured"
+)
+
+// ParseChunkAnchor reads a chunk anchor.
+func ParseChunkAnchor(s string) (ChunkAnchor, error) {
+	switch ChunkAnchor(s) {
+	case AnchorCommand, AnchorMeasured:
+		return ChunkAnchor(s), nil
+	}
+	return "", fmt.Errorf("chunk anchor %q: want %s or %s", s, AnchorCommand, AnchorMeasured)
+}

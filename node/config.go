@@ -76,12 +76,6 @@ type SafetyConfig struct {
 	InstructionMinInterval Duration `yaml:"instruction_min_interval"`
 }
 
-// Chunk anchors (ExecutionConfig.Anchor).
-const (
-	AnchorCommand  = "command"
-	AnchorMeasured = "measured"
-)
-
 // ExecutionConfig selects how action chunks become commands.
 type ExecutionConfig struct {
 	// Mode is "ensemble" (ACT temporal ensembling, w_i = exp(-m i), i = 0 the
@@ -103,7 +97,7 @@ type ExecutionConfig struct {
 	// synchronized, as the simulator executes recorded actions) or
 	// "measured" (the observed EE pose, for actions derived from measured
 	// poses). It defaults to "command".
-	Anchor string `yaml:"anchor"`
+	Anchor contract.ChunkAnchor `yaml:"anchor"`
 	// (optional) AnchorMaxGap is the largest distance in metres between the
 	// anchoring command and the measured pose at which "command" holds;
 	// past it (a reset, a collision, a teleoperated move) chunks anchor at
@@ -162,7 +156,7 @@ func DefaultConfig() Config {
 			InstructionMinInterval: Duration{Duration: time.Second},
 		},
 		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
-			Gripper: contract.DefaultGripper(), Anchor: AnchorCommand, AnchorMaxGap: 0.05},
+			Gripper: contract.DefaultGripper(), Anchor: contract.AnchorCommand, AnchorMaxGap: 0.05},
 		Markers: DefaultMarkersConfig(),
 	}
 }
@@ -328,8 +322,8 @@ func (c *Config) Validate() error {
 	if err := e.Gripper.Validate(); err != nil {
 		bad("execution: %w", err)
 	}
-	if e.Anchor != AnchorCommand && e.Anchor != AnchorMeasured {
-		bad("execution.anchor %q: want %s or %s", e.Anchor, AnchorCommand, AnchorMeasured)
+	if _, err := contract.ParseChunkAnchor(string(e.Anchor)); err != nil {
+		bad("execution: %w", err)
 	}
 	if !(e.AnchorMaxGap > 0) {
 		bad("execution.anchor_max_gap %v: want > 0 m", e.AnchorMaxGap)

@@ -49,6 +49,8 @@ func TestConfigValidation(t *testing.T) {
 		{"workspace", func(c *Config) { c.Safety.WorkspaceMin[2] = 5 }, "workspace axis 2"},
 		{"resize", func(c *Config) { c.Resize = "cubic" }, "resize"},
 		{"extrinsic", func(c *Config) { c.Cameras[0].Extrinsic = &StaticTransform{} }, "not a quaternion"},
+		{"anchor", func(c *Config) { c.Execution.Anchor = "target" }, "chunk anchor"},
+		{"anchor gap", func(c *Config) { c.Execution.AnchorMaxGap = 0 }, "anchor_max_gap"},
 	}
 	for _, tc := range tests {
 		c := DefaultConfig()

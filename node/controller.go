@@ -330,7 +330,7 @@ func (c *Controller) Tick(now time.Time, out *Target) TickResult {
 // pose with "measured", before any command, or when that target is more
 // than anchor_max_gap from it (a reset, a collision, a hand-guided move).
 func (c *Controller) anchor(obs *msgs.Observation, syncedAt time.Time) msgs.Pose {
-	if c.cfg.Execution.Anchor == AnchorMeasured || c.joint {
+	if c.cfg.Execution.Anchor == contract.AnchorMeasured || c.joint {
 		return obs.EEPose
 	}
 	c.wmu.Lock()

@@ -435,7 +435,7 @@ func TestControllerInstructionChangeVoidsChunks(t *testing.T) {
 // "measured", and from the measured pose again when the command is farther
 // from it than anchor_max_gap.
 func TestControllerChunkAnchor(t *testing.T) {
-	run := func(anchor string, maxGap float64) float64 {
+	run := func(anchor contract.ChunkAnchor, maxGap float64) float64 {
 		r := newRig(t, 1, 32, func(c *Config) {
 			c.Execution.Mode = contract.ExecReplan
 			c.Execution.Anchor, c.Execution.AnchorMaxGap = anchor, maxGap
@@ -468,9 +468,9 @@ func TestControllerChunkAnchor(t *testing.T) {
 		}
 		return out.Pose.Position[0]
 	}
-	measured := run(AnchorMeasured, 0.05)
-	command := run(AnchorCommand, 0.05)
-	farCommand := run(AnchorCommand, 1e-4)
+	measured := run(contract.AnchorMeasured, 0.05)
+	command := run(contract.AnchorCommand, 0.05)
+	farCommand := run(contract.AnchorCommand, 1e-4)
 	if d := command - measured; math.Abs(d-0.001) > 1e-6 {
 		t.Errorf("command anchor leads measured by %.6f m, want 0.001", d)
 	}
