@@ -66,10 +66,10 @@ func finite32(v ...float32) bool {
 
 func point(x, y, z float64) geometry_msgs.Point { return geometry_msgs.Point{X: x, Y: y, Z: z} }
 
-// confidenceColor goes from orange (just confident) to green (certain).
+// confidenceColor is policy.ConfidenceColor as a marker colour.
 func confidenceColor(s float64) std_msgs.ColorRGBA {
-	t := float32(math.Max(0, math.Min(1, s)))
-	return std_msgs.ColorRGBA{R: 1 - t, G: 0.4 + 0.6*t, B: 0.1, A: 0.9}
+	r, g, b := policy.ConfidenceColor(s)
+	return std_msgs.ColorRGBA{R: float32(r), G: float32(g), B: float32(b), A: 0.9}
 }
 
 // BuildMarkers fills dst with the markers of one inference: per instance

@@ -54,3 +54,11 @@ type Perceiver interface {
 	// Predict, before the next Predict.
 	Perception(dst *Perception) bool
 }
+
+// ConfidenceColor is the colour every view draws an instance of confidence
+// score in (live markers, offline pictures and plots): orange when just
+// confident, green when certain. Components are in [0,1]; score is clamped.
+func ConfidenceColor(score float64) (r, g, b float64) {
+	t := max(0, min(1, score))
+	return 1 - t, 0.4 + 0.6*t, 0.1
+}

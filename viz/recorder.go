@@ -175,9 +175,8 @@ func finite(v ...float32) bool {
 	return true
 }
 
-// confidenceColor goes from orange (just confident) to green (certain), as
-// the live markers do.
+// confidenceColor is policy.ConfidenceColor as an opaque image colour.
 func confidenceColor(s float32) color.RGBA {
-	t := math.Max(0, math.Min(1, float64(s)))
-	return color.RGBA{R: uint8(255 * (1 - t)), G: uint8(255 * (0.4 + 0.6*t)), B: 25, A: 255}
+	r, g, b := policy.ConfidenceColor(float64(s))
+	return color.RGBA{R: uint8(255 * r), G: uint8(255 * g), B: uint8(255 * b), A: 255}
 }
