@@ -2,9 +2,10 @@ package training
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os"
-	"sort"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -27,11 +28,7 @@ func PlotLosses(recs []Record, path string, window int) error {
 			keys[k] = true
 		}
 	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(keys))
 
 	p := plot.New()
 	p.Title.Text = "vla3d training losses"
@@ -175,11 +172,7 @@ func validationPanel(recs []Record) (*plot.Plot, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	sorted := make([]string, 0, len(names))
-	for k := range names {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
+	sorted := slices.Sorted(maps.Keys(names))
 	q := plot.New()
 	q.Title.Text = "validation on held-out seeds (closed-loop success, t=0 layout sweep)"
 	q.X.Label.Text, q.Y.Label.Text = "step", "value"
