@@ -48,6 +48,18 @@ func evalSpec() policy.Spec {
 	}
 }
 
+// loadConstantModel loads constantModel(evalSpec()) on the CPU, closed when
+// the test ends.
+func loadConstantModel(t testing.TB) *ort.Policy {
+	t.Helper()
+	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pol.Close() })
+	return pol
+}
+
 // constantModel exports an ONNX model that reads every node input and
 // returns zeros of shape [B, H, A].
 func constantModel(t testing.TB, s policy.Spec) string {
@@ -93,11 +105,7 @@ func TestReplayScoresAgainstRecordedActions(t *testing.T) {
 	if err := (synth.Config{Episodes: 1, Steps: steps, MCAP: true, Encoding: "cdr"}).Write(filepath.Join(dir, "ros2.mcap")); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pol.Close()
+	pol := loadConstantModel(t)
 	pictures := t.TempDir()
 	opts := Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig(), KeepSeries: true, Pictures: pictures}
 	rep, err := Run(context.Background(), []string{dir}, pol, opts)
@@ -175,11 +183,7 @@ func TestReplayCountsNodeFaults(t *testing.T) {
 	if err := (synth.Config{Episodes: 1, Steps: 5, NoInfo: "wrist"}).Write(filepath.Join(dir, "noinfo.bag")); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pol.Close()
+	pol := loadConstantModel(t)
 	rep, err := Run(context.Background(), []string{dir}, pol, Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig()})
 	if !errors.Is(err, ErrNothingScored) || rep == nil {
 		t.Fatalf("every set dropped: err %v, want ErrNothingScored with the report", err)
@@ -260,11 +264,7 @@ func TestReplaySkipsABadRecording(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken.bag"), []byte("#ROSBAG V2.0\ngarbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := ort.Load(constantModel(t, evalSpec()), ort.Options{Providers: []string{ort.ProviderCPU}, IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pol.Close()
+	pol := loadConstantModel(t)
 	rep, err := Run(context.Background(), []string{dir}, pol, Options{Node: nodeConfig(), Episodes: dataset.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
