@@ -2,7 +2,9 @@
 # install.sh — idempotent setup for vla3d on Debian 12 (run as root, or with sudo available).
 #
 # Installs only what is missing:
-#   1. Debian packages: ROS 1 tools (roscore, rostopic, rosbag, roslaunch), MuJoCo, OSMesa.
+#   1. Debian packages: ROS 1 tools (roscore, rostopic, rosbag, roslaunch), MuJoCo, OSMesa,
+#      Cyclone DDS (the ROS 2 transport) and eProsima Fast DDS + g++ + iproute2 (the
+#      independent ROS 2 peer the interop tests build, in their own network namespace).
 #   2. ONNX Runtime CPU library, taken from the npm package onnxruntime-node@1.30.0's tarball
 #      (its install script is never run) into .deps/onnxruntime/ in the project.
 #   3. Go modules (pinned in go.mod/go.sum) through the Go module proxy.
@@ -22,7 +24,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PKGS=(ros-core python3-sensor-msgs python3-geometry-msgs python3-std-msgs
           python3-diagnostic-msgs python3-trajectory-msgs
-          libmujoco-dev libosmesa6-dev gcc pkg-config)
+          libmujoco-dev libosmesa6-dev gcc pkg-config
+          cyclonedds-dev
+          libfastrtps-dev libfastcdr-dev g++ iproute2)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,12 +11,16 @@ import (
 // Encode serializes src (a pointer to a goroslib message struct) as a ROS 2
 // little-endian CDR payload, encapsulation header included. It is the
 // inverse of Decode; it lets tests and tools write ROS 2 style MCAP files.
-func Encode(src any) ([]byte, error) {
+func Encode(src any) ([]byte, error) { return AppendEncode(nil, src) }
+
+// AppendEncode is Encode writing into buf[:0]'s storage (growing it when
+// needed), so a publisher can reuse one buffer for every message.
+func AppendEncode(buf []byte, src any) ([]byte, error) {
 	rv := reflect.ValueOf(src)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("cdr: source %T is not a pointer to a struct", src)
 	}
-	e := encoder{b: []byte{0x00, 0x01, 0x00, 0x00}}
+	e := encoder{b: append(buf[:0], 0x00, 0x01, 0x00, 0x00)}
 	if err := e.value(rv.Elem()); err != nil {
 		return nil, fmt.Errorf("cdr: %s: %w", rv.Elem().Type(), err)
 	}
