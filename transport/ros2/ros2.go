@@ -100,7 +100,9 @@ func New(c Conf) (*Transport, error) {
 	t := &Transport{c: c, log: log, readers: map[*dds.Reader][16]byte{}, writers: map[*dds.Writer][16]byte{}}
 	var err error
 	t.p, err = dds.NewParticipant(dds.ParticipantConf{Domain: c.Domain, Config: cfg, UserData: "enclave=/;",
-		OnEvent: func(e dds.Event) { log.Warn("ROS 2 QoS mismatch", zap.String("detail", e.String()), zap.Int("total", e.Total)) }})
+		OnEvent: func(e dds.Event) {
+			log.Warn("ROS 2 QoS mismatch", zap.String("detail", e.String()), zap.Int("total", e.Total))
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("ros2: %w", err)
 	}
