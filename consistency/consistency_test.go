@@ -23,6 +23,7 @@ import (
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/policyctl"
 	"github.com/vla3d/vla3d/sim/record"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // recorder is a policy that keeps a copy of every input it is given, by
@@ -188,7 +189,7 @@ func TestTrainReplayDeploySameInputs(t *testing.T) {
 	// (c) The live node over a real roscore, fed by the real `rosbag play`.
 	master := rostest.StartMaster(t)
 	liveCfg := nodeCfg
-	liveCfg.MasterURI, liveCfg.Host, liveCfg.NodeName = master.URI(), "127.0.0.1", "vla3d_consistency"
+	liveCfg.Transport, liveCfg.MasterURI, liveCfg.Host, liveCfg.NodeName = transport.ROS1, master.URI(), "127.0.0.1", "vla3d_consistency"
 	live := newRecorder(spec)
 	n, err := node.New(liveCfg, live, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy/preprocess"
 	"github.com/vla3d/vla3d/timesync"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // CameraConfig names one camera's topics and, optionally, a static
@@ -107,15 +108,19 @@ type ExecutionConfig struct {
 
 // Config is the node's full configuration (YAML; see launch/vla3d_node.yaml).
 type Config struct {
-	NodeName  string   `yaml:"node_name"`
-	MasterURI string   `yaml:"master_uri"` // "" = $ROS_MASTER_URI
-	Host      string   `yaml:"host"`       // "" = $ROS_IP / $ROS_HOSTNAME / auto
-	BaseFrame string   `yaml:"base_frame"`
-	ControlHz float64  `yaml:"control_hz"`
-	Model     string   `yaml:"model"` // path to model.onnx (sidecar model.json next to it)
-	Providers []string `yaml:"providers"`
-	Threads   int      `yaml:"threads"`
-	Resize    string   `yaml:"resize"` // "bilinear" or "area"
+	NodeName string `yaml:"node_name"`
+	// Transport is ros2 (DDS; the default) or ros1 (a ROS master).
+	Transport transport.Kind `yaml:"transport"`
+	// ROS2 are the ROS 2 settings (domain, localhost-only, QoS overrides).
+	ROS2      transport.ROS2Settings `yaml:"ros2"`
+	MasterURI string                 `yaml:"master_uri"` // ROS 1; "" = $ROS_MASTER_URI
+	Host      string                 `yaml:"host"`       // ROS 1; "" = $ROS_IP / $ROS_HOSTNAME / auto
+	BaseFrame string                 `yaml:"base_frame"`
+	ControlHz float64                `yaml:"control_hz"`
+	Model     string                 `yaml:"model"` // path to model.onnx (sidecar model.json next to it)
+	Providers []string               `yaml:"providers"`
+	Threads   int                    `yaml:"threads"`
+	Resize    string                 `yaml:"resize"` // "bilinear" or "area"
 	// ParallelPreprocess preprocesses the cameras concurrently (one worker
 	// goroutine each): lower latency on multi-core robot computers.
 	ParallelPreprocess bool            `yaml:"parallel_preprocess"`
@@ -135,6 +140,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		NodeName:           "vla3d_node",
+		Transport:          transport.ROS2,
+		ROS2:               transport.DefaultROS2Settings(),
 		BaseFrame:          contract.BaseFrame,
 		ControlHz:          10,
 		Threads:            1,
@@ -235,6 +242,14 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.NodeName == "" {
 		bad("node_name is empty")
+	}
+	if k, err := transport.ParseKind(string(c.Transport)); err != nil {
+		bad("%v", err)
+	} else {
+		c.Transport = k
+	}
+	if err := c.ROS2.Validate(); err != nil {
+		bad("%v", err)
 	}
 	if c.BaseFrame == "" {
 		bad("base_frame is empty")

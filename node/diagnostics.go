@@ -51,6 +51,7 @@ func (c *Controller) Diagnostics(now time.Time, prevInputs *observe.Stats) diagn
 			kv("synchronized_sets_hz", rate(sets, dt)),
 			kv("images_hz", rate(images, dt)),
 			kv("decode_errors_total", strconv.FormatUint(in.DecodeErrors, 10)),
+			kv("malformed_messages_total", strconv.FormatUint(c.stats.malformed.Load(), 10)),
 			kv("sync_dropped_total", strconv.FormatUint(sum(in.Sync.Dropped), 10)),
 			kv("sync_discarded_total", strconv.FormatUint(sum(in.Sync.Discarded), 10)),
 			kv("sync_out_of_order_total", strconv.FormatUint(sum(in.Sync.OutOfOrder), 10)),

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vla3d/vla3d/internal/rostest"
 	"github.com/vla3d/vla3d/msgs/rosconv"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // faultRobot is a fake robot whose streams can be broken on demand.
@@ -163,7 +164,7 @@ func TestFaultInjection(t *testing.T) {
 	rostest.Require(t, "rosnode")
 	const size = 32
 	cfg := testConfig(2)
-	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 20
+	cfg.Transport, cfg.MasterURI, cfg.Host, cfg.ControlHz = transport.ROS1, "http://"+rc.Addr(), "127.0.0.1", 20
 	cfg.NodeName = "vla3d_fault_injection"
 	pol := newLinePolicy(2, size)
 	n, err := New(cfg, pol, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))

@@ -20,6 +20,7 @@ import (
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/ort/orttest"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // testModel is the checked-in tiny 3DVLA model (3 cameras, 96x96).
@@ -52,7 +53,7 @@ func TestNodeWithONNXRuntimeModel(t *testing.T) {
 	spec := pol.Spec()
 	const size = 128
 	cfg := testConfig(spec.Cameras)
-	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 10
+	cfg.Transport, cfg.MasterURI, cfg.Host, cfg.ControlHz = transport.ROS1, "http://"+rc.Addr(), "127.0.0.1", 10
 	cfg.Markers.Enabled, cfg.Markers.MinConfidence = true, 0 // the untrained probes are unsure: draw them all
 	n, err := New(cfg, pol, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {

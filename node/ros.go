@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
@@ -24,6 +22,8 @@ import (
 	"github.com/vla3d/vla3d/msgs/rosconv"
 	"github.com/vla3d/vla3d/observe"
 	"github.com/vla3d/vla3d/policy"
+	"github.com/vla3d/vla3d/transport"
+	"github.com/vla3d/vla3d/transport/dial"
 )
 
 // eeChunkNames label the columns of an end-effector chunk published as a
@@ -40,6 +40,7 @@ type Node struct {
 	log    *zap.Logger
 	pol    policy.Policy
 	clock  func() time.Time
+	getenv func(string) string
 	inputs *observe.Assembler
 	ctl    *Controller
 }
@@ -49,7 +50,7 @@ func New(cfg Config, pol policy.Policy, log *zap.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, pol: pol, clock: time.Now}
+	n := &Node{cfg: cfg, log: log, pol: pol, clock: time.Now, getenv: os.Getenv}
 	var err error
 	if n.inputs, err = observe.New(n.cfg.Observe(), n.clock); err != nil {
 		return nil, err
@@ -83,11 +84,8 @@ func hostAddress(cfg string) string {
 // down (`rosnode kill`, or another node registering the same name).
 var ErrShutDownByMaster = errors.New("node: shut down by the ROS master")
 
-// shutdownRequest is how goroslib v2.1.5 reports the master's shutdown
-// call (it then stops the node silently; its log is the only hook).
-const shutdownRequest = "got shutdown request"
-
-// Run connects to the ROS master, runs until ctx is cancelled, then
+// Run joins the ROS graph over the configured transport (ROS 2 DDS, or a
+// ROS 1 master), runs until ctx is cancelled, then
 // publishes a stop (hold) command and shuts down cleanly. A Node runs once.
 // When the master shuts the node down, Run tries to publish the stop,
 // logs why and returns an error wrapping ErrShutDownByMaster, so the
@@ -96,20 +94,12 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	cfg := &n.cfg
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rn, err := goroslib.NewNode(goroslib.NodeConf{
-		Name:            cfg.NodeName,
-		MasterAddress:   masterAddress(cfg.MasterURI),
-		Host:            hostAddress(cfg.Host),
-		LogDestinations: goroslib.LogDestinationCallback,
-		OnLog: func(l goroslib.LogLevel, s string) {
-			if strings.HasPrefix(s, shutdownRequest) {
-				cancel(fmt.Errorf("%w (%s)", ErrShutDownByMaster, strings.TrimSpace(strings.TrimPrefix(s, shutdownRequest))))
-			}
-			n.log.Debug("goroslib", zap.Int("level", int(l)), zap.String("msg", s))
-		},
-	})
+	rn, err := dial.Open(dial.Conf{Kind: cfg.Transport, Name: cfg.NodeName,
+		MasterAddress: masterAddress(cfg.MasterURI), Host: hostAddress(cfg.Host),
+		OnShutdown: func(reason string) { cancel(fmt.Errorf("%w (%s)", ErrShutDownByMaster, reason)) },
+		ROS2:       cfg.ROS2, Getenv: n.getenv, Logger: n.log})
 	if err != nil {
-		return fmt.Errorf("node: connect to ROS master: %w", err)
+		return fmt.Errorf("node: join the ROS graph (%s): %w", cfg.Transport, err)
 	}
 	defer rn.Close()
 
@@ -139,7 +129,7 @@ func (n *Node) Run(ctx context.Context) (err error) {
 		watching.Wait()
 		subs.close()
 	}()
-	n.log.Info("node running", zap.String("name", cfg.NodeName), zap.Int("cameras", len(cfg.Cameras)),
+	n.log.Info("node running", zap.String("name", cfg.NodeName), zap.String("transport", string(cfg.Transport)), zap.Int("cameras", len(cfg.Cameras)),
 		zap.Float64("control_hz", cfg.ControlHz), zap.String("mode", string(cfg.Execution.Mode)), zap.String("output", string(cfg.Execution.Output)))
 
 	workerCtx, stopWorker := context.WithCancel(ctx)
@@ -198,7 +188,7 @@ func (n *Node) controlLoop(ctx context.Context, pubs *publishers) {
 		}
 		if !now.Before(nextDiag) {
 			d := n.ctl.Diagnostics(now, &prevInputs)
-			pubs.diag.Write(&d)
+			pubs.write(pubs.diag, &d)
 			nextDiag = now.Add(diagnosticsPeriod)
 		}
 	}
@@ -207,27 +197,39 @@ func (n *Node) controlLoop(ctx context.Context, pubs *publishers) {
 type publishers struct {
 	cfg     *Config
 	log     *zap.Logger
-	pose    *goroslib.Publisher
-	gripper *goroslib.Publisher
-	joints  *goroslib.Publisher
-	chunkP  *goroslib.Publisher
-	diag    *goroslib.Publisher
-	markers *goroslib.Publisher // nil unless markers.enabled
+	pose    transport.Publisher
+	gripper transport.Publisher
+	joints  transport.Publisher
+	chunkP  transport.Publisher
+	diag    transport.Publisher
+	markers transport.Publisher // nil unless markers.enabled
 	names   []string
 	chunkMu sync.Mutex
 	plan    []msgs.Pose // worker-owned marker scratch
+	failing sync.Map    // transport.Publisher -> struct{}: a write failed and was logged
 }
 
-func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
+// write publishes msg on pub, logging the first failure of a run of them.
+func (p *publishers) write(pub transport.Publisher, msg any) {
+	if err := pub.Write(msg); err != nil {
+		if _, logged := p.failing.LoadOrStore(pub, struct{}{}); !logged {
+			p.log.Warn("publishing failed", zap.Error(err))
+		}
+		return
+	}
+	p.failing.Delete(pub)
+}
+
+func (n *Node) publishers(rn transport.Transport) (*publishers, error) {
 	cfg := &n.cfg
 	p := &publishers{cfg: cfg, log: n.log}
 	var err error
-	mk := func(topic string, msg any) *goroslib.Publisher {
+	mk := func(topic string, msg any) transport.Publisher {
 		if err != nil {
 			return nil
 		}
-		var pub *goroslib.Publisher
-		pub, err = goroslib.NewPublisher(goroslib.PublisherConf{Node: rn, Topic: topic, Msg: msg})
+		var pub transport.Publisher
+		pub, err = rn.Publish(topic, msg, cfg.ROS2.Profile(topic, transport.Default))
 		if err != nil {
 			err = fmt.Errorf("node: publisher %s: %w", topic, err)
 		}
@@ -252,29 +254,29 @@ func (n *Node) publishers(rn *goroslib.Node) (*publishers, error) {
 }
 
 func (p *publishers) close() {
-	for _, pub := range []*goroslib.Publisher{p.pose, p.gripper, p.joints, p.chunkP, p.diag, p.markers} {
+	for _, pub := range []transport.Publisher{p.pose, p.gripper, p.joints, p.chunkP, p.diag, p.markers} {
 		if pub != nil {
 			pub.Close()
 		}
 	}
 }
 
-// command publishes one command. goroslib serializes asynchronously, so each
-// message is a fresh value (never a reused buffer).
+// command publishes one command. ROS 1 serializes asynchronously, so each
+// message's slices are fresh (never a reused buffer).
 func (p *publishers) command(t *Target, now time.Time) {
 	if p.joints != nil {
 		pt := trajectory_msgs.JointTrajectoryPoint{Positions: append([]float64(nil), t.Joints...), TimeFromStart: 0}
-		p.joints.Write(&trajectory_msgs.JointTrajectory{Header: rosconv.Header(now, p.cfg.BaseFrame),
+		p.write(p.joints, &trajectory_msgs.JointTrajectory{Header: rosconv.Header(now, p.cfg.BaseFrame),
 			JointNames: p.cfg.Execution.JointNames, Points: []trajectory_msgs.JointTrajectoryPoint{pt}})
 		return
 	}
 	ps := rosconv.PoseStampedToROS(t.Pose, now, p.cfg.BaseFrame)
-	p.pose.Write(&ps)
-	p.gripper.Write(&std_msgs.Float64{Data: t.Gripper})
+	p.write(p.pose, &ps)
+	p.write(p.gripper, &std_msgs.Float64{Data: t.Gripper})
 }
 
 // perception publishes the markers of one inference (inference worker; a
-// fresh message each time: goroslib serializes asynchronously).
+// fresh message each time: ROS 1 serializes asynchronously).
 func (p *publishers) perception(perc *policy.Perception, obs *msgs.Observation, c *msgs.ActionChunk) {
 	p.plan = p.plan[:0]
 	if p.cfg.Execution.Output != contract.OutputJoint {
@@ -282,7 +284,7 @@ func (p *publishers) perception(perc *policy.Perception, obs *msgs.Observation, 
 	}
 	m := &visualization_msgs.MarkerArray{}
 	BuildMarkers(m, perc, p.plan, p.cfg.BaseFrame, obs.Stamp, p.cfg.Markers)
-	p.markers.Write(m)
+	p.write(p.markers, m)
 }
 
 // commandMarker publishes the current end-effector command (control loop).
@@ -291,7 +293,7 @@ func (p *publishers) commandMarker(t *Target, now time.Time) {
 		return
 	}
 	if m, ok := CommandMarker(t, p.cfg.BaseFrame, now, p.cfg.Markers); ok {
-		p.markers.Write(&visualization_msgs.MarkerArray{Markers: []visualization_msgs.Marker{m}})
+		p.write(p.markers, &visualization_msgs.MarkerArray{Markers: []visualization_msgs.Marker{m}})
 	}
 }
 
@@ -308,7 +310,7 @@ func (p *publishers) chunk(c *msgs.ActionChunk) {
 		p.log.Warn("cannot publish chunk", zap.Error(err))
 		return
 	}
-	p.chunkP.Write(m)
+	p.write(p.chunkP, m)
 }
 
 func (p *publishers) chunkNames(dim int) []string {
@@ -329,9 +331,9 @@ func (p *publishers) chunkNames(dim int) []string {
 // subscriptions are the node's live subscribers, one per route, with the
 // local time each last delivered a message.
 type subscriptions struct {
-	rn     *goroslib.Node
+	rn     transport.Transport
 	mu     sync.Mutex
-	subs   map[string]*goroslib.Subscriber
+	subs   map[string]transport.Subscription
 	routes map[string]observe.Route
 	last   map[string]*atomic.Int64 // unix ns of the last message
 	redone map[string]time.Time
@@ -340,8 +342,8 @@ type subscriptions struct {
 // subscribe subscribes to every route of the assembler (the topic table
 // bag replay uses too); callbacks log per-topic errors once per error
 // episode.
-func (n *Node) subscribe(rn *goroslib.Node) (*subscriptions, error) {
-	s := &subscriptions{rn: rn, subs: map[string]*goroslib.Subscriber{}, routes: map[string]observe.Route{},
+func (n *Node) subscribe(rn transport.Transport) (*subscriptions, error) {
+	s := &subscriptions{rn: rn, subs: map[string]transport.Subscription{}, routes: map[string]observe.Route{},
 		last: map[string]*atomic.Int64{}, redone: map[string]time.Time{}}
 	for _, r := range n.inputs.Routes() {
 		s.routes[r.Topic], s.last[r.Topic] = r, &atomic.Int64{}
@@ -357,7 +359,7 @@ func (n *Node) subscribe(rn *goroslib.Node) (*subscriptions, error) {
 func (s *subscriptions) open(n *Node, topic string) error {
 	r, last := s.routes[topic], s.last[topic]
 	cb := n.callback(r, func() { last.Store(n.clock().UnixNano()) })
-	sub, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: s.rn, Topic: topic, Callback: cb, QueueSize: 4})
+	sub, err := s.rn.Subscribe(topic, r.New, cb, n.cfg.ROS2.Profile(topic, n.inputProfile(topic)), n.decodeErrors(topic))
 	if err != nil {
 		return fmt.Errorf("node: subscribe %s: %w", topic, err)
 	}
@@ -373,7 +375,7 @@ func (s *subscriptions) close() {
 	for _, sub := range s.subs {
 		sub.Close()
 	}
-	s.subs = map[string]*goroslib.Subscriber{}
+	s.subs = map[string]transport.Subscription{}
 }
 
 // resubscribeAfter is how long a streaming input may stay silent before
@@ -385,8 +387,12 @@ const resubscribeAfter = 2 * time.Second
 // watch recreates the subscriber of a streaming input (cameras, tf, pose,
 // joints) that has been silent for resubscribeAfter, at most once per
 // resubscribeAfter; latched and rare topics (camera_info, tf_static,
-// instruction) are left alone.
+// instruction) are left alone. Only ROS 1 needs it: DDS rediscovers
+// publishers by itself.
 func (s *subscriptions) watch(ctx context.Context, n *Node) {
+	if n.cfg.Transport != transport.ROS1 {
+		return
+	}
 	quiet := map[string]bool{n.cfg.Topics.TFStatic: true, n.cfg.Topics.Instruction: true}
 	for _, c := range n.cfg.Cameras {
 		quiet[c.InfoTopic] = true
@@ -425,25 +431,42 @@ func (s *subscriptions) watch(ctx context.Context, n *Node) {
 	}
 }
 
-// callback is a goroslib callback for route r: goroslib takes the message
-// type from the callback's parameter, so one is made per route's type.
-func (n *Node) callback(r observe.Route, received func()) any {
+// callback feeds route r's messages to the assembler.
+func (n *Node) callback(r observe.Route, received func()) func(any) {
 	logErr := n.onceLogger(r.Topic)
-	msgType := reflect.TypeOf(r.New())
 	instruction := r.Topic == n.cfg.Topics.Instruction
-	fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{msgType}, nil, false), func(args []reflect.Value) []reflect.Value {
+	return func(m any) {
 		received()
 		gen := uint64(0)
 		if instruction {
 			gen = n.inputs.InstructionGen()
 		}
-		logErr(r.Handle(args[0].Interface()))
+		logErr(r.Handle(m))
 		if instruction && n.inputs.InstructionGen() != gen {
 			n.log.Info("instruction changed", zap.String("text", n.inputs.Instruction()))
 		}
-		return nil
-	})
-	return fn.Interface()
+	}
+}
+
+// inputProfile is the QoS an input topic is subscribed with: latched
+// topics (tf_static, the instruction) transient local, so the last message
+// reaches a node that starts later; every stream best effort, which
+// matches best-effort and reliable publishers alike.
+func (n *Node) inputProfile(topic string) transport.Profile {
+	if topic == n.cfg.Topics.TFStatic || topic == n.cfg.Topics.Instruction {
+		return transport.Latched
+	}
+	return transport.SensorData
+}
+
+// decodeErrors counts and logs (once per episode) messages that arrived on
+// topic but could not be decoded (malformed CDR).
+func (n *Node) decodeErrors(topic string) func(error) {
+	logErr := n.onceLogger(topic)
+	return func(err error) {
+		n.ctl.stats.malformed.Add(1)
+		logErr(err)
+	}
 }
 
 // onceLogger returns a function that logs an input error once when an

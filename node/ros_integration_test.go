@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/vla3d/vla3d/internal/rostest"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // startRoscore starts a real roscore on a free loopback port (stopped at
@@ -164,7 +165,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	rc := startRoscore(t)
 	const size = 64
 	cfg := testConfig(2)
-	cfg.MasterURI = "http://" + rc.Addr()
+	cfg.Transport, cfg.MasterURI = transport.ROS1, "http://"+rc.Addr()
 	cfg.Host = "127.0.0.1"
 	cfg.ControlHz = 20
 	cfg.Safety.MaxInputAge = Duration{Duration: 300 * time.Millisecond}
@@ -306,7 +307,7 @@ func TestNodeExitsWhenShutDownByMaster(t *testing.T) {
 	for _, how := range []string{"rosnode kill", "duplicate name"} {
 		t.Run(how, func(t *testing.T) {
 			cfg := testConfig(1)
-			cfg.MasterURI, cfg.Host = "http://"+rc.Addr(), "127.0.0.1"
+			cfg.Transport, cfg.MasterURI, cfg.Host = transport.ROS1, "http://"+rc.Addr(), "127.0.0.1"
 			cfg.NodeName = "vla3d_zombie_" + strings.ReplaceAll(how, " ", "_")
 			n, err := New(cfg, newLinePolicy(1, 32), zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel+1)))
 			if err != nil {
@@ -345,7 +346,7 @@ func TestNodeResubscribesAfterAFeedIsDropped(t *testing.T) {
 	rc := startRoscore(t)
 	const size = 32
 	cfg := testConfig(1)
-	cfg.MasterURI, cfg.Host, cfg.ControlHz = "http://"+rc.Addr(), "127.0.0.1", 20
+	cfg.Transport, cfg.MasterURI, cfg.Host, cfg.ControlHz = transport.ROS1, "http://"+rc.Addr(), "127.0.0.1", 20
 	cfg.NodeName = "vla3d_resubscribe"
 	n, err := New(cfg, newLinePolicy(1, size), zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
 	if err != nil {

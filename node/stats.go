@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,10 @@ type pipelineCounters struct {
 // pipelineStats is shared between the control loop and the inference
 // worker; a window is read and reset by the diagnostics publisher.
 type pipelineStats struct {
+	// malformed counts messages the transport received but could not
+	// decode (total since start).
+	malformed atomic.Uint64
+
 	mu sync.Mutex
 	pipelineCounters
 	windowStart time.Time

@@ -1,4 +1,5 @@
-// Command vla3d-node runs the 3DVLA policy as a ROS 1 node: it subscribes to
+// Command vla3d-node runs the 3DVLA policy as a ROS 2 node (DDS; or a ROS 1
+// node with --transport ros1): it subscribes to
 // the configured RGB-D cameras, tf, the end-effector pose, joint states and
 // the instruction, runs the ONNX model asynchronously, and publishes
 // commands, the action chunk and /diagnostics. See node.Config and
@@ -21,16 +22,24 @@ import (
 	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/policy/ort"
+	"github.com/vla3d/vla3d/transport"
 )
 
-const usage = `vla3d-node: the 3DVLA policy as a ROS 1 node.
+const usage = `vla3d-node: the 3DVLA policy as a ROS 2 (or ROS 1) node.
 
 Usage:
   vla3d-node --config launch/vla3d_node.yaml [flags]
 
 The YAML config (see launch/vla3d_node.yaml) sets everything; flags given on
 the command line override it. Without --config the built-in defaults are used
-(one camera "front" with the DESIGN.md topics). The ROS master comes from
+(one camera "front" with the DESIGN.md topics).
+
+ROS 2 (the default, --transport ros2) needs no ROS installation: the node is
+a DDS participant (Cyclone DDS) that any ROS 2 peer sees. It honours
+ROS_DOMAIN_ID, ROS_LOCALHOST_ONLY=1, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST,
+ROS_DISTRO and CYCLONEDDS_URI, and the config's ros2: block.
+
+ROS 1 (--transport ros1): the ROS master comes from
 --master, __master:=URI, the config's master_uri, $ROS_MASTER_URI or
 http://127.0.0.1:11311; this host's address from --host, __ip:=, __hostname:=,
 the config, $ROS_IP or $ROS_HOSTNAME; the node name from --name, roslaunch's
@@ -47,13 +56,13 @@ Flags:
 
 // options are the command-line overrides.
 type options struct {
-	config, model, master, host, name, mode, output, cameras, instruction, providers string
-	logLevel, ortLib                                                                 *string
-	rate                                                                             float64
-	threads                                                                          int
-	printConfig, check, markers                                                      bool
-	set                                                                              map[string]bool // flags given on the command line
-	remap                                                                            cli.Remapping   // roslaunch's __name:= etc.
+	config, model, master, host, name, mode, output, cameras, instruction, providers, transport string
+	logLevel, ortLib                                                                            *string
+	rate                                                                                        float64
+	threads                                                                                     int
+	printConfig, check, markers                                                                 bool
+	set                                                                                         map[string]bool // flags given on the command line
+	remap                                                                                       cli.Remapping   // roslaunch's __name:= etc.
 }
 
 func parseFlags(args []string, stdout io.Writer) (*options, error) {
@@ -61,6 +70,7 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	o := &options{}
 	fs.StringVar(&o.config, "config", "", "YAML configuration file (node.Config); flags override it")
 	fs.StringVar(&o.model, "model", "", "model.onnx to run (its model.json sidecar must sit next to it)")
+	fs.StringVar(&o.transport, "transport", "", "ros2 (DDS, the default) or ros1 (a ROS master); default: the config's transport")
 	fs.StringVar(&o.master, "master", "", "ROS master URI, e.g. http://127.0.0.1:11311 (default __master:=, the config's master_uri, $ROS_MASTER_URI, http://127.0.0.1:11311)")
 	fs.StringVar(&o.host, "host", "", "address other nodes reach this node at (default __ip:=, __hostname:=, the config's host, $ROS_IP, $ROS_HOSTNAME)")
 	fs.StringVar(&o.name, "name", "", "ROS node name (default __name:=, the config's node_name)")
@@ -121,6 +131,13 @@ func effectiveConfig(o *options, getenv func(string) string) (node.Config, error
 		return cfg, err
 	}
 	cfg.NodeName, cfg.MasterURI, cfg.Host = ros.Name, cli.MasterURI(ros.Master), ros.Host
+	if set["transport"] {
+		k, err := transport.ParseKind(o.transport)
+		if err != nil {
+			return cfg, cli.Usagef("--transport: %v", err)
+		}
+		cfg.Transport = k
+	}
 	if set["model"] {
 		cfg.Model = o.model
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/vla3d/vla3d/sim/record"
 	"github.com/vla3d/vla3d/sim/rosio"
 	"github.com/vla3d/vla3d/sim/rosnode"
+	"github.com/vla3d/vla3d/transport"
 	"github.com/vla3d/vla3d/viz"
 )
 
@@ -181,10 +182,10 @@ func (c *common) setup() (*zap.Logger, *sim.Env, error) {
 
 // nodeFlags are vla3d-sim node's own flags.
 type nodeFlags struct {
-	master, host, name string
-	cfg                rosnode.Config
-	remap              cli.Remapping
-	set                map[string]bool
+	master, host, name, transport string
+	cfg                           rosnode.Config
+	remap                         cli.Remapping
+	set                           map[string]bool
 }
 
 func parseNode(c *common, args []string) (*nodeFlags, error) {
@@ -192,7 +193,11 @@ func parseNode(c *common, args []string) (*nodeFlags, error) {
 	n := &nodeFlags{}
 	cfg := &n.cfg
 	cfg.Topics = rosio.DefaultTopics()
-	fs.StringVar(&n.master, "master", "", "ROS master URI or host:port (default __master:=, $ROS_MASTER_URI, http://127.0.0.1:11311)")
+	cfg.ROS2 = transport.DefaultROS2Settings()
+	fs.StringVar(&n.transport, "transport", "ros2", "ros2 (DDS: ROS_DOMAIN_ID, ROS_LOCALHOST_ONLY=1, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST, CYCLONEDDS_URI apply) or ros1 (a ROS master)")
+	fs.IntVar(&cfg.ROS2.DomainID, "domain-id", -1, "ROS 2 domain id (-1: $ROS_DOMAIN_ID, else 0)")
+	fs.BoolVar(&cfg.ROS2.LocalhostOnly, "localhost-only", false, "ROS 2: keep all DDS traffic on the loopback interface (also ROS_LOCALHOST_ONLY=1)")
+	fs.StringVar(&n.master, "master", "", "ROS 1 master URI or host:port (default __master:=, $ROS_MASTER_URI, http://127.0.0.1:11311)")
 	fs.StringVar(&n.host, "host", "", "this node's address as seen by other nodes (default __ip:=, __hostname:=, $ROS_IP, $ROS_HOSTNAME)")
 	fs.StringVar(&n.name, "name", "vla3d_sim", "node name (roslaunch's __name:= when not given)")
 	fs.StringVar(&cfg.Topics.CommandPose, "command-pose", cfg.Topics.CommandPose, "geometry_msgs/PoseStamped end-effector target topic")
@@ -210,6 +215,12 @@ func parseNode(c *common, args []string) (*nodeFlags, error) {
 	}
 	if ns := remap.Namespace; ns != "" && ns != "/" {
 		return nil, cli.Usage(fs.Name(), fmt.Errorf("__ns:=%s: namespaced nodes are not supported", ns))
+	}
+	if cfg.Transport, err = transport.ParseKind(n.transport); err != nil {
+		return nil, cli.Usage(fs.Name(), err)
+	}
+	if err := cfg.ROS2.Validate(); err != nil {
+		return nil, cli.Usage(fs.Name(), err)
 	}
 	n.remap, n.set = remap, cli.GivenFlags(fs)
 	return n, nil
@@ -251,7 +262,7 @@ func runNode(ctx context.Context, c *common, args []string) error {
 	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
 	defer env.Close()
 	cfg := n.cfg
-	cfg.Logger = log
+	cfg.Logger, cfg.Getenv = log, os.Getenv
 	cfg.Spec = c.spec()
 	return rosnode.Run(ctx, env, cfg)
 }

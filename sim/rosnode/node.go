@@ -1,4 +1,5 @@
-// Package rosnode runs the simulated robot as a ROS 1 node (goroslib): it
+// Package rosnode runs the simulated robot as a ROS node (ROS 2 over DDS by
+// default, or ROS 1 through goroslib; package transport): it
 // publishes every camera's colour, depth, calibration and labels, /tf and
 // /tf_static, the end-effector pose, joint states and the latched
 // instruction at the control rate, and executes end-effector pose and
@@ -9,10 +10,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"go.uber.org/zap"
@@ -21,12 +22,21 @@ import (
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/rosio"
+	"github.com/vla3d/vla3d/transport"
+	"github.com/vla3d/vla3d/transport/dial"
 )
 
 // Config configures the node.
 type Config struct {
-	MasterAddress string // host:port of roscore (default 127.0.0.1:11311)
-	Host          string // this node's address as seen by others (default: goroslib's choice)
+	// Transport is ros2 (the default) or ros1.
+	Transport transport.Kind
+	// ROS2 settings (transport.DefaultROS2Settings defers the domain to
+	// $ROS_DOMAIN_ID); Getenv (os.Getenv in a main, nil: none) fills what
+	// they leave unset from the ROS 2 environment variables.
+	ROS2          transport.ROS2Settings
+	Getenv        func(string) string
+	MasterAddress string // ROS 1: host:port of roscore (default 127.0.0.1:11311)
+	Host          string // ROS 1: this node's address as seen by others (default: goroslib's choice)
 	Name          string // node name (default "vla3d_sim")
 	// Topics names what the simulator publishes and the commands it takes:
 	// Topics.CommandPose (geometry_msgs/PoseStamped, base frame) sets the
@@ -49,6 +59,9 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
+	if c.Transport == "" {
+		c.Transport = transport.ROS2
+	}
 	if c.MasterAddress == "" {
 		c.MasterAddress = "127.0.0.1:11311"
 	}
@@ -86,14 +99,17 @@ type command struct {
 type Node struct {
 	cfg     Config
 	env     *sim.Env
-	node    *goroslib.Node
-	pubs    map[string]*goroslib.Publisher
-	subs    []*goroslib.Subscriber
+	node    transport.Transport
+	pubs    map[string]transport.Publisher
+	subs    []transport.Subscription
 	cmd     command
 	expert  *sim.Expert
 	static  map[string]bool
 	episode int
 	ended   bool // the end marker of this episode was published
+	// finished and succeeded count the episodes that ended (success or
+	// MaxSteps) and those that succeeded, for the run's summary.
+	finished, succeeded int
 }
 
 // Run resets env to cfg.Spec, connects to the master and runs the control
@@ -104,25 +120,24 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) error {
 		return err
 	}
 	log := cfg.Logger
-	rn, err := goroslib.NewNode(goroslib.NodeConf{
-		Name: cfg.Name, MasterAddress: cfg.MasterAddress, Host: cfg.Host,
-		LogDestinations: goroslib.LogDestinationCallback,
-		OnLog: func(l goroslib.LogLevel, s string) {
-			log.Debug("goroslib", zap.Int("level", int(l)), zap.String("msg", s))
-		},
-	})
+	rn, err := dial.Open(dial.Conf{Kind: cfg.Transport, Name: cfg.Name, MasterAddress: cfg.MasterAddress, Host: cfg.Host,
+		ROS2: cfg.ROS2, Getenv: cfg.Getenv, Logger: log})
 	if err != nil {
-		return fmt.Errorf("rosnode: connect to master %s: %w", cfg.MasterAddress, err)
+		return fmt.Errorf("rosnode: join the ROS graph (%s): %w", cfg.Transport, err)
 	}
-	n := &Node{cfg: cfg, env: env, node: rn, pubs: map[string]*goroslib.Publisher{}, expert: sim.NewExpert(env)}
+	n := &Node{cfg: cfg, env: env, node: rn, pubs: map[string]transport.Publisher{}, expert: sim.NewExpert(env)}
 	defer n.close()
+	defer func() {
+		log.Info("simulator node stopped: episodes summary", zap.Int("episodes_finished", n.finished),
+			zap.Int("episodes_succeeded", n.succeeded), zap.Int("episode_in_progress_steps", n.env.Steps()))
+	}()
 	if err := n.subscribe(); err != nil {
 		return err
 	}
 	if err := n.startEpisode(); err != nil {
 		return err
 	}
-	log.Info("simulator node running", zap.String("master", cfg.MasterAddress), zap.String("task", cfg.Spec.Task),
+	log.Info("simulator node running", zap.String("transport", string(cfg.Transport)), zap.String("task", cfg.Spec.Task),
 		zap.String("split", cfg.Spec.Split), zap.Duration("period", env.ControlPeriod()))
 	tick := time.NewTicker(env.ControlPeriod())
 	defer tick.Stop()
@@ -153,9 +168,10 @@ func (n *Node) close() {
 
 func (n *Node) subscribe() error {
 	log := n.cfg.Logger
-	ps, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
-		Node: n.node, Topic: n.cfg.Topics.CommandPose, QueueSize: 4,
-		Callback: func(m *geometry_msgs.PoseStamped) {
+	onErr := func(err error) { log.Warn("malformed command", zap.Error(err)) }
+	ps, err := n.node.Subscribe(n.cfg.Topics.CommandPose, func() any { return &geometry_msgs.PoseStamped{} },
+		func(msg any) {
+			m := msg.(*geometry_msgs.PoseStamped)
 			p, err := n.cfg.Topics.PoseCommand(m)
 			n.cmd.mu.Lock()
 			defer n.cmd.mu.Unlock()
@@ -165,15 +181,14 @@ func (n *Node) subscribe() error {
 				return
 			}
 			n.cmd.pose, n.cmd.external = &p, true
-		},
-	})
+		}, n.cfg.ROS2.Profile(n.cfg.Topics.CommandPose, transport.Default), onErr)
 	if err != nil {
 		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.Topics.CommandPose, err)
 	}
 	n.subs = append(n.subs, ps)
-	gs, err := goroslib.NewSubscriber(goroslib.SubscriberConf{
-		Node: n.node, Topic: n.cfg.Topics.CommandGripper, QueueSize: 4,
-		Callback: func(m *std_msgs.Float64) {
+	gs, err := n.node.Subscribe(n.cfg.Topics.CommandGripper, func() any { return &std_msgs.Float64{} },
+		func(msg any) {
+			m := msg.(*std_msgs.Float64)
 			n.cmd.mu.Lock()
 			defer n.cmd.mu.Unlock()
 			if math.IsNaN(m.Data) || math.IsInf(m.Data, 0) {
@@ -182,8 +197,7 @@ func (n *Node) subscribe() error {
 				return
 			}
 			n.cmd.gripper, n.cmd.external = math.Max(0, math.Min(1, m.Data)), true
-		},
-	})
+		}, n.cfg.ROS2.Profile(n.cfg.Topics.CommandGripper, transport.Default), onErr)
 	if err != nil {
 		return fmt.Errorf("rosnode: subscribe %s: %w", n.cfg.Topics.CommandGripper, err)
 	}
@@ -196,14 +210,29 @@ func (n *Node) publish(m rosio.Message) error {
 	p, ok := n.pubs[m.Topic]
 	if !ok {
 		var err error
-		p, err = goroslib.NewPublisher(goroslib.PublisherConf{Node: n.node, Topic: m.Topic, Msg: m.Msg, Latch: m.Latch})
+		p, err = n.node.Publish(m.Topic, m.Msg, n.cfg.ROS2.Profile(m.Topic, n.profile(m)))
 		if err != nil {
 			return fmt.Errorf("rosnode: publisher %s: %w", m.Topic, err)
 		}
 		n.pubs[m.Topic] = p
 	}
-	p.Write(m.Msg)
+	if err := p.Write(m.Msg); err != nil {
+		n.cfg.Logger.Debug("publish failed", zap.String("topic", m.Topic), zap.Error(err))
+	}
 	return nil
+}
+
+// profile is the QoS a simulator topic is published with: latched topics
+// transient local; images and camera_info sensor data (as camera drivers
+// publish); the rest ROS 2's default.
+func (n *Node) profile(m rosio.Message) transport.Profile {
+	switch {
+	case m.Latch:
+		return transport.Latched
+	case strings.HasSuffix(m.Topic, "/image_raw") || strings.HasSuffix(m.Topic, "/camera_info"):
+		return transport.SensorData
+	}
+	return transport.Default
 }
 
 // startEpisode publishes the latched per-episode messages.
@@ -342,6 +371,12 @@ func (n *Node) step(ctx context.Context) error {
 	if err := n.publish(end); err != nil {
 		return err
 	}
+	n.finished++
+	if ok {
+		n.succeeded++
+	}
+	n.cfg.Logger.Info("episode ended", zap.Int("episode", n.episode), zap.Uint64("seed", spec.Seed), zap.Bool("success", ok),
+		zap.Int("steps", n.env.Steps()), zap.Int("episodes_finished", n.finished), zap.Int("episodes_succeeded", n.succeeded))
 	if !n.cfg.AutoReset {
 		// Keep running (and accepting commands) in the finished scene, but
 		// report the end only once.

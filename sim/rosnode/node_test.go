@@ -17,6 +17,7 @@ import (
 
 	"github.com/vla3d/vla3d/internal/rostest"
 	"github.com/vla3d/vla3d/sim"
+	"github.com/vla3d/vla3d/transport"
 )
 
 // startRoscore runs a real roscore on a free loopback port and returns its
@@ -35,7 +36,7 @@ func TestNodeAgainstRoscore(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, env, Config{MasterAddress: addr, Host: "127.0.0.1", Spec: sim.EpisodeSpec{Task: sim.TaskPickPlace, Split: sim.SplitNone, Seed: 2}})
+		done <- Run(ctx, env, Config{Transport: transport.ROS1, MasterAddress: addr, Host: "127.0.0.1", Spec: sim.EpisodeSpec{Task: sim.TaskPickPlace, Split: sim.SplitNone, Seed: 2}})
 	}()
 	defer func() {
 		cancel()
@@ -158,7 +159,7 @@ func TestNodeExpertEpisode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, env, Config{MasterAddress: addr, Host: "127.0.0.1", Expert: true,
+		done <- Run(ctx, env, Config{Transport: transport.ROS1, MasterAddress: addr, Host: "127.0.0.1", Expert: true,
 			Spec: sim.EpisodeSpec{Task: sim.TaskStack, Split: sim.SplitNone, Seed: 4}})
 	}()
 	defer func() {
