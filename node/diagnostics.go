@@ -52,6 +52,8 @@ func (c *Controller) Diagnostics(now time.Time, prevInputs *observe.Stats) diagn
 			kv("images_hz", rate(images, dt)),
 			kv("decode_errors_total", strconv.FormatUint(in.DecodeErrors, 10)),
 			kv("malformed_messages_total", strconv.FormatUint(c.stats.malformed.Load(), 10)),
+			kv("qos_mismatches_total", strconv.FormatUint(c.stats.qosMismatches.Load(), 10)),
+			kv("type_mismatches_total", strconv.FormatUint(c.stats.typeMismatches.Load(), 10)),
 			kv("sync_dropped_total", strconv.FormatUint(sum(in.Sync.Dropped), 10)),
 			kv("sync_discarded_total", strconv.FormatUint(sum(in.Sync.Discarded), 10)),
 			kv("sync_out_of_order_total", strconv.FormatUint(sum(in.Sync.OutOfOrder), 10)),

@@ -97,7 +97,14 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	rn, err := dial.Open(dial.Conf{Kind: cfg.Transport, Name: cfg.NodeName,
 		MasterAddress: masterAddress(cfg.MasterURI), Host: hostAddress(cfg.Host),
 		OnShutdown: func(reason string) { cancel(fmt.Errorf("%w (%s)", ErrShutDownByMaster, reason)) },
-		ROS2:       cfg.ROS2, Getenv: n.getenv, Logger: n.log})
+		ROS2:       cfg.ROS2, Getenv: n.getenv, Logger: n.log,
+		OnEvent: func(e transport.Event) {
+			if e.Kind == transport.TypeMismatch {
+				n.ctl.stats.typeMismatches.Add(1)
+			} else {
+				n.ctl.stats.qosMismatches.Add(1)
+			}
+		}})
 	if err != nil {
 		return fmt.Errorf("node: join the ROS graph (%s): %w", cfg.Transport, err)
 	}

@@ -57,6 +57,9 @@ type pipelineStats struct {
 	// malformed counts messages the transport received but could not
 	// decode (total since start).
 	malformed atomic.Uint64
+	// qosMismatches and typeMismatches count the transport's reports of
+	// remote endpoints it cannot match (ROS 2).
+	qosMismatches, typeMismatches atomic.Uint64
 
 	mu sync.Mutex
 	pipelineCounters

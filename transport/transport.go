@@ -100,3 +100,24 @@ type Publisher interface {
 type Subscription interface {
 	Close()
 }
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	// QoSMismatch: a remote endpoint on one of our topics has QoS we
+	// cannot match (e.g. a best-effort publisher for a reliable reader).
+	QoSMismatch EventKind = iota
+	// TypeMismatch: a remote publisher on a topic we subscribe to has
+	// another message type; its messages never arrive.
+	TypeMismatch
+)
+
+// Event is a problem with the graph that the transport saw and logged;
+// nodes count them in their diagnostics.
+type Event struct {
+	Kind   EventKind
+	Topic  string
+	Detail string
+}

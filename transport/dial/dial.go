@@ -28,6 +28,8 @@ type Conf struct {
 	ROS2   transport.ROS2Settings
 	Getenv func(string) string
 	Logger *zap.Logger
+	// OnEvent receives ROS 2's QoS and type mismatches.
+	OnEvent func(transport.Event)
 }
 
 // Open connects as c.Name over c.Kind.
@@ -48,7 +50,7 @@ func Open(c Conf) (transport.Transport, error) {
 // ROS2Conf is the ros2.Conf that Open uses for c.
 func ROS2Conf(c Conf) (ros2.Conf, error) {
 	s := c.ROS2
-	rc := ros2.Conf{Name: c.Name, Namespace: s.Namespace, LocalhostOnly: s.LocalhostOnly, Distro: s.Distro, Logger: c.Logger}
+	rc := ros2.Conf{Name: c.Name, Namespace: s.Namespace, LocalhostOnly: s.LocalhostOnly, Distro: s.Distro, Logger: c.Logger, OnEvent: c.OnEvent}
 	if err := s.Validate(); err != nil {
 		return rc, err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -44,6 +45,9 @@ type Conf struct {
 	// (optional) Logger for incompatible-QoS events, decode errors and
 	// discovery. It defaults to none.
 	Logger *zap.Logger
+	// (optional) OnEvent receives QoS and type mismatches (after they are
+	// logged). It defaults to none.
+	OnEvent func(transport.Event)
 }
 
 // FromEnv fills the fields left zero from the ROS 2 environment variables,
@@ -76,6 +80,9 @@ type Transport struct {
 	readers map[*dds.Reader][16]byte
 	writers map[*dds.Writer][16]byte
 	discBuf []byte
+	foreign map[string]bool // topic + "\x00" + type already reported
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 // New joins the DDS domain as node c.Name.
@@ -97,11 +104,13 @@ func New(c Conf) (*Transport, error) {
 	if cfg == "" && c.LocalhostOnly {
 		cfg = dds.LocalhostConfig
 	}
-	t := &Transport{c: c, log: log, readers: map[*dds.Reader][16]byte{}, writers: map[*dds.Writer][16]byte{}}
+	t := &Transport{c: c, log: log, readers: map[*dds.Reader][16]byte{}, writers: map[*dds.Writer][16]byte{},
+		foreign: map[string]bool{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	var err error
 	t.p, err = dds.NewParticipant(dds.ParticipantConf{Domain: c.Domain, Config: cfg, UserData: "enclave=/;",
 		OnEvent: func(e dds.Event) {
 			log.Warn("ROS 2 QoS mismatch", zap.String("detail", e.String()), zap.Int("total", e.Total))
+			t.event(transport.Event{Kind: transport.QoSMismatch, Topic: e.Topic, Detail: e.String()})
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("ros2: %w", err)
@@ -112,14 +121,66 @@ func New(c Conf) (*Transport, error) {
 		return nil, fmt.Errorf("ros2: %w", err)
 	}
 	t.announce()
+	go t.watchTypes()
 	return t, nil
+}
+
+func (t *Transport) event(e transport.Event) {
+	if t.c.OnEvent != nil {
+		t.c.OnEvent(e)
+	}
+}
+
+// typeCheckPeriod is how often the subscribed topics are checked for
+// publishers of another type.
+const typeCheckPeriod = time.Second
+
+// watchTypes reports, once per topic and type, remote publishers whose
+// message type differs from what this node subscribes with: DDS silently
+// never matches them.
+func (t *Transport) watchTypes() {
+	defer close(t.stopped)
+	tick := time.NewTicker(typeCheckPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+		t.mu.Lock()
+		readers := make([]*dds.Reader, 0, len(t.readers))
+		for r := range t.readers {
+			readers = append(readers, r)
+		}
+		t.mu.Unlock()
+		for _, r := range readers {
+			for _, typ := range r.ForeignWriters() {
+				key := r.Topic() + "\x00" + typ
+				t.mu.Lock()
+				seen := t.foreign[key]
+				t.foreign[key] = true
+				t.mu.Unlock()
+				if seen {
+					continue
+				}
+				detail := fmt.Sprintf("a publisher of type %s on %s, which this node reads as %s: never matched, its messages are ignored", typ, r.Topic(), r.TypeName())
+				t.log.Warn("ROS 2 type mismatch", zap.String("detail", detail))
+				t.event(transport.Event{Kind: transport.TypeMismatch, Topic: r.Topic(), Detail: detail})
+			}
+		}
+	}
 }
 
 // Participant exposes the DDS participant (tests, tools).
 func (t *Transport) Participant() *dds.Participant { return t.p }
 
 // Close leaves the domain.
-func (t *Transport) Close() error { return t.p.Close() }
+func (t *Transport) Close() error {
+	close(t.stop)
+	<-t.stopped
+	return t.p.Close()
+}
 
 // QoS returns the DDS QoS of a ROS 2 profile.
 func QoS(p transport.Profile) dds.QoS {

@@ -31,3 +31,8 @@ void vla3d_rawcdr_release(struct ddsi_serdata *sd);
 // "reliability/durability/history depth" separated by "; ". It returns the
 // number of endpoints described.
 int vla3d_remote_qos(dds_entity_t participant, int pubs, const char *topic, char *out, size_t n);
+
+// vla3d_remote_types writes into out the distinct type names of the
+// discovered remote writers (pubs != 0) or readers on topic that differ
+// from type_name, separated by ";". It returns how many it found.
+int vla3d_remote_types(dds_entity_t participant, int pubs, const char *topic, const char *type_name, char *out, size_t n);

@@ -1,10 +1,12 @@
 package dds
 
+// #include <stdlib.h>
 // #include "dds/dds.h"
 // #include "rawcdr.h"
 import "C"
 
 import (
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -20,15 +22,16 @@ type Sample struct {
 // Reader takes raw CDR samples of one topic and hands them to a callback
 // on its own goroutine, one at a time, in arrival order.
 type Reader struct {
-	p     *Participant
-	h     C.dds_entity_t
-	ws    C.dds_entity_t
-	guard C.dds_entity_t
-	topic string
-	qos   QoS
-	cb    func(Sample)
-	done  chan struct{}
-	once  sync.Once
+	p        *Participant
+	h        C.dds_entity_t
+	ws       C.dds_entity_t
+	guard    C.dds_entity_t
+	topic    string
+	typeName string
+	qos      QoS
+	cb       func(Sample)
+	done     chan struct{}
+	once     sync.Once
 }
 
 // NewReader creates a reader of typeName on topic calling cb for every
@@ -46,7 +49,7 @@ func (p *Participant) NewReader(topic, typeName string, q QoS, cb func(Sample)) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{p: p, topic: topic, qos: q, cb: cb, done: make(chan struct{})}
+	r := &Reader{p: p, topic: topic, typeName: typeName, qos: q, cb: cb, done: make(chan struct{})}
 	if r.h = C.dds_create_reader(p.h, t, cq, nil); r.h < 0 {
 		return nil, retErr("create reader "+topic, C.dds_return_t(r.h))
 	}
@@ -82,6 +85,12 @@ func (r *Reader) Matched() int {
 	}
 	return int(s.current_count)
 }
+
+// Topic is the reader's DDS topic name.
+func (r *Reader) Topic() string { return r.topic }
+
+// TypeName is the reader's DDS type name.
+func (r *Reader) TypeName() string { return r.typeName }
 
 // GUID returns the reader's DDS GUID.
 func (r *Reader) GUID() ([16]byte, error) { return guidOf(r.h) }
@@ -143,4 +152,18 @@ func (r *Reader) Close() {
 		delete(r.p.readers, r)
 		r.p.mu.Unlock()
 	})
+}
+
+// ForeignWriters returns the type names of discovered remote writers on
+// the reader's topic whose type is not the reader's: DDS never matches
+// them, so their data never arrives (a publisher of the wrong type).
+func (r *Reader) ForeignWriters() []string {
+	ct, cty := C.CString(r.topic), C.CString(r.typeName)
+	defer C.free(unsafe.Pointer(ct))
+	defer C.free(unsafe.Pointer(cty))
+	var buf [1024]C.char
+	if C.vla3d_remote_types(r.p.h, 1, ct, cty, &buf[0], C.size_t(len(buf))) == 0 {
+		return nil
+	}
+	return strings.Split(C.GoString(&buf[0]), ";")
 }
