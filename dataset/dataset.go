@@ -16,12 +16,18 @@ import (
 
 	"github.com/vla3d/vla3d/bag"
 	"github.com/vla3d/vla3d/bag/mcapbag"
+	"github.com/vla3d/vla3d/bag/rosbag2"
 )
 
-// OpenSource opens a ROS 1 bag or an MCAP file, told apart by its magic.
+// OpenSource opens a recording: a ROS 1 bag or an MCAP file (told apart by
+// its magic), a rosbag2 directory (metadata.yaml with MCAP or sqlite3
+// storage) or a rosbag2 .db3 file.
 func OpenSource(path string, log *zap.Logger) (bag.Source, error) {
 	if log == nil {
 		log = zap.NewNop()
+	}
+	if rosbag2.IsRecording(path) || strings.HasSuffix(path, ".db3") {
+		return rosbag2.Open(path, log)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -41,7 +47,7 @@ func OpenSource(path string, log *zap.Logger) (bag.Source, error) {
 	case strings.HasPrefix(string(magic), "#ROSBAG"):
 		return bag.Open(path, bag.WithLogger(log))
 	default:
-		return nil, fmt.Errorf("dataset: %s is neither a ROS bag nor an MCAP file", path)
+		return nil, fmt.Errorf("dataset: %s is neither a ROS bag, an MCAP file nor a rosbag2 recording", path)
 	}
 }
 
@@ -63,8 +69,9 @@ type Dataset struct {
 	episodes []Episode
 }
 
-// ExpandPaths turns files and directories (searched recursively for *.bag
-// and *.mcap) into a sorted list of recordings.
+// ExpandPaths turns files and directories (searched recursively for *.bag,
+// *.mcap, *.db3 and rosbag2 directories, each of which is one recording)
+// into a sorted list of recordings.
 func ExpandPaths(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -72,7 +79,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %w", err)
 		}
-		if !st.IsDir() {
+		if !st.IsDir() || rosbag2.IsRecording(p) {
 			out = append(out, p)
 			continue
 		}
@@ -80,7 +87,11 @@ func ExpandPaths(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".bag") || strings.HasSuffix(path, ".mcap")) {
+			if d.IsDir() && rosbag2.IsRecording(path) {
+				out = append(out, path)
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && (strings.HasSuffix(path, ".bag") || strings.HasSuffix(path, ".mcap") || strings.HasSuffix(path, ".db3")) {
 				out = append(out, path)
 			}
 			return nil
@@ -105,7 +116,7 @@ func Open(ctx context.Context, paths []string, cfg Config) (*Dataset, error) {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, errors.New("dataset: no recordings (*.bag, *.mcap) found")
+		return nil, errors.New("dataset: no recordings (*.bag, *.mcap, *.db3, rosbag2 directories) found")
 	}
 	d := &Dataset{cfg: cfg}
 	var errs []error

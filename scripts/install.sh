@@ -25,7 +25,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 APT_PKGS=(ros-core python3-sensor-msgs python3-geometry-msgs python3-std-msgs
           python3-diagnostic-msgs python3-trajectory-msgs
           libmujoco-dev libosmesa6-dev gcc pkg-config
-          cyclonedds-dev
+          cyclonedds-dev libsqlite3-dev
           libfastrtps-dev libfastcdr-dev g++ iproute2)
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -288,6 +288,7 @@ func runRecord(ctx context.Context, c *common, args []string) error {
 	fs.BoolVar(&cfg.KeepFailed, "keep-failed", false, "keep bags of episodes the expert did not finish")
 	fs.Float64Var(&cfg.DARTNoise, "dart", 0, "DART noise: standard deviation (m per step) added to the executed translation while the expert's own action is recorded, so demonstrations include recoveries (e.g. 0.005)")
 	fs.StringVar(&cfg.Compression, "compression", "", "bag chunk compression: none or lz4")
+	fs.StringVar(&cfg.Format, "format", record.FormatBag, "recording format: bag (ROS 1), rosbag2 (ROS 2 directory, MCAP storage) or rosbag2-sqlite3 (.db3 storage, as Humble records)")
 	registerTopics(fs, &topics)
 	if err := c.parse(fs, args); err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Package record writes scripted-expert demonstrations of the simulated
-// robot to ROS 1 bag files: one bag per episode, holding every camera's
+// robot to ROS 1 bag files or ROS 2 rosbag2 recordings (MCAP or sqlite3
+// storage, CDR): one recording per episode, holding every camera's
 // colour, depth, calibration and instance labels, tf, end-effector pose,
 // joint states, the instruction, the expert action of every control step,
 // the scene's objects and their true poses, and start/end episode markers.
@@ -16,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/bag"
+	"github.com/vla3d/vla3d/bag/rosbag2"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/sim"
 	"github.com/vla3d/vla3d/sim/rosio"
@@ -34,7 +36,11 @@ type Config struct {
 	// deleted by default so datasets hold only demonstrations).
 	KeepFailed  bool
 	Topics      rosio.Topics
-	Compression string // "" (none) or "lz4", as the bag package writes
+	Compression string // "" (none) or "lz4", as the bag package writes (ROS 1 bags)
+	// Format is FormatBag (ROS 1 .bag files, the default), FormatRosbag2
+	// (rosbag2 directories with MCAP storage, as ROS 2 Iron+ records) or
+	// FormatRosbag2SQLite (sqlite3 .db3 storage, as Humble records).
+	Format string
 	// DARTNoise (metres per control step, standard deviation) perturbs the
 	// executed translation of every step, DART-style: the recorded action is
 	// the expert's own, so the demonstrations show it correcting from states
@@ -47,6 +53,13 @@ type Config struct {
 	OnObservation func(env *sim.Env, obs *msgs.Observation) error
 	Logger        *zap.Logger
 }
+
+// Recording formats.
+const (
+	FormatBag           = "bag"
+	FormatRosbag2       = "rosbag2"
+	FormatRosbag2SQLite = "rosbag2-sqlite3"
+)
 
 // Episode is the outcome of one recorded episode.
 type Episode struct {
@@ -70,6 +83,13 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	switch cfg.Format {
+	case "":
+		cfg.Format = FormatBag
+	case FormatBag, FormatRosbag2, FormatRosbag2SQLite:
+	default:
+		return nil, fmt.Errorf("record: unknown format %q (%s, %s, %s)", cfg.Format, FormatBag, FormatRosbag2, FormatRosbag2SQLite)
+	}
 	probe := sim.EpisodeSpec{Task: cfg.Task, Split: cfg.Split, Severity: cfg.Severity}
 	if err := probe.Validate(); err != nil {
 		return nil, err
@@ -82,13 +102,16 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
 	for i := 0; i < cfg.Episodes; i++ {
 		spec := probe
 		spec.Seed = cfg.Seed + uint64(i)
-		path := filepath.Join(cfg.Dir, fmt.Sprintf("%s_%s_s%03d_%06d.bag", spec.Task, spec.Split, int(spec.Severity*100), spec.Seed))
+		path := filepath.Join(cfg.Dir, fmt.Sprintf("%s_%s_s%03d_%06d", spec.Task, spec.Split, int(spec.Severity*100), spec.Seed))
+		if cfg.Format == FormatBag {
+			path += ".bag"
+		}
 		ep, err := episode(ctx, env, expert, spec, i, path, cfg)
 		if err != nil {
 			return out, err
 		}
 		if !ep.Success && !cfg.KeepFailed {
-			if err := os.Remove(path); err != nil {
+			if err := os.RemoveAll(path); err != nil {
 				return out, fmt.Errorf("record: remove failed episode: %w", err)
 			}
 			ep.Path = ""
@@ -106,7 +129,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 	if err := env.Reset(ctx, spec); err != nil {
 		return ep, err
 	}
-	w, err := bag.Create(path, bag.WriterOptions{Compression: cfg.Compression})
+	w, err := createWriter(path, cfg)
 	if err != nil {
 		return ep, fmt.Errorf("record: %w", err)
 	}
@@ -126,7 +149,6 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		return ep, err
 	}
 	stamp := obs.Stamp
-	var types bag.TypeCache
 	ev := rosio.EpisodeEvent{Event: "start", Episode: index, Task: spec.Task, Split: spec.Split,
 		Severity: spec.Severity, Seed: spec.Seed, Instruction: obs.Instruction}
 	start, err := t.EpisodeMsg(ev)
@@ -138,7 +160,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		return ep, err
 	}
 	for _, m := range []rosio.Message{start, t.InstructionMsg(obs.Instruction), t.StaticTFMsg(obs, static, stamp), objs} {
-		if err := writeMsg(w, &types, m, stamp); err != nil {
+		if err := w.write(m, stamp); err != nil {
 			return ep, err
 		}
 	}
@@ -154,7 +176,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 		}
 		ms = append(ms, t.ObjectPosesMsg(rosio.StatePoses(env.State()), obs.Stamp))
 		for _, m := range ms {
-			if err := writeMsg(w, &types, m, obs.Stamp); err != nil {
+			if err := w.write(m, obs.Stamp); err != nil {
 				return ep, err
 			}
 		}
@@ -174,7 +196,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 			return ep, err
 		}
 		// The action is stamped with the observation it answers.
-		if err := writeMsg(w, &types, am, obs.Stamp); err != nil {
+		if err := w.write(am, obs.Stamp); err != nil {
 			return ep, err
 		}
 		exec := a
@@ -197,15 +219,59 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 	if err != nil {
 		return ep, err
 	}
-	if err := writeMsg(w, &types, end, obs.Stamp); err != nil {
+	if err := w.write(end, obs.Stamp); err != nil {
 		return ep, err
 	}
 	return ep, nil
 }
 
-// writeMsg writes m, registering its connection as latched when m is (so
+// writer writes one episode's recording.
+type writer interface {
+	write(m rosio.Message, t time.Time) error
+	Close() error
+}
+
+func createWriter(path string, cfg Config) (writer, error) {
+	switch cfg.Format {
+	case FormatRosbag2, FormatRosbag2SQLite:
+		storage := rosbag2.StorageMCAP
+		if cfg.Format == FormatRosbag2SQLite {
+			storage = rosbag2.StorageSQLite
+		}
+		w, err := rosbag2.Create(path, rosbag2.WriterOptions{Storage: storage})
+		if err != nil {
+			return nil, err
+		}
+		return rosbag2Writer{w}, nil
+	}
+	w, err := bag.Create(path, bag.WriterOptions{Compression: cfg.Compression})
+	if err != nil {
+		return nil, err
+	}
+	return &bagWriter{w: w}, nil
+}
+
+type rosbag2Writer struct{ *rosbag2.Writer }
+
+// write records m; latched topics are marked transient local.
+func (w rosbag2Writer) write(m rosio.Message, t time.Time) error {
+	if err := w.WriteMsg(m.Topic, t, m.Msg, m.Latch); err != nil {
+		return fmt.Errorf("record: %s: %w", m.Topic, err)
+	}
+	return nil
+}
+
+type bagWriter struct {
+	w     *bag.Writer
+	types bag.TypeCache
+}
+
+func (b *bagWriter) Close() error { return b.w.Close() }
+
+// write writes m, registering its connection as latched when m is (so
 // rosbag play re-latches /instruction and /tf_static).
-func writeMsg(w *bag.Writer, types *bag.TypeCache, m rosio.Message, t time.Time) error {
+func (b *bagWriter) write(m rosio.Message, t time.Time) error {
+	w, types := b.w, &b.types
 	ti, err := types.Info(m.Msg)
 	if err != nil {
 		return fmt.Errorf("record: %s: %w", m.Topic, err)
