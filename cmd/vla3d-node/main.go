@@ -30,8 +30,11 @@ const usage = `vla3d-node: the 3DVLA policy as a ROS 2 (or ROS 1) node.
 Usage:
   vla3d-node --config launch/vla3d_node.yaml [flags]
 
-The YAML config (see launch/vla3d_node.yaml) sets everything; flags given on
-the command line override it. Without --config the built-in defaults are used
+The YAML config (see launch/vla3d_node.yaml) sets everything; ROS 2 arguments
+(--ros-args -r __node:=NAME -r __ns:=NS --params-file FILE -p KEY:=VALUE
+-r FROM:=TO, as ros2 run / ros2 launch pass them; parameter names are the
+config's keys, e.g. control_hz or safety.max_linear_speed) override it, and
+flags given on the command line override both. Without --config the built-in defaults are used
 (one camera "front" with the DESIGN.md topics).
 
 ROS 2 (the default, --transport ros2) needs no ROS installation: the node is
@@ -63,6 +66,7 @@ type options struct {
 	printConfig, check, markers                                                                 bool
 	set                                                                                         map[string]bool // flags given on the command line
 	remap                                                                                       cli.Remapping   // roslaunch's __name:= etc.
+	ros2                                                                                        cli.ROS2Args    // ros2 launch's --ros-args section
 }
 
 func parseFlags(args []string, stdout io.Writer) (*options, error) {
@@ -90,12 +94,20 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
+	// ros2 launch appends --ros-args -r __node:=NAME --params-file FILE;
 	// roslaunch appends __name:=NAME __log:=PATH.
+	ros2, args, err := cli.SplitROS2Args(args)
+	if err != nil {
+		return nil, err
+	}
 	remap, err := cli.ParseROS(fs, args, stdout)
 	if err != nil {
 		return nil, err
 	}
-	o.set, o.remap = cli.GivenFlags(fs), remap
+	o.set, o.remap, o.ros2 = cli.GivenFlags(fs), remap, ros2
+	if ros2.LogLevel != "" && !o.set["log-level"] {
+		*o.logLevel = ros2.LogLevel
+	}
 	return o, nil
 }
 
@@ -112,7 +124,13 @@ func effectiveConfig(o *options, getenv func(string) string) (node.Config, error
 		}
 	}
 	if ns := o.remap.Namespace; ns != "" && ns != "/" {
-		return cfg, cli.Usagef("__ns:=%s: namespaced nodes are not supported", ns)
+		return cfg, cli.Usagef("__ns:=%s: namespaced ROS 1 nodes are not supported", ns)
+	}
+	if o.ros2.Seen {
+		var err error
+		if cfg, err = node.ApplyROS2Args(cfg, o.ros2); err != nil {
+			return cfg, err
+		}
 	}
 	set := o.set
 	var given cli.NodeSettings
