@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+
+	"github.com/vla3d/vla3d/transport"
+	"github.com/vla3d/vla3d/transport/ros2"
+)
+
+// TestSimWithNodeROS2 is the quick start's default: the MuJoCo simulated
+// robot (vla3d-sim node) and vla3d-node running the tiny ONNX model, two
+// processes talking ROS 2 over DDS in localhost-only mode (as
+// scripts/demo.sh runs them); a ROS 2 monitor in the test must see the
+// node execute the policy at the control rate, and SIGINT must publish a
+// stop.
+func TestSimWithNodeROS2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries and runs the simulator: skipped with -short")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go toolchain not on PATH")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(root, "policy", "testdata", "model.onnx")
+	lib := filepath.Join(root, ".deps", "onnxruntime", "libonnxruntime.so.1")
+	if _, err := os.Stat(lib); err != nil {
+		t.Skip("ONNX Runtime library absent (run scripts/install.sh)")
+	}
+	bin := t.TempDir()
+	for _, c := range []string{"vla3d-node", "vla3d-sim"} {
+		build := exec.Command(goBin, "build", "-o", filepath.Join(bin, c), "./cmd/"+c)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", c, err, out)
+		}
+	}
+	domain := 100 + rand.IntN(100) // apart from other tests running at the same time
+	env := append(os.Environ(), "ROS_LOCALHOST_ONLY=1", fmt.Sprintf("ROS_DOMAIN_ID=%d", domain), "VLA3D_ORT_LIB="+lib)
+	start := func(name string, args ...string) (*exec.Cmd, *lockedBuffer, chan error) {
+		cmd := exec.Command(filepath.Join(bin, name), args...)
+		cmd.Dir, cmd.Env = root, env
+		out := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited, done := make(chan error, 1), make(chan struct{})
+		go func() { exited <- cmd.Wait(); close(done) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		})
+		return cmd, out, exited
+	}
+	_, simOut, simExited := start("vla3d-sim", "node", "--transport", "ros2", "--hz", "10", "--auto-reset")
+	nodeCmd, nodeOut, nodeExited := start("vla3d-node", "--transport", "ros2", "--config", "launch/vla3d_node.yaml", "--model", model, "--rate", "10")
+
+	mon, err := ros2.New(ros2.Conf{Name: "e2e_monitor", Domain: uint32(domain), LocalhostOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	var mu sync.Mutex
+	var stamps []time.Time
+	control := ""
+	subPose, err := mon.Subscribe("/vla3d/command_pose", func() any { return &geometry_msgs.PoseStamped{} },
+		func(any) { mu.Lock(); stamps = append(stamps, time.Now()); mu.Unlock() }, transport.Default, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer subPose.Close()
+	subDiag, err := mon.Subscribe("/diagnostics", func() any { return &diagnostic_msgs.DiagnosticArray{} }, func(m any) {
+		for _, s := range m.(*diagnostic_msgs.DiagnosticArray).Status {
+			if strings.HasSuffix(s.Name, ": control") {
+				mu.Lock()
+				control = s.Message
+				mu.Unlock()
+			}
+		}
+	}, transport.Default, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer subDiag.Close()
+
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		mu.Lock()
+		c := control
+		mu.Unlock()
+		if c == "executing policy" {
+			break
+		}
+		select {
+		case err := <-simExited:
+			t.Fatalf("vla3d-sim exited early (%v)\n%s", err, simOut.String())
+		case err := <-nodeExited:
+			t.Fatalf("vla3d-node exited early (%v)\n%s", err, nodeOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node not executing the policy after 60 s (control status %q)\nnode:\n%s\nsim:\n%s", c, nodeOut.String(), simOut.String())
+		}
+	}
+	from := time.Now()
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	n := 0
+	for _, s := range stamps {
+		if s.After(from) {
+			n++
+		}
+	}
+	mu.Unlock()
+	if n < 16 || n > 24 {
+		t.Errorf("%d commands in 2 s, want ~20 (10 Hz)", n)
+	}
+	_ = nodeCmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-nodeExited:
+		if err != nil {
+			t.Errorf("vla3d-node exit: %v\n%s", err, nodeOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("vla3d-node did not stop on SIGINT\n%s", nodeOut.String())
+	}
+	if !strings.Contains(nodeOut.String(), "published stop command") {
+		t.Errorf("no stop command on SIGINT:\n%s", nodeOut.String())
+	}
+}
