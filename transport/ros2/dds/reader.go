@@ -57,7 +57,13 @@ func (p *Participant) NewReader(topic, typeName string, q QoS, cb func(Sample)) 
 		C.dds_delete(r.h)
 		return nil, retErr(what, rc)
 	}
-	C.dds_set_status_mask(r.h, C.DDS_DATA_AVAILABLE_STATUS|C.DDS_REQUESTED_INCOMPATIBLE_QOS_STATUS)
+	C.dds_set_status_mask(r.h, C.DDS_REQUESTED_INCOMPATIBLE_QOS_STATUS)
+	// Data wakes the loop through a read condition (any sample in the
+	// reader's cache), the incompatible-QoS status through the reader.
+	rc := C.dds_create_readcondition(r.h, C.DDS_ANY_STATE)
+	if rc < 0 {
+		return fail("create read condition", C.dds_return_t(rc))
+	}
 	if r.ws = C.dds_create_waitset(p.h); r.ws < 0 {
 		return fail("create waitset", C.dds_return_t(r.ws))
 	}
@@ -67,7 +73,10 @@ func (p *Participant) NewReader(topic, typeName string, q QoS, cb func(Sample)) 
 	if rc := C.dds_waitset_attach(r.ws, r.guard, 0); rc < 0 {
 		return fail("attach guard", rc)
 	}
-	if rc := C.dds_waitset_attach(r.ws, r.h, 1); rc < 0 {
+	if rc := C.dds_waitset_attach(r.ws, rc, 1); rc < 0 {
+		return fail("attach read condition", rc)
+	}
+	if rc := C.dds_waitset_attach(r.ws, r.h, 2); rc < 0 {
 		return fail("attach reader", rc)
 	}
 	p.mu.Lock()
@@ -97,7 +106,7 @@ func (r *Reader) GUID() ([16]byte, error) { return guidOf(r.h) }
 
 func (r *Reader) loop() {
 	defer close(r.done)
-	var trig [2]C.dds_attach_t
+	var trig [3]C.dds_attach_t
 	for {
 		n := C.dds_waitset_wait(r.ws, &trig[0], C.size_t(len(trig)), C.dds_duration_t(C.DDS_INFINITY))
 		if n < 0 {
