@@ -55,39 +55,47 @@ func topic(i int) string {
 	return fmt.Sprintf("/bench/c%d/%s/image_raw", i/2, []string{"color", "depth"}[i%2])
 }
 
-// TestEchoPeer is the other process of the benchmark: it subscribes to the
-// six image topics and, when a frame's last image arrives, publishes its
-// sequence number on /bench/ack. It runs only when re-executed by the
-// benchmark.
-func TestEchoPeer(t *testing.T) {
-	kind := os.Getenv(envEcho)
-	if kind == "" {
-		t.Skip("the benchmark's echo peer; runs only inside BenchmarkCameraSet")
+// TestMain makes the re-executed test binary the benchmark's echo peer:
+// it subscribes to the six image topics and, when a frame's last image
+// arrives, publishes its stamp on /bench/ack, until killed.
+func TestMain(m *testing.M) {
+	if kind := os.Getenv(envEcho); kind != "" {
+		if err := echo(transport.Kind(kind)); err != nil {
+			fmt.Fprintln(os.Stderr, "echo peer:", err)
+			os.Exit(1)
+		}
+		return
 	}
+	os.Exit(m.Run())
+}
+
+func echo(kind transport.Kind) error {
 	var domain int
-	fmt.Sscan(os.Getenv(envDomain), &domain)
-	tr := open(t, transport.Kind(kind), "bench_echo", os.Getenv(envMaster), domain)
+	if _, err := fmt.Sscan(os.Getenv(envDomain), &domain); err != nil {
+		return err
+	}
+	tr, err := dial.Open(dial.Conf{Kind: kind, Name: "bench_echo", MasterAddress: os.Getenv(envMaster), Host: "127.0.0.1",
+		ROS2: transport.ROS2Settings{DomainID: domain, LocalhostOnly: true}})
+	if err != nil {
+		return err
+	}
 	defer tr.Close()
 	ack, err := tr.Publish("/bench/ack", &std_msgs.Header{}, transport.Default)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	last := 2*cameras - 1
-	sub, err := tr.Subscribe(topic(last), func() any { return &sensor_msgs.Image{} }, func(m any) {
-		_ = ack.Write(&std_msgs.Header{Stamp: m.(*sensor_msgs.Image).Header.Stamp})
-	}, transport.Default, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	for i := range last {
-		s, err := tr.Subscribe(topic(i), func() any { return &sensor_msgs.Image{} }, func(any) {}, transport.Default, nil)
+	for i := range 2 * cameras {
+		cb := func(any) {}
+		if i == 2*cameras-1 {
+			cb = func(m any) { _ = ack.Write(&std_msgs.Header{Stamp: m.(*sensor_msgs.Image).Header.Stamp}) }
+		}
+		s, err := tr.Subscribe(topic(i), func() any { return &sensor_msgs.Image{} }, cb, transport.Default, nil)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		defer s.Close()
 	}
-	time.Sleep(time.Hour) // killed by the benchmark
+	select {} // killed by the benchmark
 }
 
 // BenchmarkCameraSet publishes one frame of the node's input (3 x 224x224
@@ -126,7 +134,7 @@ func BenchmarkCameraSet(b *testing.B) {
 				defer p.Close()
 				pubs = append(pubs, p)
 			}
-			peer := exec.Command(os.Args[0], "-test.run", "^TestEchoPeer$", "-test.count=1")
+			peer := exec.Command(os.Args[0])
 			peer.Env = env
 			peer.Stderr = os.Stderr
 			if err := peer.Start(); err != nil {
