@@ -79,7 +79,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--master", "ftp://m:1", "--check"}, "ROS master", false},
 		{[]string{"--log-level", "loud", "--check"}, "log-level", true},
 		{[]string{"--check", "stray"}, `unexpected argument "stray"`, true},
-		{[]string{"--check", "__ns:=/robot1"}, "namespaced nodes are not supported", true},
+		{[]string{"--check", "__ns:=/robot1"}, "namespaced ROS 1 nodes are not supported", true},
 		{[]string{"--bogus"}, "not defined: -bogus", true},
 	}
 	for _, tc := range tests {
@@ -147,8 +147,8 @@ func TestLaunchFilesResolve(t *testing.T) {
 		file, node string
 		want       []string
 	}{
-		{"vla3d_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--config " + launch + "/vla3d_node.yaml", "--model /m.onnx"}},
-		{"sim_with_node.launch", "vla3d_sim", []string{"scripts/vla3d-sim", "node --task pick_place"}},
+		{"vla3d_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--transport ros1", "--config " + launch + "/vla3d_node.yaml", "--model /m.onnx"}},
+		{"sim_with_node.launch", "vla3d_sim", []string{"scripts/vla3d-sim", "node --transport ros1 --task pick_place"}},
 		{"sim_with_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--rate 10", "--model /m.onnx"}},
 	}
 	for _, tc := range tests {
