@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,6 +189,22 @@ func TestNodeInteropFastDDS(t *testing.T) {
 	t.Logf("1280x720 rgb8 from the peer: %d intact, %d damaged; back to the peer: %d intact; %d stall commands held; %d control statuses",
 		bigGot, bigBad, len(peer.Lines("big_ok", time.Time{}, time.Now())), len(held), nControls)
 	mu.Unlock()
+	// The node announced itself as rmw does: `ros2 node list` would show it.
+	found := false
+	for _, l := range peer.Lines("node ", time.Time{}, time.Now()) {
+		var ns, name string
+		var readers, writers int
+		if _, err := fmt.Sscanf(l.Text, "node %s %s readers %d writers %d", &ns, &name, &readers, &writers); err == nil &&
+			ns == "/" && name == cfg.NodeName && readers >= 3*3+4 && writers >= 4 {
+			if !found {
+				t.Logf("ros_discovery_info at the Fast DDS peer: %s", l.Text)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the peer never saw %s on ros_discovery_info with its readers and writers: %v", cfg.NodeName, peer.Lines("node ", time.Time{}, time.Now()))
+	}
 	if ls := peer.Lines("qos_incompatible", time.Time{}, time.Now()); len(ls) > 0 {
 		t.Errorf("the peer reported incompatible QoS: %v", ls)
 	}

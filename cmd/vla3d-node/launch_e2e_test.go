@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
+	"github.com/vla3d/vla3d/transport"
+	"github.com/vla3d/vla3d/transport/ros1"
 )
 
 // lockedBuffer collects a child's output safely across goroutines.
@@ -109,10 +108,9 @@ func TestSimWithNodeLaunch(t *testing.T) {
 	}()
 
 	// Connect a monitor once the master is up.
-	var mon *goroslib.Node
+	var mon transport.Transport
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		mon, err = goroslib.NewNode(goroslib.NodeConf{Name: "e2e_monitor", MasterAddress: fmt.Sprintf("127.0.0.1:%d", port),
-			Host: "127.0.0.1", LogDestinations: goroslib.LogDestinationCallback})
+		mon, err = ros1.New(ros1.Conf{Name: "e2e_monitor", MasterAddress: fmt.Sprintf("127.0.0.1:%d", port), Host: "127.0.0.1"})
 		if err == nil {
 			break
 		}
@@ -122,34 +120,10 @@ func TestSimWithNodeLaunch(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	defer mon.Close()
-	var mu sync.Mutex
-	var stamps []time.Time
-	control := ""
-	subPose, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: mon, Topic: "/vla3d/command_pose",
-		Callback: func(*geometry_msgs.PoseStamped) { mu.Lock(); stamps = append(stamps, time.Now()); mu.Unlock() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer subPose.Close()
-	subDiag, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: mon, Topic: "/diagnostics",
-		Callback: func(m *diagnostic_msgs.DiagnosticArray) {
-			for _, s := range m.Status {
-				if strings.HasSuffix(s.Name, ": control") {
-					mu.Lock()
-					control = s.Message
-					mu.Unlock()
-				}
-			}
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer subDiag.Close()
+	watch := watchNode(t, mon)
 
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		mu.Lock()
-		c := control
-		mu.Unlock()
+		c := watch.Control()
 		if c == "executing policy" {
 			break
 		}
@@ -165,15 +139,7 @@ func TestSimWithNodeLaunch(t *testing.T) {
 	}
 	start := time.Now()
 	time.Sleep(2 * time.Second)
-	mu.Lock()
-	n := 0
-	for _, s := range stamps {
-		if s.After(start) {
-			n++
-		}
-	}
-	mu.Unlock()
-	if n < 16 || n > 24 {
+	if n := watch.CommandsSince(start); n < 16 || n > 24 {
 		t.Errorf("%d commands in 2 s, want ~20 (10 Hz)", n)
 	}
 

@@ -7,15 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/diagnostic_msgs"
-	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
-
-	"github.com/vla3d/vla3d/transport"
 	"github.com/vla3d/vla3d/transport/ros2"
 )
 
@@ -76,33 +71,10 @@ func TestSimWithNodeROS2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mon.Close()
-	var mu sync.Mutex
-	var stamps []time.Time
-	control := ""
-	subPose, err := mon.Subscribe("/vla3d/command_pose", func() any { return &geometry_msgs.PoseStamped{} },
-		func(any) { mu.Lock(); stamps = append(stamps, time.Now()); mu.Unlock() }, transport.Default, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer subPose.Close()
-	subDiag, err := mon.Subscribe("/diagnostics", func() any { return &diagnostic_msgs.DiagnosticArray{} }, func(m any) {
-		for _, s := range m.(*diagnostic_msgs.DiagnosticArray).Status {
-			if strings.HasSuffix(s.Name, ": control") {
-				mu.Lock()
-				control = s.Message
-				mu.Unlock()
-			}
-		}
-	}, transport.Default, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer subDiag.Close()
+	watch := watchNode(t, mon)
 
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		mu.Lock()
-		c := control
-		mu.Unlock()
+		c := watch.Control()
 		if c == "executing policy" {
 			break
 		}
@@ -119,15 +91,7 @@ func TestSimWithNodeROS2(t *testing.T) {
 	}
 	from := time.Now()
 	time.Sleep(2 * time.Second)
-	mu.Lock()
-	n := 0
-	for _, s := range stamps {
-		if s.After(from) {
-			n++
-		}
-	}
-	mu.Unlock()
-	if n < 16 || n > 24 {
+	if n := watch.CommandsSince(from); n < 16 || n > 24 {
 		t.Errorf("%d commands in 2 s, want ~20 (10 Hz)", n)
 	}
 	_ = nodeCmd.Process.Signal(syscall.SIGINT)

@@ -8,6 +8,7 @@
 // line per event on stdout:
 //   ready | cmd <sec> <x> <y> <z> | gripper <v> | chunk <bytes> | diag <bytes>
 //   big_ok <w>x<h> | big_bad <reason> | stall | resume
+//   node <namespace> <name> readers <n> writers <n>   (ros_discovery_info)
 // Usage: peer <seconds> <stall_after_s> <stall_for_s>
 #include <atomic>
 #include <cstdarg>
@@ -227,6 +228,21 @@ class Listener : public DataReaderListener {
           say("big_bad %ux%u %s %u bytes", w, h, enc.c_str(), n);
         else
           say("big_ok %ux%u", w, h);
+      } else if (what_ == "discovery") {
+        // rmw_dds_common/ParticipantEntitiesInfo with Iron+ 16-byte gids.
+        uint8_t gid[16];
+        c.deserializeArray(gid, 16);
+        uint32_t nodes;
+        c >> nodes;
+        for (uint32_t i = 0; i < nodes; i++) {
+          std::string ns, name;
+          uint32_t nr, nw;
+          c >> ns >> name >> nr;
+          for (uint32_t k = 0; k < nr; k++) c.deserializeArray(gid, 16);
+          c >> nw;
+          for (uint32_t k = 0; k < nw; k++) c.deserializeArray(gid, 16);
+          say("node %s %s readers %u writers %u", ns.c_str(), name.c_str(), nr, nw);
+        }
       } else {
         say("%s %zu", what_.c_str(), r.bytes.size());
       }
@@ -297,10 +313,14 @@ int main(int argc, char **argv) {
     q.durability().kind = VOLATILE_DURABILITY_QOS;
     q.history().kind = KEEP_LAST_HISTORY_QOS;
     q.history().depth = 10;
+    bool discovery = what == "discovery";
+    if (discovery) {  // as rmw reads it: transient local, every participant's latest
+      q.durability().kind = TRANSIENT_LOCAL_DURABILITY_QOS;
+    }
     q.endpoint().history_memory_policy = eprosima::fastrtps::rtps::PREALLOCATED_WITH_REALLOC_MEMORY_MODE;
     auto *l = new Listener(what);
     listeners.push_back(l);
-    if (!sub->create_datareader(topic("rt" + name, type), q, l)) {
+    if (!sub->create_datareader(topic(discovery ? name : "rt" + name, type), q, l)) {
       fprintf(stderr, "create_datareader %s failed\n", name.c_str());
       exit(1);
     }
@@ -326,6 +346,7 @@ int main(int argc, char **argv) {
   reader("/vla3d/action_chunk", "trajectory_msgs::msg::dds_::JointTrajectory_", "chunk");
   reader("/diagnostics", "diagnostic_msgs::msg::dds_::DiagnosticArray_", "diag");
   reader("/interop/big_image_back", IMG, "big");
+  reader("ros_discovery_info", "rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_", "discovery");
 
   std::vector<uint8_t> rgb(size * size * 3), dep(size * size * 2);
   for (size_t i = 0; i < rgb.size(); i++) rgb[i] = static_cast<uint8_t>(i * 7);

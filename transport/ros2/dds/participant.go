@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -164,17 +165,35 @@ func (p *Participant) topic(name, typeName string, q *C.dds_qos_t) (C.dds_entity
 	return t, st, nil
 }
 
-// remote describes the QoS of the remote writers (pubs) or readers on topic.
-func (p *Participant) remote(topic string, pubs bool) string {
+// endpoint is a discovered remote writer or reader.
+type endpoint struct{ typeName, qos string }
+
+// remote lists the remote writers (pubs) or readers on topic.
+func (p *Participant) remote(topic string, pubs bool) []endpoint {
 	ct := C.CString(topic)
 	defer C.free(unsafe.Pointer(ct))
-	var buf [1024]C.char
+	var buf [4096]C.char
 	w := C.int(0)
 	if pubs {
 		w = 1
 	}
-	C.vla3d_remote_qos(p.h, w, ct, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
+	C.vla3d_remote_endpoints(p.h, w, ct, &buf[0], C.size_t(len(buf)))
+	var out []endpoint
+	for _, line := range strings.Split(C.GoString(&buf[0]), "\n") {
+		if typ, qos, ok := strings.Cut(line, "|"); ok {
+			out = append(out, endpoint{typ, qos})
+		}
+	}
+	return out
+}
+
+// remoteQoS describes the QoS of the remote endpoints on topic, "; "-separated.
+func (p *Participant) remoteQoS(topic string, pubs bool) string {
+	var qs []string
+	for _, e := range p.remote(topic, pubs) {
+		qs = append(qs, e.qos)
+	}
+	return strings.Join(qs, "; ")
 }
 
 func (p *Participant) event(e Event) {

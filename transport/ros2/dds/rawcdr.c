@@ -265,36 +265,7 @@ static int describe_qos(const dds_qos_t *q, char *out, size_t n) {
   return snprintf(out, n, "%s/%s/keep_last %d", rel == DDS_RELIABILITY_RELIABLE ? "reliable" : "best_effort", durs, (int)depth);
 }
 
-int vla3d_remote_qos(dds_entity_t participant, int pubs, const char *topic, char *out, size_t n) {
-  if (n == 0) return 0;
-  out[0] = 0;
-  dds_entity_t rd = dds_create_reader(participant, pubs ? DDS_BUILTIN_TOPIC_DCPSPUBLICATION : DDS_BUILTIN_TOPIC_DCPSSUBSCRIPTION, NULL, NULL);
-  if (rd < 0) return 0;
-  enum { MAXS = 64 };
-  void *samples[MAXS] = {0};
-  dds_sample_info_t infos[MAXS];
-  dds_instance_handle_t own = 0;
-  (void)dds_get_instance_handle(participant, &own);
-  int count = 0;
-  size_t used = 0;
-  dds_return_t got = dds_read(rd, samples, infos, MAXS, MAXS);
-  for (int i = 0; i < got; i++) {
-    const dds_builtintopic_endpoint_t *e = samples[i];
-    if (!infos[i].valid_data || e->topic_name == NULL || strcmp(e->topic_name, topic) != 0) continue;
-    if (e->participant_instance_handle == own) continue;
-    if (used + 2 < n && count > 0) { out[used++] = ';'; out[used++] = ' '; out[used] = 0; }
-    if (used < n) {
-      int w = describe_qos(e->qos, out + used, n - used);
-      if (w > 0) used += (size_t)w < n - used ? (size_t)w : n - used - 1;
-    }
-    count++;
-  }
-  if (got > 0) dds_return_loan(rd, samples, got);
-  dds_delete(rd);
-  return count;
-}
-
-int vla3d_remote_types(dds_entity_t participant, int pubs, const char *topic, const char *type_name, char *out, size_t n) {
+int vla3d_remote_endpoints(dds_entity_t participant, int pubs, const char *topic, char *out, size_t n) {
   if (n == 0) return 0;
   out[0] = 0;
   dds_entity_t rd = dds_create_reader(participant, pubs ? DDS_BUILTIN_TOPIC_DCPSPUBLICATION : DDS_BUILTIN_TOPIC_DCPSSUBSCRIPTION, NULL, NULL);
@@ -302,16 +273,25 @@ int vla3d_remote_types(dds_entity_t participant, int pubs, const char *topic, co
   enum { MAXS = 256 };
   void *samples[MAXS] = {0};
   dds_sample_info_t infos[MAXS];
+  dds_instance_handle_t own = 0;
+  (void)dds_get_instance_handle(participant, &own);
   int count = 0;
   size_t used = 0;
   dds_return_t got = dds_read(rd, samples, infos, MAXS, MAXS);
-  for (int i = 0; i < got; i++) {
+  for (int i = 0; i < got && used + 1 < n; i++) {
     const dds_builtintopic_endpoint_t *e = samples[i];
-    if (!infos[i].valid_data || e->topic_name == NULL || e->type_name == NULL) continue;
-    if (strcmp(e->topic_name, topic) != 0 || strcmp(e->type_name, type_name) == 0) continue;
-    if (strstr(out, e->type_name) != NULL) continue;
-    int w = snprintf(out + used, n - used, "%s%s", count ? ";" : "", e->type_name);
+    if (!infos[i].valid_data || e->topic_name == NULL || strcmp(e->topic_name, topic) != 0) continue;
+    if (e->participant_instance_handle == own) continue;
+    int w = snprintf(out + used, n - used, "%s|", e->type_name ? e->type_name : "");
     if (w > 0) used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+    if (used + 1 < n) {
+      w = describe_qos(e->qos, out + used, n - used);
+      if (w > 0) used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+    }
+    if (used + 1 < n) {
+      out[used++] = '\n';
+      out[used] = 0;
+    }
     count++;
   }
   if (got > 0) dds_return_loan(rd, samples, got);

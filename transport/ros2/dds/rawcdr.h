@@ -24,15 +24,10 @@ int vla3d_rawcdr_take(dds_entity_t reader, struct ddsi_serdata **sd, const unsig
                       int *valid, dds_time_t *source_stamp);
 void vla3d_rawcdr_release(struct ddsi_serdata *sd);
 
+// vla3d_remote_endpoints writes into out (NUL-terminated, at most n
+// bytes) one line "type_name|reliability/durability/history" per
+// discovered remote writer (pubs != 0) or reader on topic, and returns how
+// many it described.
+int vla3d_remote_endpoints(dds_entity_t participant, int pubs, const char *topic, char *out, size_t n);
+
 #endif
-
-// vla3d_remote_qos writes into out (NUL-terminated, at most n bytes) the
-// QoS of every discovered remote writer (pubs != 0) or reader on topic,
-// "reliability/durability/history depth" separated by "; ". It returns the
-// number of endpoints described.
-int vla3d_remote_qos(dds_entity_t participant, int pubs, const char *topic, char *out, size_t n);
-
-// vla3d_remote_types writes into out the distinct type names of the
-// discovered remote writers (pubs != 0) or readers on topic that differ
-// from type_name, separated by ";". It returns how many it found.
-int vla3d_remote_types(dds_entity_t participant, int pubs, const char *topic, const char *type_name, char *out, size_t n);

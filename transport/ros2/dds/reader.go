@@ -1,12 +1,11 @@
 package dds
 
-// #include <stdlib.h>
 // #include "dds/dds.h"
 // #include "rawcdr.h"
 import "C"
 
 import (
-	"strings"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -146,7 +145,7 @@ func (r *Reader) checkStatus() {
 		return
 	}
 	r.p.event(Event{Kind: RequestedIncompatibleQoS, Topic: r.topic, Policy: policyName(uint32(s.last_policy_id)),
-		Ours: r.qos, Theirs: r.p.remote(r.topic, true), Total: int(s.total_count)})
+		Ours: r.qos, Theirs: r.p.remoteQoS(r.topic, true), Total: int(s.total_count)})
 }
 
 // Close stops the reader; it returns after the last callback returned.
@@ -167,12 +166,11 @@ func (r *Reader) Close() {
 // the reader's topic whose type is not the reader's: DDS never matches
 // them, so their data never arrives (a publisher of the wrong type).
 func (r *Reader) ForeignWriters() []string {
-	ct, cty := C.CString(r.topic), C.CString(r.typeName)
-	defer C.free(unsafe.Pointer(ct))
-	defer C.free(unsafe.Pointer(cty))
-	var buf [1024]C.char
-	if C.vla3d_remote_types(r.p.h, 1, ct, cty, &buf[0], C.size_t(len(buf))) == 0 {
-		return nil
+	var out []string
+	for _, e := range r.p.remote(r.topic, true) {
+		if e.typeName != r.typeName && !slices.Contains(out, e.typeName) {
+			out = append(out, e.typeName)
+		}
 	}
-	return strings.Split(C.GoString(&buf[0]), ";")
+	return out
 }

@@ -85,7 +85,7 @@ func (w *Writer) checkStatus() {
 		return
 	}
 	w.p.event(Event{Kind: OfferedIncompatibleQoS, Topic: w.topic, Policy: policyName(uint32(s.last_policy_id)),
-		Ours: w.qos, Theirs: w.p.remote(w.topic, false), Total: int(s.total_count)})
+		Ours: w.qos, Theirs: w.p.remoteQoS(w.topic, false), Total: int(s.total_count)})
 }
 
 // Close deletes the writer.
