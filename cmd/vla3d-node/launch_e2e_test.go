@@ -40,37 +40,12 @@ func (l *lockedBuffer) String() string {
 // the tiny ONNX model; the node must drive the robot at the control rate
 // and publish a stop on SIGINT.
 func TestSimWithNodeLaunch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds both binaries and runs the simulator: skipped with -short")
-	}
 	roslaunch, err := exec.LookPath("roslaunch")
 	if err != nil {
 		t.Skip("roslaunch not on PATH (install Debian's ros-core)")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go toolchain not on PATH")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(root, "policy", "testdata", "model.onnx")
-	if _, err := os.Stat(model); err != nil {
-		t.Fatalf("checked-in tiny model missing (regenerate: go run ./cmd/vla3d-export -tiny -o policy/testdata/): %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(root, ".deps", "onnxruntime", "libonnxruntime.so.1")); err != nil {
-		t.Skip("ONNX Runtime library absent (run scripts/install.sh)")
-	}
-	bin := t.TempDir()
-	for _, c := range []string{"vla3d-node", "vla3d-sim"} {
-		build := exec.Command(goBin, "build", "-o", filepath.Join(bin, c), "./cmd/"+c)
-		build.Dir = root
-		build.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Skipf("cannot build %s (MuJoCo dev files missing?): %v\n%s", c, err, out)
-		}
-	}
+	e := setupE2E(t)
+	root, model, bin := e.root, e.model, e.bin
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

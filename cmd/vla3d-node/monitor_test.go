@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -63,4 +66,40 @@ func (m *nodeMonitor) CommandsSince(from time.Time) int {
 		}
 	}
 	return n
+}
+
+// e2e is what the end-to-end tests need: the repository root, the
+// checked-in tiny model, the ONNX Runtime library and freshly built
+// vla3d-node and vla3d-sim binaries in bin.
+type e2e struct{ root, model, ortLib, bin string }
+
+func setupE2E(t *testing.T) e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds both binaries and runs the simulator: skipped with -short")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go toolchain not on PATH")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := e2e{root: root, model: filepath.Join(root, "policy", "testdata", "model.onnx"),
+		ortLib: filepath.Join(root, ".deps", "onnxruntime", "libonnxruntime.so.1"), bin: t.TempDir()}
+	if _, err := os.Stat(e.model); err != nil {
+		t.Fatalf("checked-in tiny model missing (regenerate: go run ./cmd/vla3d-export -tiny -o policy/testdata/): %v", err)
+	}
+	if _, err := os.Stat(e.ortLib); err != nil {
+		t.Skip("ONNX Runtime library absent (run scripts/install.sh)")
+	}
+	for _, c := range []string{"vla3d-node", "vla3d-sim"} {
+		build := exec.Command(goBin, "build", "-o", filepath.Join(e.bin, c), "./cmd/"+c)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", c, err, out)
+		}
+	}
+	return e
 }

@@ -21,30 +21,8 @@ import (
 // node execute the policy at the control rate, and SIGINT must publish a
 // stop.
 func TestSimWithNodeROS2(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds both binaries and runs the simulator: skipped with -short")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go toolchain not on PATH")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(root, "policy", "testdata", "model.onnx")
-	lib := filepath.Join(root, ".deps", "onnxruntime", "libonnxruntime.so.1")
-	if _, err := os.Stat(lib); err != nil {
-		t.Skip("ONNX Runtime library absent (run scripts/install.sh)")
-	}
-	bin := t.TempDir()
-	for _, c := range []string{"vla3d-node", "vla3d-sim"} {
-		build := exec.Command(goBin, "build", "-o", filepath.Join(bin, c), "./cmd/"+c)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", c, err, out)
-		}
-	}
+	e := setupE2E(t)
+	root, model, lib, bin := e.root, e.model, e.ortLib, e.bin
 	domain := 100 + rand.IntN(100) // apart from other tests running at the same time
 	env := append(os.Environ(), "ROS_LOCALHOST_ONLY=1", fmt.Sprintf("ROS_DOMAIN_ID=%d", domain), "VLA3D_ORT_LIB="+lib)
 	start := func(name string, args ...string) (*exec.Cmd, *lockedBuffer, chan error) {

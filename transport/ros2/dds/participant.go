@@ -165,6 +165,29 @@ func (p *Participant) topic(name, typeName string, q *C.dds_qos_t) (C.dds_entity
 	return t, st, nil
 }
 
+// endpoint creates a writer (or a reader) of typeName on topic with QoS q,
+// and returns it with its topic's sertype.
+func (p *Participant) endpoint(topic, typeName string, q QoS, writer bool) (C.dds_entity_t, *C.struct_ddsi_sertype, error) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return 0, nil, ErrClosed
+	}
+	cq := q.cqos()
+	defer C.dds_delete_qos(cq)
+	t, st, err := p.topic(topic, typeName, cq)
+	if err != nil {
+		return 0, nil, err
+	}
+	if writer {
+		h := C.dds_create_writer(p.h, t, cq, nil)
+		return h, st, retErr("create writer "+topic, C.dds_return_t(h))
+	}
+	h := C.dds_create_reader(p.h, t, cq, nil)
+	return h, st, retErr("create reader "+topic, C.dds_return_t(h))
+}
+
 // endpoint is a discovered remote writer or reader.
 type endpoint struct{ typeName, qos string }
 

@@ -36,22 +36,11 @@ type Reader struct {
 // NewReader creates a reader of typeName on topic calling cb for every
 // valid sample.
 func (p *Participant) NewReader(topic, typeName string, q QoS, cb func(Sample)) (*Reader, error) {
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
-	}
-	cq := q.cqos()
-	defer C.dds_delete_qos(cq)
-	t, _, err := p.topic(topic, typeName, cq)
+	h, _, err := p.endpoint(topic, typeName, q, false)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{p: p, topic: topic, typeName: typeName, qos: q, cb: cb, done: make(chan struct{})}
-	if r.h = C.dds_create_reader(p.h, t, cq, nil); r.h < 0 {
-		return nil, retErr("create reader "+topic, C.dds_return_t(r.h))
-	}
+	r := &Reader{p: p, h: h, topic: topic, typeName: typeName, qos: q, cb: cb, done: make(chan struct{})}
 	fail := func(what string, rc C.dds_return_t) (*Reader, error) {
 		C.dds_delete(r.h)
 		return nil, retErr(what, rc)

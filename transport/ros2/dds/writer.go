@@ -25,21 +25,9 @@ type Writer struct {
 
 // NewWriter creates a writer of typeName on topic (a DDS name: rt/...).
 func (p *Participant) NewWriter(topic, typeName string, q QoS) (*Writer, error) {
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
-	}
-	cq := q.cqos()
-	defer C.dds_delete_qos(cq)
-	t, st, err := p.topic(topic, typeName, cq)
+	h, st, err := p.endpoint(topic, typeName, q, true)
 	if err != nil {
 		return nil, err
-	}
-	h := C.dds_create_writer(p.h, t, cq, nil)
-	if h < 0 {
-		return nil, retErr("create writer "+topic, C.dds_return_t(h))
 	}
 	w := &Writer{p: p, h: h, st: st, topic: topic, qos: q}
 	C.dds_set_status_mask(h, C.DDS_OFFERED_INCOMPATIBLE_QOS_STATUS)
