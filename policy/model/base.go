@@ -71,16 +71,30 @@ func Base(ctx *context.Context, cfg Config, in Inputs) BaseOutput {
 
 // patchEncoder cuts [B,V,3,H,W] images into p x p patches (row-major grid)
 // and embeds each with one linear layer: a stride-p convolution written as
-// reshape + matmul, which keeps the exported graph Conv-free.
+// reshape + matmul, which keeps the exported graph Conv-free. With a stem
+// (Config.StemChannels), s x s sub-patches are embedded first, non-linearly,
+// and the patch embedding reads their features in place.
 func patchEncoder(ctx *context.Context, cfg Config, images *Node) *Node {
 	g := images.Graph()
 	b, v, p := images.Shape().Dimensions[0], cfg.Cameras, cfg.PatchSize
 	gh, gw := cfg.GridH(), cfg.GridW()
-	x := Reshape(images, b, v, 3, gh, p, gw, p)
-	x = TransposeAllAxes(x, 0, 1, 3, 5, 2, 4, 6) // [B,V,gh,gw,3,p,p]
-	x = Reshape(x, b, v, gh*gw, 3*p*p)
-	// Centre [0,1] pixels so the initial embedding is zero-mean.
-	x = AddScalar(x, -0.5)
+	var x *Node
+	if cfg.StemChannels > 0 {
+		s := cfg.stemPatch()
+		k := p / s
+		x = Reshape(images, b, v, 3, gh, k, s, gw, k, s)
+		x = TransposeAllAxes(x, 0, 1, 3, 6, 4, 7, 2, 5, 8) // [B,V,gh,gw,k,k,3,s,s]
+		x = Reshape(x, b, v, gh*gw, k*k, 3*s*s)
+		x = gelu(dense(ctx, "stem", AddScalar(x, -0.5), cfg.StemChannels))
+		x.AssertDims(b, v, gh*gw, k*k, cfg.StemChannels)
+		x = Reshape(x, b, v, gh*gw, k*k*cfg.StemChannels)
+	} else {
+		x = Reshape(images, b, v, 3, gh, p, gw, p)
+		x = TransposeAllAxes(x, 0, 1, 3, 5, 2, 4, 6) // [B,V,gh,gw,3,p,p]
+		x = Reshape(x, b, v, gh*gw, 3*p*p)
+		// Centre [0,1] pixels so the initial embedding is zero-mean.
+		x = AddScalar(x, -0.5)
+	}
 	x = dense(ctx, "patch_embedding", x, cfg.Width)
 	pos := learned(ctx, g, "position_embedding", 1, 1, cfg.Patches(), cfg.Width)
 	view := learned(ctx, g, "view_embedding", 1, cfg.Cameras, 1, cfg.Width)

@@ -38,6 +38,15 @@ type Config struct {
 	// encoders run outside the graph (Inputs.PatchFeatures, InstructionFeatures).
 	VisualFeatureDim, TextFeatureDim int
 
+	// StemChannels > 0 puts a non-linear stem before the patch embedding:
+	// every StemPatch x StemPatch sub-patch is embedded to StemChannels
+	// features with a GELU, and a patch's sub-patch features, kept in place,
+	// are embedded to width d. A token can then say where in its patch
+	// something is (one linear embedding of a 16-pixel patch cannot compute
+	// "where is the red block": that is a product of colour and position).
+	// 0 keeps the single linear patch embedding. StemPatch defaults to 4.
+	StemChannels, StemPatch int
+
 	// Shared transformer sizes.
 	Width, Heads, MLPRatio int
 	// Base policy.
@@ -128,6 +137,14 @@ func (c Config) Row(row string) (Config, error) {
 // GridH and GridW are the patch grid of one view.
 func (c Config) GridH() int { return c.ImageHeight / c.PatchSize }
 
+// stemPatch is the stem's sub-patch size (StemPatch, default 4).
+func (c Config) stemPatch() int {
+	if c.StemPatch == 0 {
+		return 4
+	}
+	return c.StemPatch
+}
+
 // GridW is the patch grid width of one view.
 func (c Config) GridW() int { return c.ImageWidth / c.PatchSize }
 
@@ -158,6 +175,8 @@ func (c Config) Validate() error {
 	check(c.Cameras > 0 && c.ProprioDim >= 3 && c.InstructionLen > 0 && c.VocabSize > 1, "bad observation sizes")
 	check(c.Horizon > 0 && c.ActionDim > 0, "bad action sizes")
 	check(c.PatchSize == 8 || c.PatchSize == 16 || c.PatchSize == 32, "patch size %d: want 8, 16 or 32 (pyramid strides 8/16/32)", c.PatchSize)
+	check(c.StemChannels >= 0, "stem channels %d must not be negative", c.StemChannels)
+	check(c.StemChannels == 0 || (c.stemPatch() > 0 && c.PatchSize%c.stemPatch() == 0), "stem patch %d must divide the patch size %d", c.stemPatch(), c.PatchSize)
 	check(c.ImageHeight%32 == 0 && c.ImageWidth%32 == 0, "image %dx%d must be a multiple of 32 (stride-32 level)", c.ImageHeight, c.ImageWidth)
 	check(c.Heads > 0 && c.Width%c.Heads == 0 && c.HeadDim()%2 == 0, "width %d must split in %d even heads", c.Width, c.Heads)
 	check(c.HeadDim() >= 6, "head dim %d too small for 3D RoPE (>= 6)", c.HeadDim())

@@ -151,3 +151,20 @@ func TestInvalidDepthAndUnknownTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestStemValidate: the stem's sub-patch must divide the patch.
+func TestStemValidate(t *testing.T) {
+	c := DefaultConfig()
+	c.StemChannels, c.StemPatch = 16, 4
+	if err := c.Validate(); err != nil {
+		t.Errorf("stem 16 x 4px: %v", err)
+	}
+	c.StemPatch = 5
+	if err := c.Validate(); err == nil {
+		t.Error("stem patch 5 with patch 16 accepted")
+	}
+	c.StemChannels, c.StemPatch = -1, 0
+	if err := c.Validate(); err == nil {
+		t.Error("negative stem channels accepted")
+	}
+}

@@ -232,6 +232,11 @@ func TestPolicyParity(t *testing.T) {
 	for _, row := range []string{"baseline", "C"} {
 		t.Run(row, func(t *testing.T) { checkParity(t, parityConfig(t, row)) })
 	}
+	t.Run("baseline_stem", func(t *testing.T) {
+		c := parityConfig(t, "baseline")
+		c.StemChannels = 8
+		checkParity(t, c)
+	})
 	t.Run("C_flow", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("flow head parity skipped in -short")
