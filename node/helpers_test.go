@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/geometry_msgs"
@@ -119,3 +120,18 @@ func eePose(frame string, stamp time.Time) *geometry_msgs.PoseStamped {
 
 // fakeClock is a manually advanced clock.
 type fakeClock = observetest.Clock
+
+// stopRun cancels a node started with go func() { runErr <- n.Run(ctx) }()
+// and fails t unless Run returns nil (a clean stop) within 10 s.
+func stopRun(t *testing.T, cancel context.CancelFunc, runErr <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node did not shut down")
+	}
+}

@@ -101,8 +101,5 @@ func TestNodeROS2BadInput(t *testing.T) {
 		t.Fatalf("node stopped: %v", err)
 	default:
 	}
-	cancel()
-	if err := <-runErr; err != nil {
-		t.Errorf("Run: %v", err)
-	}
+	stopRun(t, cancel, runErr)
 }

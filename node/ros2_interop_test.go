@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -211,15 +210,7 @@ func TestNodeInteropFastDDS(t *testing.T) {
 
 	// Shutdown publishes a stop the peer receives.
 	before := len(peer.Lines("cmd ", time.Time{}, time.Now()))
-	cancel()
-	select {
-	case err := <-runErr:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("node did not shut down")
-	}
+	stopRun(t, cancel, runErr)
 	time.Sleep(300 * time.Millisecond)
 	if after := len(peer.Lines("cmd ", time.Time{}, time.Now())); after <= before {
 		t.Errorf("no stop command reached the peer on shutdown (%d -> %d)", before, after)

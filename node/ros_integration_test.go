@@ -273,15 +273,7 @@ func TestNodeAgainstRealRoscore(t *testing.T) {
 	// Clean shutdown publishes a stop (the hold pose) and returns nil.
 	before, _ := mon.posesBetween(time.Time{}, time.Now())
 	stopRobot()
-	cancel()
-	select {
-	case err := <-runErr:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("node did not shut down")
-	}
+	stopRun(t, cancel, runErr)
 	time.Sleep(200 * time.Millisecond)
 	if after, x := mon.posesBetween(time.Time{}, time.Now()); after <= before || x != holdX {
 		t.Errorf("no stop command at the hold pose on shutdown (%d -> %d commands, last x %v, hold %v)", before, after, x, holdX)
