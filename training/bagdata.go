@@ -13,6 +13,7 @@ import (
 
 	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/dataset"
+	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/encoder"
@@ -116,6 +117,8 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	buf := make([]byte, cache.RecordSize())
 	out := &MemoryDataset{Stats: spec}
 	l := o.Layout
+	var steps []EpisodeStep // per sample, for the anchors' keyframes
+	var episodes []int
 	for i := range n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -127,6 +130,10 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 		s := &Sample{Input: rec.Input, Actions: make([]float32, l.Horizon*l.ActionDim), ActionValid: make([]float32, l.Horizon)}
 		if err := cache.ActionChunk(i, l.Horizon, s.Actions, s.ActionValid); err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		if l.Anchors > 0 {
+			steps = append(steps, episodeStep(rec.Input.Proprio, spec, rec.Action[msgs.ActionGripper]))
+			episodes = append(episodes, rec.Episode)
 		}
 		for j := range s.Actions {
 			k := j % l.ActionDim
@@ -158,6 +165,11 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 		}
 		out.Samples = append(out.Samples, s)
 	}
+	if l.Anchors > 0 {
+		if err := setAnchorTargets(out.Samples, steps, episodes, l.Anchors); err != nil {
+			return nil, err
+		}
+	}
 	if o.CompletionPerInstance > 0 && queried == 0 {
 		// No instance anywhere (recordings without labels): completion
 		// coordinates carry nothing, so leave them to the model.
@@ -169,6 +181,21 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	log.Info("loaded recordings", zap.Int("episodes", d.Len()), zap.Int("samples", len(out.Samples)),
 		zap.Int("vocabulary", len(spec.Vocabulary)), zap.Int("completion_instances", queried))
 	return out, nil
+}
+
+// episodeStep is the end-effector position (proprio[0:3], de-normalized
+// with the spec's statistics when it has them) and the demonstrated gripper
+// command of one sample.
+func episodeStep(proprio []float32, spec policy.Spec, gripper float32) EpisodeStep {
+	var st EpisodeStep
+	for a := range 3 {
+		st.EE[a] = proprio[a]
+		if len(spec.ProprioStd) > a {
+			st.EE[a] = proprio[a]*spec.ProprioStd[a] + spec.ProprioMean[a]
+		}
+	}
+	st.Gripper = gripper
+	return st
 }
 
 // checkBagEncoder: the encoder and the layout agree on the features.

@@ -20,6 +20,7 @@ type Batch struct {
 	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid  []float32
 	CompletionCoords, CompletionValid                   []float32
 	PatchFeatures                                       []float32 // [B,V,N,Dv] when the layout has features
+	AnchorTargets, AnchorValid                          []float32 // [B,K,3], [B,K] when the layout has anchors
 	// Counts are the valid instances per sample (valid slots come first).
 	Counts []int
 }
@@ -67,6 +68,15 @@ func (l Layout) Pack(samples []*Sample, rng *rand.Rand) (*Batch, error) {
 		if l.VisualFeatureDim > 0 {
 			b.PatchFeatures = append(b.PatchFeatures, s.PatchFeatures...)
 		}
+		if l.Anchors > 0 {
+			if s.AnchorTargets != nil {
+				b.AnchorTargets = append(b.AnchorTargets, s.AnchorTargets...)
+				b.AnchorValid = append(b.AnchorValid, s.AnchorValid...)
+			} else { // not supervised
+				b.AnchorTargets = append(b.AnchorTargets, make([]float32, l.Anchors*3)...)
+				b.AnchorValid = append(b.AnchorValid, make([]float32, l.Anchors)...)
+			}
+		}
 	}
 	return b, nil
 }
@@ -108,7 +118,7 @@ const (
 
 // tensors returns the step inputs: base inputs, then labels (if withLabels),
 // then completion coordinates (if withCompletion), then the patch features
-// (if the layout has them).
+// and the anchor targets (if the layout has them).
 func (b *Batch) tensors(l Layout, withLabels, withCompletion bool) ([]any, error) {
 	n, v, g := b.B, l.Cameras, l.MaxInstances
 	out := []any{
@@ -147,6 +157,11 @@ func (b *Batch) tensors(l Layout, withLabels, withCompletion bool) ([]any, error
 	if l.VisualFeatureDim > 0 {
 		out = append(out, tensors.FromFlatDataAndDimensions(b.PatchFeatures, n, v, l.Patches, l.VisualFeatureDim))
 	}
+	if l.Anchors > 0 {
+		out = append(out,
+			tensors.FromFlatDataAndDimensions(b.AnchorTargets, n, l.Anchors, 3),
+			tensors.FromFlatDataAndDimensions(b.AnchorValid, n, l.Anchors))
+	}
 	return out, nil
 }
 
@@ -158,11 +173,13 @@ type stepInputs struct {
 	// Labels (nil when the instance module is off).
 	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid *Node
 	Match                                              *Node // [B,Q,G] one-hot assignment, train graph only
+	// Anchor keyframes (nil when the model has no anchors).
+	AnchorTargets, AnchorValid *Node // [B,K,3], [B,K]
 }
 
 // parseInputs maps graph parameters (in Batch.tensors order, with the match
 // matrix appended last in the train graph) to stepInputs.
-func parseInputs(p []*Node, withLabels, withMatch, withCompletion, withFeatures bool) stepInputs {
+func parseInputs(p []*Node, withLabels, withMatch, withCompletion, withFeatures, withAnchors bool) stepInputs {
 	s := stepInputs{
 		Model: model.Inputs{
 			Images: p[inImages], Points: p[inPoints], PointValid: p[inPointValid],
@@ -184,6 +201,10 @@ func parseInputs(p []*Node, withLabels, withMatch, withCompletion, withFeatures 
 	if withFeatures {
 		s.Model.PatchFeatures = p[i]
 		i++
+	}
+	if withAnchors {
+		s.AnchorTargets, s.AnchorValid = p[i], p[i+1]
+		i += 2
 	}
 	if withMatch {
 		s.Match = p[i]

@@ -22,6 +22,9 @@ type Layout struct {
 	// VisualFeatureDim > 0: samples carry a frozen encoder's patch
 	// features [V,N,Dv] (model.Config.VisualFeatureDim).
 	VisualFeatureDim int
+	// Anchors is K, the model's instructed instance anchors
+	// (model.Config.Anchors); 0 when it has none.
+	Anchors int
 }
 
 // LayoutFor derives the batch layout from a model configuration.
@@ -32,6 +35,7 @@ func LayoutFor(cfg model.Config, maxInstances int) Layout {
 		Horizon: cfg.Horizon, ActionDim: cfg.ActionDim,
 		MaxInstances: maxInstances, MaskH: cfg.ImageHeight / 4, MaskW: cfg.ImageWidth / 4,
 		Completion: cfg.CompletionQueries(), VisualFeatureDim: cfg.VisualFeatureDim,
+		Anchors: cfg.Anchors,
 	}
 }
 
@@ -84,6 +88,10 @@ type Sample struct {
 	// PatchFeatures [V,N,Dv] are the frozen visual encoder's tokens of
 	// Input.Images, computed once when the sample is loaded.
 	PatchFeatures []float32
+	// AnchorTargets [K,3] (base frame, metres) and AnchorValid [K] are the
+	// keyframes the model's anchors are taught to find (AnchorTargets); nil:
+	// not supervised.
+	AnchorTargets, AnchorValid []float32
 }
 
 // Check verifies every buffer has the layout's size.
@@ -127,6 +135,12 @@ func (s *Sample) Check(l Layout) error {
 			name      string
 			got, want int
 		}{{"completion_coords", len(s.CompletionCoords), l.Completion * 3}, {"completion_valid", len(s.CompletionValid), l.Completion}}...)
+	}
+	if s.AnchorTargets != nil || s.AnchorValid != nil {
+		checks = append(checks, []struct {
+			name      string
+			got, want int
+		}{{"anchor_targets", len(s.AnchorTargets), l.Anchors * 3}, {"anchor_valid", len(s.AnchorValid), l.Anchors}}...)
 	}
 	if l.VisualFeatureDim > 0 {
 		checks = append(checks, struct {

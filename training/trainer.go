@@ -448,7 +448,9 @@ const MetricInstanceErrorCM = "instance_error_cm"
 
 // isFigure reports whether a step value is a figure (plotted apart, never
 // part of the loss): the localisation error and every validation figure.
-func isFigure(k string) bool { return k == MetricInstanceErrorCM || strings.HasPrefix(k, "val_") }
+func isFigure(k string) bool {
+	return k == MetricInstanceErrorCM || k == MetricAnchorErrorCM || strings.HasPrefix(k, "val_")
+}
 
 // BestFile is the checkpoint with the best validation figure (Config.BestMetric),
 // and BestInfoFile says which step it is and how good.
@@ -578,11 +580,12 @@ func (t *Trainer) buildExecs(s Stage) error {
 	match := t.matchingOn(s)
 	withLabels, withCompletion := match, t.completionIn()
 	withFeatures := t.cfg.Model.VisualFeatureDim > 0
+	withAnchors := t.cfg.Model.Anchors > 0
 	var err error
 	if match {
 		t.costExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) *Node {
 			ctx.SetTraining(p[0].Graph(), true)
-			in := parseInputs(p, withLabels, false, withCompletion, withFeatures)
+			in := parseInputs(p, withLabels, false, withCompletion, withFeatures, withAnchors)
 			out := t.model.Forward(ctx, in.Model)
 			if out.ClassLogits == nil {
 				panic(errors.New("instance module on but the model returned no instance outputs"))
@@ -594,7 +597,7 @@ func (t *Trainer) buildExecs(s Stage) error {
 		}
 	}
 	t.trainExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) []*Node {
-		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion, withFeatures))
+		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion, withFeatures, withAnchors))
 		if err != nil {
 			panic(err)
 		}
@@ -650,6 +653,12 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*named
 			outs.add(l.name, l.n)
 		}
 		outs.add(MetricInstanceErrorCM, it.LocalisationCM)
+	}
+	if out.AnchorPoints != nil && in.AnchorTargets != nil {
+		at := anchorLoss(out.AnchorPoints, in.AnchorTargets, in.AnchorValid)
+		total = Add(total, MulScalar(at.L1, w.Anchor))
+		outs.add("anchor_l1", at.L1)
+		outs.add(MetricAnchorErrorCM, at.ErrorCM)
 	}
 	predictor := s == Stage2 && t.predictorOn()
 	if predictor {

@@ -48,6 +48,8 @@ Usage:
   vla3d-sim render [flags]  first observation of an episode as PNGs (colour, depth, labels)
   vla3d-sim sweep  [flags]  t=0 layout sweep of -model model.onnx against the expert: does the
                             policy's first chunk follow the scene (correlation, spread ratio)?
+  vla3d-sim ablation [flags] success of every -models row (name=model.onnx,...) on every -tasks x
+                            -splits cell, same held-out seeds: ablation.md, .json and .png in -out
 
 Run "vla3d-sim <mode> -h" for the flags of each mode. SIGINT/SIGTERM stop a
 mode cleanly; a second signal exits at once.
@@ -101,7 +103,7 @@ func taskNames() string {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return cli.Usage("vla3d-sim", errors.New("no mode given (want node, record, eval or render)"))
+		return cli.Usage("vla3d-sim", errors.New("no mode given (want node, record, eval, sweep, render or ablation)"))
 	}
 	mode, args := args[0], args[1:]
 	c := &common{stdout: stdout, stderr: stderr}
@@ -116,11 +118,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSweep(ctx, c, args)
 	case "render":
 		return runRender(ctx, c, args)
+	case "ablation":
+		return runAblation(ctx, c, args)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return flag.ErrHelp
 	default:
-		return cli.Usage("vla3d-sim", fmt.Errorf("unknown mode %q (want node, record, eval or render)", mode))
+		return cli.Usage("vla3d-sim", fmt.Errorf("unknown mode %q (want node, record, eval, sweep, render or ablation)", mode))
 	}
 }
 

@@ -22,6 +22,9 @@ type ExpertOutput struct {
 // ExpertArgs are the action expert's inputs.
 type ExpertArgs struct {
 	Context, Mask *Node // tokens [B,T,d] and their 0/1 mask [B,T]
+	// Condition [B,d], when set, is added to every action query (the
+	// instance anchors' summary: where the instructed objects are).
+	Condition *Node
 	Noise         *Node // [B,H,A], flow head only
 	Targets       *Node // [B,H,A] ground-truth normalized actions, flow training only
 	FlowTime      *Node // [B] in [0,1], flow training only
@@ -78,6 +81,9 @@ func expertDecoder(ctx *context.Context, cfg Config, a ExpertArgs, q *Node) *Nod
 	g := q.Graph()
 	d := cfg.Width
 	x := Add(q, learned(ctx, g, "action_queries", 1, cfg.Horizon, d))
+	if a.Condition != nil {
+		x = Add(x, InsertAxes(a.Condition, 1))
+	}
 	for i := range cfg.ExpertLayers {
 		c := ctx.Inf("layer_%d", i)
 		h := layerNorm(c, "norm1", x)

@@ -66,6 +66,13 @@ type Config struct {
 	DepthEps       float64    // z clamp in the projection, metres
 	WorkspaceMin   [3]float64 // initial reference points live in this box (base frame)
 	WorkspaceMax   [3]float64
+	// Anchors > 0 adds that many instructed instance anchors
+	// (InstanceAnchors): reference points started from the observed points
+	// the instruction picks, supervised by the demonstration's keyframes and
+	// read by the action expert. 0 leaves them out. They use the fused
+	// memory when Multi-View Spatial Fusion runs, else the base's patches,
+	// so any row can have them (a Baseline with anchors reads depth).
+	Anchors int
 
 	// Coordinate-Driven 3D Self-Supervised Predictor.
 	PredictorLayers     int
@@ -175,6 +182,7 @@ func (c Config) Validate() error {
 	check(c.Cameras > 0 && c.ProprioDim >= 3 && c.InstructionLen > 0 && c.VocabSize > 1, "bad observation sizes")
 	check(c.Horizon > 0 && c.ActionDim > 0, "bad action sizes")
 	check(c.PatchSize == 8 || c.PatchSize == 16 || c.PatchSize == 32, "patch size %d: want 8, 16 or 32 (pyramid strides 8/16/32)", c.PatchSize)
+	check(c.Anchors >= 0 && c.Anchors <= 8, "anchors %d not in 0..8", c.Anchors)
 	check(c.StemChannels >= 0, "stem channels %d must not be negative", c.StemChannels)
 	check(c.StemChannels == 0 || (c.stemPatch() > 0 && c.PatchSize%c.stemPatch() == 0), "stem patch %d must divide the patch size %d", c.stemPatch(), c.PatchSize)
 	check(c.ImageHeight%32 == 0 && c.ImageWidth%32 == 0, "image %dx%d must be a multiple of 32 (stride-32 level)", c.ImageHeight, c.ImageWidth)

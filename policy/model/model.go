@@ -97,6 +97,9 @@ type Outputs struct {
 
 	// Flow head.
 	FlowVelocity, FlowTarget *Node // [B,H,A]
+
+	// AnchorPoints [B,K,3] are the instructed instance anchors (Config.Anchors).
+	AnchorPoints *Node
 }
 
 // Model builds 3DVLA graphs for one configuration.
@@ -129,16 +132,33 @@ func (m *Model) forward(ctx *context.Context, in Inputs, marks *moduleMarks) *Ou
 	base := Base(ctx, cfg, in)
 	marks.mark(g, ScopeBase)
 	tokens, mask := []*Node{base.Tokens}, []*Node{base.Mask}
+	b := in.Images.Shape().Dimensions[0]
+	anchorArgs := AnchorArgs{
+		Memory: base.Patches, Points: Reshape(in.Points, b, cfg.Tokens(), 3), Valid: Reshape(in.PointValid, b, cfg.Tokens()),
+		Instruction:     take(base.Tokens, 1, cfg.Tokens(), cfg.Tokens()+cfg.InstructionLen),
+		InstructionMask: take(base.Mask, 1, cfg.Tokens(), cfg.Tokens()+cfg.InstructionLen),
+		EEPosition:      eePosition(cfg, in.Proprio),
+	}
 
 	if cfg.fusionActive() {
 		fused := SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
 		marks.mark(g, ScopeSpatialFusion)
+		anchorArgs.Memory, anchorArgs.Points, anchorArgs.Valid = fused.Memory, fused.Points, fused.Valid
 		extra, extraMask := m.forward3D(ctx, in, fused, training, out, marks)
 		tokens = append(tokens, extra...)
 		mask = append(mask, extraMask...)
 	}
 
-	ea := ExpertArgs{Context: Concatenate(tokens, 1), Mask: Concatenate(mask, 1), Noise: in.Noise, Training: training}
+	var condition *Node
+	if cfg.Anchors > 0 {
+		an := InstanceAnchors(ctx, cfg, anchorArgs)
+		marks.mark(g, ScopeInstanceModule)
+		out.AnchorPoints, condition = an.Points, an.Condition
+		tokens = append(tokens, an.Tokens)
+		mask = append(mask, Ones(g, shapeOf(dtypeF32, b, cfg.Anchors)))
+	}
+
+	ea := ExpertArgs{Context: Concatenate(tokens, 1), Mask: Concatenate(mask, 1), Condition: condition, Noise: in.Noise, Training: training}
 	if training && cfg.ActionHead == HeadFlow {
 		if in.TargetActions == nil {
 			panic(errors.New("model: training the flow head needs Inputs.TargetActions"))

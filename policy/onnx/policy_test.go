@@ -237,6 +237,13 @@ func TestPolicyParity(t *testing.T) {
 		c.StemChannels = 8
 		checkParity(t, c)
 	})
+	for _, row := range []string{"baseline", "A"} {
+		t.Run(row+"_anchors", func(t *testing.T) {
+			c := parityConfig(t, row)
+			c.Anchors = 2
+			checkParity(t, c)
+		})
+	}
 	t.Run("C_flow", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("flow head parity skipped in -short")

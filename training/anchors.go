@@ -1,0 +1,104 @@
+package training
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/vla3d/vla3d/contract"
+)
+
+// Keyframe anchors: which instance each model anchor (model.InstanceAnchors)
+// is taught to find. They come from the demonstration itself, so any
+// recording with a gripper channel supervises them, with or without
+// instance labels:
+//
+//	anchor 0: where the gripper closed (the grasped object), until it closed;
+//	anchor 1: where it next opened (the place target), until it opened.
+//
+// After its keyframe an anchor is not supervised: the grasped object is in
+// the hand, and the policy no longer needs where it was.
+const (
+	AnchorGrasp   = 0
+	AnchorRelease = 1
+)
+
+// MetricAnchorErrorCM is the anchors' localisation error figure: the mean
+// distance (cm) between supervised anchors and their keyframes.
+const MetricAnchorErrorCM = "anchor_error_cm"
+
+// EpisodeStep is what AnchorTargets reads of one step of an episode.
+type EpisodeStep struct {
+	EE      [3]float32 // end-effector position, base frame, metres
+	Gripper float32    // the demonstrated gripper command of the step
+}
+
+// AnchorTargets computes the keyframe targets of every step of one episode
+// (steps in order) for k anchors: targets [len(steps), k, 3] and valid
+// [len(steps), k]. The gripper command is read with the contract's rule
+// (contract.GripperCommand). Anchors beyond the two keyframes, and keyframes
+// the episode never reaches, are never valid.
+func AnchorTargets(steps []EpisodeStep, k int) (targets, valid []float32) {
+	targets, valid = make([]float32, len(steps)*k*3), make([]float32, len(steps)*k)
+	closed := func(i int) bool { return contract.GripperCommand(float64(steps[i].Gripper)) == 1 }
+	grasp, release := -1, -1
+	for i := range steps {
+		if grasp < 0 && closed(i) {
+			grasp = i
+		}
+		if grasp >= 0 && i > grasp && !closed(i) {
+			release = i
+			break
+		}
+	}
+	set := func(anchor, key int) {
+		if anchor >= k || key < 0 {
+			return
+		}
+		for i := 0; i <= key; i++ {
+			copy(targets[(i*k+anchor)*3:(i*k+anchor)*3+3], steps[key].EE[:])
+			valid[i*k+anchor] = 1
+		}
+	}
+	set(AnchorGrasp, grasp)
+	set(AnchorRelease, release)
+	return targets, valid
+}
+
+// setAnchorTargets fills every sample's anchor targets from its episode's
+// keyframes. steps[i] and episodes[i] describe samples[i]; an episode's
+// samples are consecutive and in step order.
+func setAnchorTargets(samples []*Sample, steps []EpisodeStep, episodes []int, k int) error {
+	if len(steps) != len(samples) || len(episodes) != len(samples) {
+		return fmt.Errorf("anchor targets: %d samples, %d steps, %d episode ids", len(samples), len(steps), len(episodes))
+	}
+	for start := 0; start < len(samples); {
+		end := start + 1
+		for end < len(samples) && episodes[end] == episodes[start] {
+			end++
+		}
+		t, v := AnchorTargets(steps[start:end], k)
+		for i := start; i < end; i++ {
+			j := i - start
+			samples[i].AnchorTargets = t[j*k*3 : (j+1)*k*3]
+			samples[i].AnchorValid = v[j*k : (j+1)*k]
+		}
+		start = end
+	}
+	return nil
+}
+
+// anchorTerms are the anchor loss (L1, metres, over supervised anchors and
+// axes) and the localisation figure (cm).
+type anchorTerms struct {
+	L1, ErrorCM *Node
+}
+
+// anchorLoss compares anchors [B,K,3] with targets [B,K,3] where valid [B,K].
+func anchorLoss(anchors, targets, valid *Node) anchorTerms {
+	diff := Sub(anchors, targets)
+	n := Max(ReduceAllSum(valid), OnesLike(ReduceAllSum(valid)))
+	l1 := Div(ReduceAllSum(Mul(ReduceSum(Abs(diff), -1), valid)), MulScalar(n, 3))
+	dist := Sqrt(AddScalar(ReduceSum(Square(StopGradient(diff)), -1), 1e-12))
+	return anchorTerms{L1: l1, ErrorCM: MulScalar(Div(ReduceAllSum(Mul(dist, valid)), n), 100)}
+}
