@@ -44,6 +44,7 @@ const (
 	MarkerNSInstances  = "vla3d/instances"
 	MarkerNSLabels     = "vla3d/instance_labels"
 	MarkerNSCompletion = "vla3d/completion"
+	MarkerNSAnchors    = "vla3d/anchors"
 	MarkerNSPlan       = "vla3d/plan"
 	MarkerNSCommand    = "vla3d/command"
 )
@@ -75,7 +76,8 @@ func confidenceColor(s float64) std_msgs.ColorRGBA {
 // BuildMarkers fills dst with the markers of one inference: per instance
 // probe a sphere (size and colour by confidence) and a text label when
 // confident, a DELETE of its id otherwise (ids are the probe indices, so a
-// probe that loses confidence disappears at once); the completion points as
+// probe that loses confidence disappears at once); per instance anchor a
+// yellow cube (id 0 where the policy will grasp, 1 where it will place); the completion points as
 // one POINTS marker; the planned end-effector targets as a LINE_STRIP. Every
 // marker is in frame, stamped stamp, with the configured lifetime; nothing
 // non-finite is emitted (a non-finite point is left out).
@@ -109,6 +111,17 @@ func BuildMarkers(dst *visualization_msgs.MarkerArray, p *policy.Perception, pla
 			l.Color = std_msgs.ColorRGBA{R: 1, G: 1, B: 1, A: 1}
 			l.Text = fmt.Sprintf("#%d %.2f", i, s)
 			dst.Markers = append(dst.Markers, l)
+		}
+		for k := range p.AnchorPoints() {
+			a := p.Anchor(k)
+			if !finite32(a[0], a[1], a[2]) {
+				continue
+			}
+			m := base(MarkerNSAnchors, k, visualization_msgs.Marker_CUBE)
+			m.Pose.Position = point(float64(a[0]), float64(a[1]), float64(a[2]))
+			m.Scale = geometry_msgs.Vector3{X: 0.03, Y: 0.03, Z: 0.03}
+			m.Color = std_msgs.ColorRGBA{R: 1, G: 1, B: 0, A: 0.6}
+			dst.Markers = append(dst.Markers, m)
 		}
 		if n := p.CompletionPoints(); n > 0 {
 			m := base(MarkerNSCompletion, 0, visualization_msgs.Marker_POINTS)

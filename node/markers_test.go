@@ -17,6 +17,7 @@ func TestBuildMarkers(t *testing.T) {
 		Points:     []float32{0.5, 0, 0.02, 0.4, 0.1, 0.03, nan, 0, 0},
 		Scores:     []float32{0.9, 0.2, 0.95},
 		Completion: []float32{0.5, 0.01, 0.02, nan, 1, 1, 0.51, 0, 0.03},
+		Anchors:    []float32{0.45, 0.1, 0.02, nan, 0, 0},
 	}
 	plan := []msgs.Pose{{Position: [3]float64{0.3, 0, 0.3}}, {Position: [3]float64{0.31, 0, 0.29}}}
 	cfg := DefaultMarkersConfig()
@@ -39,6 +40,7 @@ func TestBuildMarkers(t *testing.T) {
 		{MarkerNSInstances + "/2", visualization_msgs.Marker_DELETE}, // non-finite point
 		{MarkerNSLabels + "/0", visualization_msgs.Marker_ADD},
 		{MarkerNSLabels + "/1", visualization_msgs.Marker_DELETE},
+		{MarkerNSAnchors + "/0", visualization_msgs.Marker_ADD}, // the non-finite anchor 1 is left out
 	} {
 		m, ok := byKey[tc.key]
 		if !ok || m.Action != int32(tc.action) {
@@ -56,6 +58,12 @@ func TestBuildMarkers(t *testing.T) {
 	}
 	if pl := byKey[MarkerNSPlan+"/0"]; len(pl.Points) != 2 || pl.Points[1].X != 0.31 || pl.Type != int32(visualization_msgs.Marker_LINE_STRIP) {
 		t.Errorf("plan %+v", pl.Points)
+	}
+	if an := byKey[MarkerNSAnchors+"/0"]; an.Type != int32(visualization_msgs.Marker_CUBE) || an.Pose.Position.X != float64(float32(0.45)) {
+		t.Errorf("anchor %+v", an)
+	}
+	if _, ok := byKey[MarkerNSAnchors+"/1"]; ok {
+		t.Error("non-finite anchor published")
 	}
 	// No perception (a Baseline): only the plan.
 	BuildMarkers(&a, nil, plan, "base_link", stamp, cfg)

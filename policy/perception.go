@@ -15,6 +15,10 @@ const (
 	// TensorCompletionPoints [B,M,3]: the base-frame coordinates at which the
 	// predictor completed occluded geometry (rows with the predictor).
 	TensorCompletionPoints = "completion_points"
+	// TensorAnchorPoints [B,K,3]: the instructed instance anchors' 3D
+	// reference points in the base frame (metres): anchor 0 where the policy
+	// will grasp, anchor 1 where it will place (models with anchors).
+	TensorAnchorPoints = "anchor_points"
 )
 
 // Perception is what a model reported of the scene for one observation.
@@ -27,6 +31,16 @@ type Perception struct {
 	Scores []float32
 	// Completion [M*3] are the predictor's completion coordinates.
 	Completion []float32
+	// Anchors [K*3] are the instructed instance anchors (grasp, place).
+	Anchors []float32
+}
+
+// AnchorPoints is the number of instance anchors.
+func (p *Perception) AnchorPoints() int { return len(p.Anchors) / 3 }
+
+// Anchor returns anchor k's reference point.
+func (p *Perception) Anchor(k int) [3]float32 {
+	return [3]float32{p.Anchors[3*k], p.Anchors[3*k+1], p.Anchors[3*k+2]}
 }
 
 // Instances is the number of instance probes.
@@ -49,8 +63,8 @@ func (p *Perception) CompletionPoint(j int) [3]float32 {
 type Perceiver interface {
 	Policy
 	// Perception copies the scene outputs of the last Predict into dst. It
-	// reports false when the model exposes none (a Baseline, or a model
-	// exported without them). Call it from the goroutine that called
+	// reports false when the model exposes none (a Baseline without anchors,
+	// or a model exported without them). Call it from the goroutine that called
 	// Predict, before the next Predict.
 	Perception(dst *Perception) bool
 }

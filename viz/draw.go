@@ -14,6 +14,7 @@ import (
 var (
 	planColor       = color.RGBA{R: 255, G: 50, B: 200, A: 255}
 	completionColor = color.RGBA{R: 80, G: 150, B: 255, A: 255}
+	anchorColor     = color.RGBA{R: 255, G: 255, B: 0, A: 255}
 	captionBG       = color.RGBA{A: 255}
 	captionFG       = color.RGBA{R: 255, G: 255, B: 255, A: 255}
 )
@@ -72,6 +73,12 @@ func annotate(f *frame) {
 			if x, y, ok := v.Project(in.Point); ok {
 				disc(v.Image, x, y, 1.5+2.5*float64(in.Score), color.RGBA{A: 255})
 				disc(v.Image, x, y, 1+2.5*float64(in.Score), confidenceColor(in.Score))
+			}
+		}
+		for _, a := range f.anchors { // a yellow cross: where the policy will grasp or place
+			if x, y, ok := v.Project(a); ok {
+				line(v.Image, x-3, y, x+3, y, anchorColor)
+				line(v.Image, x, y-3, x, y+3, anchorColor)
 			}
 		}
 	}

@@ -14,4 +14,9 @@ func glyph(c color.Color, radius float64) draw.GlyphStyle {
 	return draw.GlyphStyle{Color: c, Radius: vg.Points(radius), Shape: draw.CircleGlyph{}}
 }
 
+// crossGlyph is a cross of the given colour and radius (points).
+func crossGlyph(c color.Color, radius float64) draw.GlyphStyle {
+	return draw.GlyphStyle{Color: c, Radius: vg.Points(radius), Shape: draw.CrossGlyph{}}
+}
+
 func drawCanvas(c *vgimg.Canvas) draw.Canvas { return draw.New(c) }

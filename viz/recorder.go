@@ -90,6 +90,7 @@ type Instance struct {
 type frame struct {
 	views      []View
 	instances  []Instance
+	anchors    [][3]float32
 	completion [][3]float32
 	plan       [][3]float32
 }
@@ -102,6 +103,7 @@ type Recorder struct {
 	steps     int
 	path      [][3]float64
 	predicted []Instance
+	anchors   [][3]float32 // every step's anchors, for the top-down plot
 	truth     map[string][3]float64
 }
 
@@ -120,8 +122,13 @@ func (r *Recorder) Add(obs *msgs.Observation, p *policy.Perception, plan []msgs.
 	r.steps++
 	r.path = append(r.path, obs.EEPose.Position)
 	var insts []Instance
-	var comp [][3]float32
+	var comp, anchors [][3]float32
 	if p != nil {
+		for k := range p.AnchorPoints() {
+			if a := p.Anchor(k); finite(a[0], a[1], a[2]) {
+				anchors = append(anchors, a)
+			}
+		}
 		for i := range p.Instances() {
 			pt, s := p.Point(i), p.Scores[i]
 			if float64(s) >= r.cfg.MinConfidence && finite(pt[0], pt[1], pt[2], s) {
@@ -135,10 +142,11 @@ func (r *Recorder) Add(obs *msgs.Observation, p *policy.Perception, plan []msgs.
 		}
 	}
 	r.predicted = append(r.predicted, insts...)
+	r.anchors = append(r.anchors, anchors...)
 	if (r.steps-1)%r.cfg.Every != 0 || len(r.frames) >= r.cfg.MaxFrames {
 		return nil
 	}
-	f := frame{instances: insts, completion: comp}
+	f := frame{instances: insts, completion: comp, anchors: anchors}
 	for _, q := range plan {
 		f.plan = append(f.plan, [3]float32{float32(q.Position[0]), float32(q.Position[1]), float32(q.Position[2])})
 	}

@@ -91,6 +91,19 @@ func (r *Recorder) WriteTopDown(path, caption string) error {
 		p.Add(s)
 		p.Legend.Add("predicted instances", s)
 	}
+	if len(r.anchors) > 0 {
+		pts := make(plotter.XYs, len(r.anchors))
+		for i, a := range r.anchors {
+			pts[i] = plotter.XY{X: float64(a[0]), Y: float64(a[1])}
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return fmt.Errorf("viz: %w", err)
+		}
+		s.GlyphStyle = crossGlyph(color.RGBA{R: 200, G: 170, A: 255}, 2)
+		p.Add(s)
+		p.Legend.Add("anchors (grasp, place)", s)
+	}
 	if names := r.truthNames(); len(names) > 0 {
 		pts := make(plotter.XYs, len(names))
 		labels := make([]string, len(names))

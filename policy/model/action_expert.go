@@ -25,10 +25,10 @@ type ExpertArgs struct {
 	// Condition [B,d], when set, is added to every action query (the
 	// instance anchors' summary: where the instructed objects are).
 	Condition *Node
-	Noise         *Node // [B,H,A], flow head only
-	Targets       *Node // [B,H,A] ground-truth normalized actions, flow training only
-	FlowTime      *Node // [B] in [0,1], flow training only
-	Training      bool
+	Noise     *Node // [B,H,A], flow head only
+	Targets   *Node // [B,H,A] ground-truth normalized actions, flow training only
+	FlowTime  *Node // [B] in [0,1], flow training only
+	Training  bool
 }
 
 // ActionExpert decodes an action chunk (scope "action_expert"): H learned

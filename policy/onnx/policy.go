@@ -62,7 +62,7 @@ func observationInputs(visual Input, v, n, proprioDim, instructionLen int) []Inp
 // PolicyOutputs are the exported model's outputs for cfg: the normalized
 // actions, then what the 3D modules perceived (policy.Perception): instance
 // points and scores with the instance module, completion points with the
-// predictor.
+// predictor, anchor points with anchors.
 func PolicyOutputs(cfg model.Config) []string {
 	out := []string{policy.TensorActions}
 	if cfg.Modules.Instance {
@@ -70,6 +70,9 @@ func PolicyOutputs(cfg model.Config) []string {
 		if cfg.Modules.Predictor {
 			out = append(out, policy.TensorCompletionPoints)
 		}
+	}
+	if cfg.Anchors > 0 {
+		out = append(out, policy.TensorAnchorPoints)
 	}
 	return out
 }
@@ -103,6 +106,8 @@ func PolicyBuild(m *model.Model) BuildFunc {
 				nodes = append(nodes, graph.Logistic(out.ClassLogits))
 			case policy.TensorCompletionPoints:
 				nodes = append(nodes, out.CompletionCoords)
+			case policy.TensorAnchorPoints:
+				nodes = append(nodes, out.AnchorPoints)
 			}
 		}
 		return nodes

@@ -207,9 +207,22 @@ func checkPerception(t *testing.T, cfg model.Config, path string) {
 	}
 	var p policy.Perception
 	ok := pol.Perception(&p)
+	if cfg.Anchors > 0 {
+		if !ok || p.AnchorPoints() != cfg.Anchors {
+			t.Fatalf("perception: ok %v, %d anchors (want %d)", ok, p.AnchorPoints(), cfg.Anchors)
+		}
+		for k := range cfg.Anchors {
+			if pt := p.Anchor(k); math.IsNaN(float64(pt[0] + pt[1] + pt[2])) {
+				t.Fatalf("anchor %d: %v", k, pt)
+			}
+		}
+	}
 	if !cfg.Modules.Instance {
-		if ok {
-			t.Fatal("a model without the instance module reported instances")
+		if ok && cfg.Anchors == 0 {
+			t.Fatal("a model without the instance module or anchors reported what it perceived")
+		}
+		if p.Instances() != 0 {
+			t.Fatalf("a model without the instance module reported %d instances", p.Instances())
 		}
 		return
 	}

@@ -290,7 +290,7 @@ func (p *Policy) allocateExtras(modelPath string, outs []ortapi.InputOutputInfo)
 	p.outputs = []ortapi.Value{p.actions}
 	p.extras = map[string]*ortapi.Tensor[float32]{}
 	for _, o := range outs {
-		rank := map[string]int{policy.TensorInstancePoints: 3, policy.TensorInstanceScores: 2, policy.TensorCompletionPoints: 3}[o.Name]
+		rank := map[string]int{policy.TensorInstancePoints: 3, policy.TensorInstanceScores: 2, policy.TensorCompletionPoints: 3, policy.TensorAnchorPoints: 3}[o.Name]
 		if rank == 0 {
 			return nil, fmt.Errorf("ort: %s: unexpected model output %q", modelPath, o.Name)
 		}
@@ -318,19 +318,25 @@ func (p *Policy) allocateExtras(modelPath string, outs []ortapi.InputOutputInfo)
 	return names, nil
 }
 
-// Perception implements policy.Perceiver: the instance points and scores
-// and the completion points of the last Predict, when the model has them.
+// Perception implements policy.Perceiver: the instance points and scores,
+// the completion points and the anchor points of the last Predict, those
+// the model has.
 func (p *Policy) Perception(dst *policy.Perception) bool {
-	pts, sc := p.extras[policy.TensorInstancePoints], p.extras[policy.TensorInstanceScores]
-	if pts == nil || sc == nil {
+	pts, sc, an := p.extras[policy.TensorInstancePoints], p.extras[policy.TensorInstanceScores], p.extras[policy.TensorAnchorPoints]
+	if (pts == nil || sc == nil) && an == nil {
 		return false
 	}
 	dst.Stamp = p.stamp
-	dst.Points = append(dst.Points[:0], pts.GetData()...)
-	dst.Scores = append(dst.Scores[:0], sc.GetData()...)
-	dst.Completion = dst.Completion[:0]
+	dst.Points, dst.Scores, dst.Completion, dst.Anchors = dst.Points[:0], dst.Scores[:0], dst.Completion[:0], dst.Anchors[:0]
+	if pts != nil && sc != nil {
+		dst.Points = append(dst.Points, pts.GetData()...)
+		dst.Scores = append(dst.Scores, sc.GetData()...)
+	}
 	if c := p.extras[policy.TensorCompletionPoints]; c != nil {
 		dst.Completion = append(dst.Completion, c.GetData()...)
+	}
+	if an != nil {
+		dst.Anchors = append(dst.Anchors, an.GetData()...)
 	}
 	return true
 }

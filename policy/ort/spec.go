@@ -116,7 +116,7 @@ func ValidateSpec(s policy.Spec) error {
 	}
 	for _, o := range s.Outputs {
 		switch o {
-		case policy.TensorInstancePoints, policy.TensorInstanceScores, policy.TensorCompletionPoints:
+		case policy.TensorInstancePoints, policy.TensorInstanceScores, policy.TensorCompletionPoints, policy.TensorAnchorPoints:
 		default:
 			errs = append(errs, fmt.Errorf("outputs: unknown tensor %q", o))
 		}

@@ -35,7 +35,7 @@ type Config struct {
 	Seed     uint64
 	MaxSteps int // control steps per episode (sim.EvalConfig's default if zero)
 	// OnCell, when set, is told of each cell as it completes.
-	OnCell func(Cell) `json:"-"`
+	OnCell func(Cell)  `json:"-"`
 	Log    *zap.Logger `json:"-"`
 }
 
