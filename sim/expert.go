@@ -18,24 +18,29 @@ type Controller interface {
 type phase int
 
 const (
-	phaseApproach phase = iota
-	phaseDescend
+	phaseApproach phase = iota // funnel down onto the grasp point
 	phaseGrasp
 	phaseLift
-	phaseTransport
-	phaseLower
+	phaseTransport // funnel down onto the place point
 	phaseRelease
 	phaseRetreat
 	phaseDone
 )
 
-// Expert tuning: a proportional approach with a speed cap gives smooth,
-// exponentially settling deltas.
+// Expert tuning. The expert is decisive, so that a policy can imitate it
+// from what it sees: each step goes straight for its waypoint (capped at
+// expertMaxStep, no exponential settling that leaves a policy hovering a
+// few millimetres short), and it descends in a funnel, its height above the
+// grasp (or place) point expertFunnel times its horizontal distance to it,
+// so it closes (opens) the gripper when its height reaches the point's:
+// a decision the policy reads from its own pose, not one that hinges on
+// millimetres of localisation.
 const (
-	expertGain      = 0.5
+	expertGain      = 1.0
 	expertMaxStep   = 0.03 // m per control step
 	expertMaxYaw    = 0.15 // rad per control step
-	expertTol       = 0.006
+	expertTol       = 0.004
+	expertFunnel    = 1.5  // m of height per m of horizontal distance
 	expertClearance = 0.15 // transport height above the table
 	graspWaitSteps  = 4
 	releaseSteps    = 3
@@ -88,14 +93,12 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	gObj, _ := e.scene.Object(task.Goal)
 
 	grasp := add(tgt.Pos, Vec3{0, 0, 0.005})
-	above := Vec3{tgt.Pos[0], tgt.Pos[1], expertClearance}
 	var place Vec3
 	if task.Stack {
 		place = Vec3{goal.Pos[0], goal.Pos[1], goal.Pos[2] + gObj.Size[2] + tObj.Size[2] + 0.012}
 	} else {
 		place = Vec3{goal.Pos[0], goal.Pos[1], goal.Pos[2] + 0.008 + tObj.Size[2] + 0.035}
 	}
-	abovePlace := Vec3{place[0], place[1], expertClearance}
 	yawGoal := graspYaw(tgt.Quat.Yaw(), st.TargetQuat.Yaw())
 
 	cur := st.TargetPos
@@ -103,13 +106,8 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	grip := 0.0
 	switch x.phase {
 	case phaseApproach:
-		way = above
-		if reached(cur, way, 0.01) && math.Abs(wrapAngle(yawGoal-st.TargetQuat.Yaw())) < 0.03 {
-			x.phase = phaseDescend
-		}
-	case phaseDescend:
-		way = grasp
-		if reached(cur, way, expertTol) {
+		way = funnel(cur, grasp)
+		if cur[2]-grasp[2] < expertTol {
 			x.phase, x.wait = phaseGrasp, 0
 		}
 	case phaseGrasp:
@@ -123,13 +121,8 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 			x.phase = phaseTransport
 		}
 	case phaseTransport:
-		way, grip = abovePlace, 1
-		if reached(cur, way, 0.008) {
-			x.phase = phaseLower
-		}
-	case phaseLower:
-		way, grip = place, 1
-		if reached(cur, way, expertTol) {
+		way, grip = funnel(cur, place), 1
+		if cur[2]-place[2] < expertTol {
 			x.phase, x.wait = phaseRelease, 0
 		}
 	case phaseRelease:
@@ -154,7 +147,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	// state; the phase follows from them), so a policy can imitate it. The
 	// proportional gain and the speed cap keep its motion smooth.
 	dyaw := 0.0
-	if x.phase <= phaseDescend {
+	if x.phase == phaseApproach {
 		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-st.TargetQuat.Yaw())))
 	}
 	a := make([]float32, msgs.EEActionDim)
@@ -178,3 +171,11 @@ func graspYaw(objYaw, cur float64) float64 {
 }
 
 func reached(a, b Vec3, tol float64) bool { return norm(sub(a, b)) < tol }
+
+// funnel is the waypoint toward goal from cur: above goal at expertFunnel
+// times the horizontal distance (at most the clearance height), so the
+// descent ends on goal from straight above.
+func funnel(cur, goal Vec3) Vec3 {
+	h := math.Hypot(goal[0]-cur[0], goal[1]-cur[1])
+	return Vec3{goal[0], goal[1], math.Max(goal[2], math.Min(expertClearance, goal[2]+expertFunnel*h))}
+}
