@@ -323,12 +323,13 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
 	ortLib := cli.ORTLibFlag(fs)
 	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
+	trace := fs.Bool("trace", false, "log every inference of a -model run: what the policy saw (end-effector pose, gripper), perceived (anchors, confident instances) and commanded (the chunk's first action, its gripper values)")
 	pictures := fs.String("pictures", "", "directory for per-episode pictures of a -model run: episode_NNN.gif (every camera with the instances, completion points and planned path the policy saw, projected by its camera model; success or failure reason) and episode_NNN_top.png (top-down end-effector path against the true and predicted objects)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if *pictures != "" && *model == "" {
-		return cli.Usage("vla3d-sim eval", errors.New("-pictures needs -model (the scripted expert perceives nothing)"))
+	if (*pictures != "" || *trace) && *model == "" {
+		return cli.Usage("vla3d-sim eval", errors.New("-pictures and -trace need -model (the scripted expert perceives nothing)"))
 	}
 	s, err := c.open(fs, *model, *ortLib, *providers)
 	if err != nil {
@@ -338,10 +339,14 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed = c.task, c.split, c.severity, c.seed
 	factory := sim.ExpertFactory
 	if s.policy != nil {
-		factory = policyctl.Factory(s.policy, preprocess.Options{})
+		var hooks []stepHook
 		if *pictures != "" {
-			factory = picturing(s.policy, *pictures, &cfg, s.log)
+			hooks = append(hooks, picturing(*pictures, &cfg, s.log))
 		}
+		if *trace {
+			hooks = append(hooks, tracing(s.log))
+		}
+		factory = observing(s.policy, hooks)
 	}
 	res, err := sim.Evaluate(ctx, s.env, cfg, factory)
 	if err != nil {
@@ -386,10 +391,35 @@ func runSweep(ctx context.Context, c *common, args []string) error {
 	return nil
 }
 
-// picturing is a policyctl factory that records every episode's pictures
-// into dir (see -pictures), the true object positions taken from the
-// simulator's state (for the picture only).
-func picturing(p policy.Policy, dir string, cfg *sim.EvalConfig, log *zap.Logger) sim.Factory {
+// stepHook makes, for the simulator env, a function told of every inference
+// (policyctl.Controller.OnStep).
+type stepHook func(env *sim.Env) func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk)
+
+// observing is a policyctl factory whose controller tells every hook of
+// every inference.
+func observing(p policy.Policy, hooks []stepHook) sim.Factory {
+	return func(env *sim.Env) (sim.Controller, error) {
+		c, err := policyctl.New(p, env, preprocess.Options{})
+		if err != nil || len(hooks) == 0 {
+			return c, err
+		}
+		fns := make([]func(*msgs.Observation, *policy.Perception, *msgs.ActionChunk), len(hooks))
+		for i, h := range hooks {
+			fns[i] = h(env)
+		}
+		c.OnStep = func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
+			for _, f := range fns {
+				f(obs, perc, chunk)
+			}
+		}
+		return c, nil
+	}
+}
+
+// picturing records every episode's pictures into dir (see -pictures), the
+// true object positions taken from the simulator's state (for the picture
+// only).
+func picturing(dir string, cfg *sim.EvalConfig, log *zap.Logger) stepHook {
 	rec := viz.NewRecorder(viz.RecorderConf{})
 	var plan []msgs.Pose
 	cfg.OnEpisode = func(i int, r sim.EpisodeRecord) error {
@@ -402,12 +432,8 @@ func picturing(p policy.Policy, dir string, cfg *sim.EvalConfig, log *zap.Logger
 		rec = viz.NewRecorder(viz.RecorderConf{})
 		return err
 	}
-	return func(env *sim.Env) (sim.Controller, error) {
-		c, err := policyctl.New(p, env, preprocess.Options{})
-		if err != nil {
-			return nil, err
-		}
-		c.OnStep = func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
+	return func(env *sim.Env) func(*msgs.Observation, *policy.Perception, *msgs.ActionChunk) {
+		return func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
 			plan = perception.ChunkTargets(plan[:0], obs.EEPose, chunk)
 			if err := rec.Add(obs, perc, plan); err != nil {
 				log.Warn("pictures: frame skipped", zap.Error(err))
@@ -416,7 +442,30 @@ func picturing(p policy.Policy, dir string, cfg *sim.EvalConfig, log *zap.Logger
 				rec.SetTruth(o.Name, o.Pos)
 			}
 		}
-		return c, nil
+	}
+}
+
+// tracing logs every inference (see -trace): only what the policy saw,
+// perceived and commanded, never the simulator's state.
+func tracing(log *zap.Logger) stepHook {
+	return func(env *sim.Env) func(*msgs.Observation, *policy.Perception, *msgs.ActionChunk) {
+		return func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
+			grip := make([]float32, chunk.Horizon)
+			for h := range grip {
+				grip[h] = chunk.Values[h*chunk.Dim+msgs.ActionGripper]
+			}
+			fields := []zap.Field{zap.Int("step", env.Steps()), zap.Float64s("ee", obs.EEPose.Position[:]),
+				zap.Float64("gripper", obs.Gripper), zap.Float32s("action", chunk.Values[:chunk.Dim]), zap.Float32s("chunk_gripper", grip)}
+			if perc != nil {
+				fields = append(fields, zap.Float32s("anchors", perc.Anchors))
+				for i := range perc.Instances() {
+					if perc.Scores[i] >= 0.5 {
+						fields = append(fields, zap.Float32s(fmt.Sprintf("instance_%d", i), perc.Points[3*i:3*i+3]))
+					}
+				}
+			}
+			log.Info("inference", fields...)
+		}
 	}
 }
 
