@@ -33,6 +33,10 @@ type Config struct {
 	Seed            int64
 	// Backend is the GoMLX backend config ("go" = pure Go, the CPU default).
 	Backend string
+	// InitFrom, when set, is a trained run directory whose base policy,
+	// action expert and anchors start this run (WarmStartScopes), when it
+	// has no checkpoint of its own yet.
+	InitFrom string
 
 	Progress io.Writer // nil: no progress bar
 	Log      *zap.Logger

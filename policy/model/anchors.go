@@ -7,8 +7,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// scopeAnchors is the anchors' scope inside the instance module's.
-const scopeAnchors = "anchors"
+// ScopeAnchors is the anchors' scope inside the instance module's.
+const ScopeAnchors = "anchors"
 
 // AnchorArgs are the inputs of InstanceAnchors.
 type AnchorArgs struct {
@@ -45,7 +45,7 @@ type AnchorOutput struct {
 // a context token and as a condition on its queries (Condition), so where
 // the instructed object is reaches the action head directly.
 func InstanceAnchors(ctx *context.Context, cfg Config, a AnchorArgs) AnchorOutput {
-	ctx = ctx.In(ScopeInstanceModule).In(scopeAnchors)
+	ctx = ctx.In(ScopeInstanceModule).In(ScopeAnchors)
 	g := a.Memory.Graph()
 	b, t, d := a.Memory.Shape().Dimensions[0], a.Memory.Shape().Dimensions[1], cfg.Width
 	k := cfg.Anchors
