@@ -105,9 +105,15 @@ type trainFlags struct {
 	set        map[string]bool // flags given on the command line
 }
 
+// defaultAnchors is -anchors' default: grasp and place.
+const defaultAnchors = 2
+
 func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.FlagSet)) (*trainFlags, error) {
 	f := &trainFlags{cfg: training.DefaultConfig()}
 	c := &f.cfg
+	// Trained policies see through their anchors (README, Measured); the
+	// paper's plain rows are -anchors 0.
+	c.Model.Anchors = defaultAnchors
 	fs, logLevel := newFlags(mode)
 	f.logLevel, f.ortLib = logLevel, cli.ORTLibFlag(fs)
 	if extra != nil {
