@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 
@@ -30,16 +31,20 @@ const MetricAnchorErrorCM = "anchor_error_cm"
 // EpisodeStep is what AnchorTargets reads of one step of an episode.
 type EpisodeStep struct {
 	EE      [3]float32 // end-effector position, base frame, metres
+	Yaw     float64    // end-effector yaw, radians
 	Gripper float32    // the demonstrated gripper command of the step
 }
 
 // AnchorTargets computes the keyframe targets of every step of one episode
-// (steps in order) for k anchors: targets [len(steps), k, 3] and valid
-// [len(steps), k]. The gripper command is read with the contract's rule
-// (contract.GripperCommand). Anchors beyond the two keyframes, and keyframes
-// the episode never reaches, are never valid.
-func AnchorTargets(steps []EpisodeStep, k int) (targets, valid []float32) {
-	targets, valid = make([]float32, len(steps)*k*3), make([]float32, len(steps)*k)
+// (steps in order) for k anchors: targets [len(steps), k, 3], valid
+// [len(steps), k] and turns [len(steps), k, 2], the (cos 4d, sin 4d) of the
+// yaw turn d from the step's end-effector yaw to the keyframe's (the
+// demonstrator's grasp orientation; boxes repeat every 90 degrees). The
+// gripper command is read with the contract's rule (contract.GripperCommand).
+// Anchors beyond the two keyframes, and keyframes the episode never reaches,
+// are never valid.
+func AnchorTargets(steps []EpisodeStep, k int) (targets, valid, turns []float32) {
+	targets, valid, turns = make([]float32, len(steps)*k*3), make([]float32, len(steps)*k), make([]float32, len(steps)*k*2)
 	closed := func(i int) bool { return contract.GripperCommand(float64(steps[i].Gripper)) == 1 }
 	grasp, release := -1, -1
 	for i := range steps {
@@ -58,11 +63,13 @@ func AnchorTargets(steps []EpisodeStep, k int) (targets, valid []float32) {
 		for i := 0; i <= key; i++ {
 			copy(targets[(i*k+anchor)*3:(i*k+anchor)*3+3], steps[key].EE[:])
 			valid[i*k+anchor] = 1
+			d := 4 * (steps[key].Yaw - steps[i].Yaw)
+			turns[(i*k+anchor)*2], turns[(i*k+anchor)*2+1] = float32(math.Cos(d)), float32(math.Sin(d))
 		}
 	}
 	set(AnchorGrasp, grasp)
 	set(AnchorRelease, release)
-	return targets, valid
+	return targets, valid, turns
 }
 
 // setAnchorTargets fills every sample's anchor targets from its episode's
@@ -77,11 +84,12 @@ func setAnchorTargets(samples []*Sample, steps []EpisodeStep, episodes []int, k 
 		for end < len(samples) && episodes[end] == episodes[start] {
 			end++
 		}
-		t, v := AnchorTargets(steps[start:end], k)
+		t, v, turn := AnchorTargets(steps[start:end], k)
 		for i := start; i < end; i++ {
 			j := i - start
 			samples[i].AnchorTargets = t[j*k*3 : (j+1)*k*3]
 			samples[i].AnchorValid = v[j*k : (j+1)*k]
+			samples[i].AnchorTurns = turn[j*k*2 : (j+1)*k*2]
 		}
 		start = end
 	}
@@ -89,16 +97,19 @@ func setAnchorTargets(samples []*Sample, steps []EpisodeStep, episodes []int, k 
 }
 
 // anchorTerms are the anchor loss (L1, metres, over supervised anchors and
-// axes) and the localisation figure (cm).
+// axes), the turn loss (squared error of (cos 4d, sin 4d)) and the
+// localisation figure (cm).
 type anchorTerms struct {
-	L1, ErrorCM *Node
+	L1, Turn, ErrorCM *Node
 }
 
-// anchorLoss compares anchors [B,K,3] with targets [B,K,3] where valid [B,K].
-func anchorLoss(anchors, targets, valid *Node) anchorTerms {
+// anchorLoss compares anchors [B,K,3] and turns [B,K,2] with their targets
+// where valid [B,K].
+func anchorLoss(anchors, targets, turns, turnTargets, valid *Node) anchorTerms {
 	diff := Sub(anchors, targets)
 	n := Max(ReduceAllSum(valid), OnesLike(ReduceAllSum(valid)))
 	l1 := Div(ReduceAllSum(Mul(ReduceSum(Abs(diff), -1), valid)), MulScalar(n, 3))
+	turn := Div(ReduceAllSum(Mul(ReduceSum(Square(Sub(turns, turnTargets)), -1), valid)), n)
 	dist := Sqrt(AddScalar(ReduceSum(Square(StopGradient(diff)), -1), 1e-12))
-	return anchorTerms{L1: l1, ErrorCM: MulScalar(Div(ReduceAllSum(Mul(dist, valid)), n), 100)}
+	return anchorTerms{L1: l1, Turn: turn, ErrorCM: MulScalar(Div(ReduceAllSum(Mul(dist, valid)), n), 100)}
 }

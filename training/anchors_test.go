@@ -1,6 +1,7 @@
 package training
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -29,7 +30,10 @@ func TestAnchorTargets(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			targets, valid := AnchorTargets(c.steps, c.k)
+			targets, valid, turns := AnchorTargets(c.steps, c.k)
+			if len(turns) != 2*len(valid) {
+				t.Fatalf("%d turns for %d anchors", len(turns), len(valid))
+			}
 			x := make([]float32, len(valid))
 			for i := range x {
 				x[i] = targets[3*i]
@@ -38,6 +42,26 @@ func TestAnchorTargets(t *testing.T) {
 				t.Errorf("targets x %v valid %v, want %v %v", x, valid, c.wantX, c.wantValid)
 			}
 		})
+	}
+}
+
+// TestAnchorTurns: the turn target is (cos 4d, sin 4d) of the yaw from the
+// step to its keyframe, so turns that differ by 90 degrees (a box's
+// symmetry) are the same target.
+func TestAnchorTurns(t *testing.T) {
+	steps := []EpisodeStep{{Yaw: 0.3}, {Yaw: 0.3 - math.Pi/2}, {Yaw: 0.1, Gripper: 1}, {Yaw: 0.1}}
+	_, valid, turns := AnchorTargets(steps, 2)
+	for i, want := range []float64{-0.2, -0.2 + math.Pi/2, 0} {
+		c, s := turns[i*4], turns[i*4+1]
+		if math.Abs(float64(c)-math.Cos(4*want)) > 1e-6 || math.Abs(float64(s)-math.Sin(4*want)) > 1e-6 || valid[i*2] != 1 {
+			t.Errorf("step %d: turn (%v, %v), want angle %v", i, c, s, want)
+		}
+	}
+	if math.Abs(float64(turns[0]-turns[4])) > 1e-6 || math.Abs(float64(turns[1]-turns[5])) > 1e-6 {
+		t.Errorf("a 90-degree apart start gives another turn target: %v vs %v", turns[0:2], turns[4:6])
+	}
+	if valid[3*2] != 0 {
+		t.Error("grasp anchor supervised after the grasp")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/encoder"
+	"github.com/vla3d/vla3d/policy/preprocess"
 )
 
 // BagOptions configures LoadBags.
@@ -183,18 +184,24 @@ func LoadBags(ctx context.Context, o BagOptions) (*MemoryDataset, error) {
 	return out, nil
 }
 
-// episodeStep is the end-effector position (proprio[0:3], de-normalized
+// episodeStep is the end-effector position and yaw (proprio de-normalized
 // with the spec's statistics when it has them) and the demonstrated gripper
 // command of one sample.
 func episodeStep(proprio []float32, spec policy.Spec, gripper float32) EpisodeStep {
-	var st EpisodeStep
-	for a := range 3 {
-		st.EE[a] = proprio[a]
-		if len(spec.ProprioStd) > a {
-			st.EE[a] = proprio[a]*spec.ProprioStd[a] + spec.ProprioMean[a]
+	raw := make([]float64, len(proprio))
+	for i, v := range proprio {
+		raw[i] = float64(v)
+		if len(spec.ProprioStd) > i {
+			raw[i] = float64(v*spec.ProprioStd[i] + spec.ProprioMean[i])
 		}
 	}
-	st.Gripper = gripper
+	st := EpisodeStep{EE: [3]float32{float32(raw[0]), float32(raw[1]), float32(raw[2])}, Gripper: gripper}
+	switch len(raw) {
+	case preprocess.ProprioDimQuaternion: // xyz, quaternion (x, y, z, w), gripper
+		st.Yaw = perception.Quat{X: raw[3], Y: raw[4], Z: raw[5], W: raw[6]}.Yaw()
+	case preprocess.ProprioDimRPY: // xyz, roll, pitch, yaw, gripper
+		st.Yaw = raw[5]
+	}
 	return st
 }
 

@@ -20,7 +20,7 @@ type Batch struct {
 	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid  []float32
 	CompletionCoords, CompletionValid                   []float32
 	PatchFeatures                                       []float32 // [B,V,N,Dv] when the layout has features
-	AnchorTargets, AnchorValid                          []float32 // [B,K,3], [B,K] when the layout has anchors
+	AnchorTargets, AnchorValid, AnchorTurns             []float32 // [B,K,3], [B,K], [B,K,2] when the layout has anchors
 	// Counts are the valid instances per sample (valid slots come first).
 	Counts []int
 }
@@ -72,9 +72,11 @@ func (l Layout) Pack(samples []*Sample, rng *rand.Rand) (*Batch, error) {
 			if s.AnchorTargets != nil {
 				b.AnchorTargets = append(b.AnchorTargets, s.AnchorTargets...)
 				b.AnchorValid = append(b.AnchorValid, s.AnchorValid...)
+				b.AnchorTurns = append(b.AnchorTurns, s.AnchorTurns...)
 			} else { // not supervised
 				b.AnchorTargets = append(b.AnchorTargets, make([]float32, l.Anchors*3)...)
 				b.AnchorValid = append(b.AnchorValid, make([]float32, l.Anchors)...)
+				b.AnchorTurns = append(b.AnchorTurns, make([]float32, l.Anchors*2)...)
 			}
 		}
 	}
@@ -160,7 +162,8 @@ func (b *Batch) tensors(l Layout, withLabels, withCompletion bool) ([]any, error
 	if l.Anchors > 0 {
 		out = append(out,
 			tensors.FromFlatDataAndDimensions(b.AnchorTargets, n, l.Anchors, 3),
-			tensors.FromFlatDataAndDimensions(b.AnchorValid, n, l.Anchors))
+			tensors.FromFlatDataAndDimensions(b.AnchorValid, n, l.Anchors),
+			tensors.FromFlatDataAndDimensions(b.AnchorTurns, n, l.Anchors, 2))
 	}
 	return out, nil
 }
@@ -174,7 +177,7 @@ type stepInputs struct {
 	GTBoxes, GTBoxValid, GTMasks, GTCentroids, GTValid *Node
 	Match                                              *Node // [B,Q,G] one-hot assignment, train graph only
 	// Anchor keyframes (nil when the model has no anchors).
-	AnchorTargets, AnchorValid *Node // [B,K,3], [B,K]
+	AnchorTargets, AnchorValid, AnchorTurns *Node // [B,K,3], [B,K], [B,K,2]
 }
 
 // parseInputs maps graph parameters (in Batch.tensors order, with the match
@@ -203,8 +206,8 @@ func parseInputs(p []*Node, withLabels, withMatch, withCompletion, withFeatures,
 		i++
 	}
 	if withAnchors {
-		s.AnchorTargets, s.AnchorValid = p[i], p[i+1]
-		i += 2
+		s.AnchorTargets, s.AnchorValid, s.AnchorTurns = p[i], p[i+1], p[i+2]
+		i += 3
 	}
 	if withMatch {
 		s.Match = p[i]

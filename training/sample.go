@@ -88,10 +88,10 @@ type Sample struct {
 	// PatchFeatures [V,N,Dv] are the frozen visual encoder's tokens of
 	// Input.Images, computed once when the sample is loaded.
 	PatchFeatures []float32
-	// AnchorTargets [K,3] (base frame, metres) and AnchorValid [K] are the
-	// keyframes the model's anchors are taught to find (AnchorTargets); nil:
-	// not supervised.
-	AnchorTargets, AnchorValid []float32
+	// AnchorTargets [K,3] (base frame, metres), AnchorValid [K] and
+	// AnchorTurns [K,2] are the keyframes the model's anchors are taught to
+	// find and the turns to them (AnchorTargets); nil: not supervised.
+	AnchorTargets, AnchorValid, AnchorTurns []float32
 }
 
 // Check verifies every buffer has the layout's size.
@@ -136,11 +136,12 @@ func (s *Sample) Check(l Layout) error {
 			got, want int
 		}{{"completion_coords", len(s.CompletionCoords), l.Completion * 3}, {"completion_valid", len(s.CompletionValid), l.Completion}}...)
 	}
-	if s.AnchorTargets != nil || s.AnchorValid != nil {
+	if s.AnchorTargets != nil || s.AnchorValid != nil || s.AnchorTurns != nil {
 		checks = append(checks, []struct {
 			name      string
 			got, want int
-		}{{"anchor_targets", len(s.AnchorTargets), l.Anchors * 3}, {"anchor_valid", len(s.AnchorValid), l.Anchors}}...)
+		}{{"anchor_targets", len(s.AnchorTargets), l.Anchors * 3}, {"anchor_valid", len(s.AnchorValid), l.Anchors},
+			{"anchor_turns", len(s.AnchorTurns), l.Anchors * 2}}...)
 	}
 	if l.VisualFeatureDim > 0 {
 		checks = append(checks, struct {

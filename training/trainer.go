@@ -659,9 +659,10 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*named
 		outs.add(MetricInstanceErrorCM, it.LocalisationCM)
 	}
 	if out.AnchorPoints != nil && in.AnchorTargets != nil {
-		at := anchorLoss(out.AnchorPoints, in.AnchorTargets, in.AnchorValid)
-		total = Add(total, MulScalar(at.L1, w.Anchor))
+		at := anchorLoss(out.AnchorPoints, in.AnchorTargets, out.AnchorTurns, in.AnchorTurns, in.AnchorValid)
+		total = Add(Add(total, MulScalar(at.L1, w.Anchor)), MulScalar(at.Turn, w.AnchorTurn))
 		outs.add("anchor_l1", at.L1)
+		outs.add("anchor_turn", at.Turn)
 		outs.add(MetricAnchorErrorCM, at.ErrorCM)
 	}
 	predictor := s == Stage2 && t.predictorOn()

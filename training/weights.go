@@ -14,8 +14,10 @@ type LossWeights struct {
 	Dice      float64 `json:"dice"`
 	Center3D  float64 `json:"center_3d"`
 	Predictor float64 `json:"predictor"`
-	// Anchor weighs the anchors' keyframe L1 in metres (10: 1 cm costs 0.1).
-	Anchor float64 `json:"anchor"`
+	// Anchor weighs the anchors' keyframe L1 in metres (10: 1 cm costs 0.1);
+	// AnchorTurn their turn's squared error.
+	Anchor     float64 `json:"anchor"`
+	AnchorTurn float64 `json:"anchor_turn"`
 	// FocalAlpha and FocalGamma parameterise the focal loss and its matching cost.
 	FocalAlpha float64 `json:"focal_alpha"`
 	FocalGamma float64 `json:"focal_gamma"`
@@ -27,7 +29,7 @@ type LossWeights struct {
 // DefaultLossWeights returns the defaults described on LossWeights.
 func DefaultLossWeights() LossWeights {
 	return LossWeights{
-		Action: 1, Focal: 2, BoxL1: 5, GIoU: 2, MaskCE: 5, Dice: 5, Center3D: 5, Predictor: 1, Anchor: 10,
+		Action: 1, Focal: 2, BoxL1: 5, GIoU: 2, MaskCE: 5, Dice: 5, Center3D: 5, Predictor: 1, Anchor: 10, AnchorTurn: 1,
 		FocalAlpha: 0.25, FocalGamma: 2, SmoothL1Beta: 1, VarianceGamma: 1,
 	}
 }

@@ -24,6 +24,10 @@ type AnchorArgs struct {
 // AnchorOutput are the instructed instances' tokens.
 type AnchorOutput struct {
 	Points *Node // [B,K,3] reference points, base frame, metres
+	// Turn [B,K,2] is (cos 4d, sin 4d) of the yaw turn d the gripper needs
+	// to align with the anchored object's faces (boxes repeat every 90
+	// degrees, hence 4d), read from what the anchor attended.
+	Turn   *Node
 	Tokens *Node // [B,K,d] what each anchor attended, with its EE-relative encoding
 	// Condition [B,d] summarises the anchors for the action queries.
 	Condition *Node
@@ -41,9 +45,10 @@ type AnchorOutput struct {
 // points is, by construction, where something was seen, and it reaches any
 // layout. The trainer supervises r_k with the demonstration's keyframes
 // (where the gripper closed and where it opened, training.AnchorTargets), and
-// the action expert reads each anchor's end-effector-relative offset both as
-// a context token and as a condition on its queries (Condition), so where
-// the instructed object is reaches the action head directly.
+// the action expert reads each anchor's end-effector-relative offset and
+// turn (Turn) both as a context token and as a condition on its queries
+// (Condition), so where the instructed object is, and how the gripper must
+// turn to grasp it, reach the action head directly.
 func InstanceAnchors(ctx *context.Context, cfg Config, a AnchorArgs) AnchorOutput {
 	ctx = ctx.In(ScopeInstanceModule).In(ScopeAnchors)
 	g := a.Memory.Graph()
@@ -73,10 +78,11 @@ func InstanceAnchors(ctx *context.Context, cfg Config, a AnchorArgs) AnchorOutpu
 	// The offset enters both as a Fourier encoding (as the aggregation's
 	// EE-relative encoding) and linearly in decimetres: the expert's motion
 	// toward a target is proportional to it.
+	turn := dense(ctx, "turn", gelu(dense(ctx, "turn_hidden", feat, d)), 2)
 	rel := Sub(ref, InsertAxes(a.EEPosition, 1))
-	enc := Concatenate([]*Node{Fourier(rel, cfg.EEBands), MulScalar(rel, 10)}, -1)
+	enc := Concatenate([]*Node{Fourier(rel, cfg.EEBands), MulScalar(rel, 10), turn}, -1)
 	tokens := Add(Add(feat, mlp(ctx.In("ee_encoding"), enc, d, d)), learned(ctx, g, "anchor_embedding", 1, k, d))
 	tokens = layerNorm(ctx, "norm_out", tokens)
 	cond := dense(ctx, "condition", Reshape(tokens, b, k*d), d)
-	return AnchorOutput{Points: ref, Tokens: tokens, Condition: cond}
+	return AnchorOutput{Points: ref, Turn: turn, Tokens: tokens, Condition: cond}
 }

@@ -98,8 +98,9 @@ type Outputs struct {
 	// Flow head.
 	FlowVelocity, FlowTarget *Node // [B,H,A]
 
-	// AnchorPoints [B,K,3] are the instructed instance anchors (Config.Anchors).
-	AnchorPoints *Node
+	// AnchorPoints [B,K,3] are the instructed instance anchors
+	// (Config.Anchors), AnchorTurns [B,K,2] their (cos 4d, sin 4d) turns.
+	AnchorPoints, AnchorTurns *Node
 }
 
 // Model builds 3DVLA graphs for one configuration.
@@ -153,7 +154,7 @@ func (m *Model) forward(ctx *context.Context, in Inputs, marks *moduleMarks) *Ou
 	if cfg.Anchors > 0 {
 		an := InstanceAnchors(ctx, cfg, anchorArgs)
 		marks.mark(g, ScopeInstanceModule)
-		out.AnchorPoints, condition = an.Points, an.Condition
+		out.AnchorPoints, out.AnchorTurns, condition = an.Points, an.Turn, an.Condition
 		tokens = append(tokens, an.Tokens)
 		mask = append(mask, Ones(g, shapeOf(dtypeF32, b, cfg.Anchors)))
 	}
