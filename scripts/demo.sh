@@ -2,11 +2,12 @@
 # demo.sh — the main job on embedded defaults, over ROS 2 (no ROS
 # installation needed: both processes are DDS participants): the MuJoCo
 # simulated robot (vla3d-sim node) and the policy node (vla3d-node) running
-# the bundled 3DVLA model through ONNX Runtime, localhost only
+# the bundled trained 3DVLA model (models/pick_place) through ONNX Runtime, localhost only
 # (ROS_LOCALHOST_ONLY=1: no DDS traffic leaves the machine). After DURATION
 # seconds (default 30) it stops both with SIGINT (the node publishes a stop)
 # and prints the command rate, one command, the node's diagnostics and the
-# simulator's episodes. `./vla3d.sh demo ros1` runs the roslaunch version.
+# simulator's episodes: attempted and succeeded. Episodes start at SEED
+# (default 200000: layouts the bundled model never trained on). `./vla3d.sh demo ros1` runs the roslaunch version.
 #
 #   ./vla3d.sh demo                          # 30 s, pick-and-place, no perturbation
 #   DURATION=60 TASK=stack SPLIT=camera ./vla3d.sh demo
@@ -16,7 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 if [ "${1:-}" = ros1 ]; then shift; exec bash scripts/demo_ros1.sh "$@"; fi
 DURATION="${DURATION:-30}"
-MODEL="${MODEL:-$VLA3D_ROOT/policy/testdata/model.onnx}"
+MODEL="${MODEL:-$VLA3D_ROOT/models/pick_place/model.onnx}"
+SEED="${SEED:-200000}"
 TASK="${TASK:-pick_place}"
 SPLIT="${SPLIT:-none}"
 HZ="${HZ:-10}"
@@ -28,7 +30,7 @@ work="$(mktemp -d)"
 export ROS_LOCALHOST_ONLY=1 ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-0}"
 echo "[demo] ROS 2 (DDS, localhost only, domain $ROS_DOMAIN_ID): vla3d-sim node + vla3d-node (model $MODEL, ${DURATION}s)" >&2
-bin/vla3d-sim node --transport ros2 --task "$TASK" --split "$SPLIT" --hz "$HZ" --auto-reset "$@" > "$work/sim.log" 2>&1 &
+bin/vla3d-sim node --transport ros2 --task "$TASK" --split "$SPLIT" --seed "$SEED" --hz "$HZ" --auto-reset "$@" > "$work/sim.log" 2>&1 &
 sim_pid=$!
 bin/vla3d-node --transport ros2 --config launch/vla3d_node.yaml --model "$MODEL" --rate "$HZ" > "$work/node.log" 2>&1 &
 node_pid=$!
@@ -55,5 +57,8 @@ stop
 trap - EXIT
 echo "[demo] episodes reported by the simulator:" >&2
 grep -iE 'episode' "$work/sim.log" | tail -10 || true
+ended="$(grep -c 'episode ended' "$work/sim.log" || true)"
+won="$(grep 'episode ended' "$work/sim.log" | grep -c '"success": true' || true)"
+echo "[demo] episodes finished: $ended, succeeded: $won (seeds from $SEED, ${DURATION}s)" >&2
 grep -i 'stop command' "$work/node.log" | tail -1 || true
 echo "[demo] logs: $work/sim.log $work/node.log" >&2

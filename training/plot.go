@@ -4,15 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/vla3d/vla3d/viz"
 )
 
 // PlotLosses draws every loss series of recs against the global step into a
@@ -78,7 +77,7 @@ func PlotLosses(recs []Record, path string, window int) error {
 		}
 		return nil
 	}
-	return savePanels(panels, path)
+	return viz.SavePanels(panels, path)
 }
 
 // figurePanel is one linear-scale series under the loss plot.
@@ -94,31 +93,6 @@ func figurePanel(xy plotter.XYs, title, ylabel string, color int) (*plot.Plot, e
 	line.Color = plotutil.Color(color)
 	q.Add(line)
 	return q, nil
-}
-
-// savePanels stacks the plots vertically into one PNG.
-func savePanels(panels []*plot.Plot, path string) error {
-	const w, h = 9 * vg.Inch, 3.5 * vg.Inch
-	img := vgimg.New(w, h*vg.Length(len(panels)))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: len(panels), Cols: 1}
-	grid := make([][]*plot.Plot, len(panels))
-	for i, p := range panels {
-		grid[i] = []*plot.Plot{p}
-	}
-	canvases := plot.Align(grid, tiles, dc)
-	for i, p := range panels {
-		p.Draw(canvases[i][0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("save plot %s: %w", path, err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("save plot %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 // smoothFigure is smoothSeries over a figure (Record.Metrics), on a linear

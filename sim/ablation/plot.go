@@ -2,14 +2,13 @@ package ablation
 
 import (
 	"fmt"
-	"os"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/vla3d/vla3d/viz"
 )
 
 // WritePNG draws one grouped bar chart per task (success % per split, one
@@ -46,24 +45,5 @@ func (t *Table) WritePNG(path string) error {
 		p.NominalX(t.Config.Splits...)
 		panels = append(panels, p)
 	}
-	const w, h = 9 * vg.Inch, 3.5 * vg.Inch
-	img := vgimg.New(w, h*vg.Length(len(panels)))
-	dc := draw.New(img)
-	grid := make([][]*plot.Plot, len(panels))
-	for i, p := range panels {
-		grid[i] = []*plot.Plot{p}
-	}
-	canvases := plot.Align(grid, draw.Tiles{Rows: len(panels), Cols: 1}, dc)
-	for i, p := range panels {
-		p.Draw(canvases[i][0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("ablation plot %s: %w", path, err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("ablation plot %s: %w", path, err)
-	}
-	return f.Close()
+	return viz.SavePanels(panels, path)
 }
