@@ -138,17 +138,24 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	default:
 		way = cur
 	}
+	// One step of the straight line to the waypoint's pose: the speed cap
+	// sets the fraction of the way this step covers, and the turn to the
+	// grasp yaw (approach only) takes the same fraction, so the gripper
+	// turns all along the approach, finishing as it arrives, rather than in
+	// a few early steps a policy regresses to zero. No ramp from the previous
+	// action: the expert is Markov in what the policy can see (its action is
+	// a function of the scene and the robot's state; the phase follows from
+	// them), so a policy can imitate it.
 	d := scale(sub(way, cur), expertGain)
+	frac := 1.0
 	if n := norm(d); n > expertMaxStep {
-		d = scale(d, expertMaxStep/n)
+		frac = expertMaxStep / n
+		d = scale(d, frac)
 	}
-	// No ramp from the previous action: the expert is Markov in what the
-	// policy can see (its action is a function of the scene and the robot's
-	// state; the phase follows from them), so a policy can imitate it. The
-	// proportional gain and the speed cap keep its motion smooth.
 	dyaw := 0.0
 	if x.phase == phaseApproach {
-		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, expertGain*wrapAngle(yawGoal-st.TargetQuat.Yaw())))
+		turn := wrapAngle(yawGoal - st.TargetQuat.Yaw())
+		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, turn*math.Max(frac, 0.2)))
 	}
 	a := make([]float32, msgs.EEActionDim)
 	a[msgs.ActionDX], a[msgs.ActionDY], a[msgs.ActionDZ] = float32(d[0]), float32(d[1]), float32(d[2])
