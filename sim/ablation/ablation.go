@@ -34,6 +34,10 @@ type Config struct {
 	Episodes int
 	Seed     uint64
 	MaxSteps int // control steps per episode (sim.EvalConfig's default if zero)
+	// SweepSeeds > 1 also runs each row's t=0 layout sweep (sim.LayoutSweep)
+	// on the first task, clean split, seeds Seed.. (does the row look at the
+	// scene, even where it never succeeds?). 0: no sweep.
+	SweepSeeds int
 	// OnCell, when set, is told of each cell as it completes.
 	OnCell func(Cell)  `json:"-"`
 	Log    *zap.Logger `json:"-"`
@@ -61,6 +65,8 @@ type Table struct {
 	Config Config
 	Rows   []string
 	Cells  []Cell
+	// Sweeps are the rows' t=0 layout sweeps (Config.SweepSeeds), by row.
+	Sweeps map[string]*sim.SweepResult `json:",omitempty"`
 }
 
 // Cell returns the cell of row, task and split.
@@ -113,6 +119,20 @@ func Run(ctx context.Context, env *sim.Env, cfg Config, rows []Row) (*Table, err
 		}
 		t.Rows = append(t.Rows, r.Name)
 	}
+	if cfg.SweepSeeds > 1 {
+		seeds := make([]uint64, cfg.SweepSeeds)
+		for i := range seeds {
+			seeds[i] = cfg.Seed + uint64(i)
+		}
+		t.Sweeps = map[string]*sim.SweepResult{}
+		for _, r := range rows {
+			res, err := sim.LayoutSweep(ctx, env, sim.EpisodeSpec{Task: cfg.Tasks[0], Split: sim.SplitNone}, seeds, r.Factory)
+			if err != nil {
+				return t, fmt.Errorf("ablation: row %s sweep: %w", r.Name, err)
+			}
+			t.Sweeps[r.Name] = res
+		}
+	}
 	for _, task := range cfg.Tasks {
 		for _, split := range cfg.Splits {
 			for _, r := range rows {
@@ -150,14 +170,25 @@ func Run(ctx context.Context, env *sim.Env, cfg Config, rows []Row) (*Table, err
 // each cell "k/N (p%)".
 func (t *Table) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Closed-loop success, %d episodes per cell on seeds %d–%d, severity %.2g\n\n",
+	fmt.Fprintf(&b, "Closed-loop success, %d episodes per cell on seeds %d–%d, severity %.2g",
 		t.Config.Episodes, t.Config.Seed, t.Config.Seed+uint64(t.Config.Episodes)-1, t.Config.Severity)
+	if t.Sweeps != nil {
+		fmt.Fprintf(&b, "; t=0 layout sweep (%s, clean) on seeds %d–%d: correlation and spread ratio of the first chunk's xy heading against the expert's (1, 1: follows the scene; ratio 0: ignores it)",
+			t.Config.Tasks[0], t.Config.Seed, t.Config.Seed+uint64(t.Config.SweepSeeds)-1)
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| task | row |")
 	for _, s := range t.Config.Splits {
 		fmt.Fprintf(&b, " %s |", s)
 	}
+	if t.Sweeps != nil {
+		b.WriteString(" t=0 sweep corr x/y, spread x/y |")
+	}
 	b.WriteString("\n|---|---|")
 	b.WriteString(strings.Repeat("---|", len(t.Config.Splits)))
+	if t.Sweeps != nil {
+		b.WriteString("---|")
+	}
 	b.WriteString("\n")
 	for _, task := range t.Config.Tasks {
 		for _, row := range t.Rows {
@@ -168,6 +199,11 @@ func (t *Table) Markdown() string {
 				} else {
 					b.WriteString(" – |")
 				}
+			}
+			if sw := t.Sweeps[row]; sw != nil && task == t.Config.Tasks[0] {
+				fmt.Fprintf(&b, " %.2f/%.2f, %.2f/%.2f |", sw.Corr[0], sw.Corr[1], sw.SpreadRatio[0], sw.SpreadRatio[1])
+			} else if t.Sweeps != nil {
+				b.WriteString(" |")
 			}
 			b.WriteString("\n")
 		}

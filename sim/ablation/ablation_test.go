@@ -30,7 +30,7 @@ func TestRunExpertAndStill(t *testing.T) {
 	}
 	defer env.Close()
 	var cells []Cell
-	cfg := Config{Splits: []string{sim.SplitNone, sim.SplitCamera}, Episodes: 2, Seed: 300000, MaxSteps: 120,
+	cfg := Config{Splits: []string{sim.SplitNone, sim.SplitCamera}, Episodes: 2, Seed: 300000, MaxSteps: 120, SweepSeeds: 3,
 		OnCell: func(c Cell) { cells = append(cells, c) }}
 	rows := []Row{
 		{Name: "expert", Factory: sim.ExpertFactory},
@@ -49,6 +49,12 @@ func TestRunExpertAndStill(t *testing.T) {
 		if e.Succeeded != 2 || st.Succeeded != 0 || st.Episodes != 2 || len(st.Failures) == 0 {
 			t.Errorf("split %s: expert %+v, still %+v", s, e, st)
 		}
+	}
+	if sw := tab.Sweeps["expert"]; sw == nil || sw.Corr[0] < 0.99 || sw.SpreadRatio[0] < 0.99 {
+		t.Errorf("the expert's own sweep %+v", sw)
+	}
+	if sw := tab.Sweeps["still"]; sw == nil || sw.SpreadRatio[0] != 0 {
+		t.Errorf("a policy that never moves has sweep %+v", sw)
 	}
 	md := tab.Markdown()
 	for _, want := range []string{"| pick_place | expert | 2/2 (100%) | 2/2 (100%) |", "| pick_place | still | 0/2 (0%) | 0/2 (0%) |", "seeds 300000–300001"} {
