@@ -43,7 +43,9 @@ const (
 	expertFunnel    = 1.5  // m of height per m of horizontal distance
 	expertClearance = 0.15 // transport height above the table
 	graspWaitSteps  = 4
-	releaseSteps    = 3
+	// expertHoldRadius: a target farther than this from the gripper is not held.
+	expertHoldRadius = 0.04
+	releaseSteps     = 3
 )
 
 // Expert is the scripted oracle: it reads the privileged state of its Env
@@ -102,12 +104,20 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	yawGoal := graspYaw(tgt.Quat.Yaw(), st.TargetQuat.Yaw())
 
 	cur := st.TargetPos
+	if (x.phase == phaseLift || x.phase == phaseTransport) && norm(sub(tgt.Pos, st.EEPos)) > expertHoldRadius {
+		// The target is not in the hand (a grasp that missed, or a policy
+		// the expert labels for dropped it): grasp it again.
+		x.phase = phaseApproach
+	}
 	var way Vec3
 	grip := 0.0
 	switch x.phase {
 	case phaseApproach:
 		way = funnel(cur, grasp)
-		if cur[2]-grasp[2] < expertTol {
+		// The funnel puts the expert's own descent on the grasp point; the
+		// horizontal gate keeps it from closing elsewhere when something
+		// else (a policy it labels for) drove the gripper low.
+		if cur[2]-grasp[2] < expertTol && horizontal(cur, grasp) < 0.01 {
 			x.phase, x.wait = phaseGrasp, 0
 		}
 	case phaseGrasp:
@@ -122,7 +132,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 		}
 	case phaseTransport:
 		way, grip = funnel(cur, place), 1
-		if cur[2]-place[2] < expertTol {
+		if cur[2]-place[2] < expertTol && horizontal(cur, place) < 0.02 {
 			x.phase, x.wait = phaseRelease, 0
 		}
 	case phaseRelease:
@@ -179,10 +189,13 @@ func graspYaw(objYaw, cur float64) float64 {
 
 func reached(a, b Vec3, tol float64) bool { return norm(sub(a, b)) < tol }
 
+// horizontal is the distance between a and b in the table plane.
+func horizontal(a, b Vec3) float64 { return math.Hypot(a[0]-b[0], a[1]-b[1]) }
+
 // funnel is the waypoint toward goal from cur: above goal at expertFunnel
 // times the horizontal distance (at most the clearance height), so the
 // descent ends on goal from straight above.
 func funnel(cur, goal Vec3) Vec3 {
-	h := math.Hypot(goal[0]-cur[0], goal[1]-cur[1])
+	h := horizontal(cur, goal)
 	return Vec3{goal[0], goal[1], math.Max(goal[2], math.Min(expertClearance, goal[2]+expertFunnel*h))}
 }

@@ -292,22 +292,27 @@ func runRecord(ctx context.Context, c *common, args []string) error {
 	fs.BoolVar(&cfg.KeepFailed, "keep-failed", false, "keep bags of episodes the expert did not finish")
 	fs.Float64Var(&cfg.DARTNoise, "dart", 0, "DART noise: standard deviation (m per step) added to the executed translation while the expert's own action is recorded, so demonstrations include recoveries (e.g. 0.005)")
 	fs.StringVar(&cfg.Compression, "compression", "", "bag chunk compression: none or lz4")
+	driver := fs.String("driver", "", "DAgger: model.onnx whose actions are executed while the expert's action in every state it visits is recorded (episodes kept whether or not they succeed)")
+	fs.IntVar(&cfg.DriverExecute, "execute", 0, "with -driver: actions of each chunk to run before the driver acts again (0: whole chunk, as vla3d-sim eval)")
+	ortLib := cli.ORTLibFlag(fs)
 	fs.StringVar(&cfg.Format, "format", record.FormatBag, "recording format: bag (ROS 1), rosbag2 (ROS 2 directory, MCAP storage) or rosbag2-sqlite3 (.db3 storage, as Humble records)")
 	registerTopics(fs, &topics)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	log, env, err := c.setup()
+	s, err := c.open(fs, *driver, *ortLib, "")
 	if err != nil {
 		return err
 	}
-	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
-	defer env.Close()
+	defer s.close()
+	if s.policy != nil {
+		cfg.Driver = policyctl.Factory(s.policy, preprocess.Options{})
+	}
 	if cfg.Compression == "none" {
 		cfg.Compression = ""
 	}
-	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed, cfg.Topics, cfg.Logger = c.task, c.split, c.severity, c.seed, topics, log
-	eps, err := record.Run(ctx, env, cfg)
+	cfg.Task, cfg.Split, cfg.Severity, cfg.Seed, cfg.Topics, cfg.Logger = c.task, c.split, c.severity, c.seed, topics, s.log
+	eps, err := record.Run(ctx, s.env, cfg)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,14 @@ type Config struct {
 	// off its nominal path (recoveries a policy will need). 0 records the
 	// expert's nominal path. The noise is seeded by the episode's seed.
 	DARTNoise float64
+	// Driver, when set, builds the controller whose actions are executed
+	// (a trained policy: DAgger) while the expert's action in every state it
+	// visits is what is recorded, so the recordings teach the policy to
+	// recover from the states it drives itself into. A driver's chunk runs
+	// DriverExecute actions (0: all of it) before it acts again. Episodes a
+	// driver fails are kept: their labels are the expert's.
+	Driver        sim.Factory
+	DriverExecute int
 	// OnObservation, when set, is called with every observation recorded,
 	// right after it is rendered (before the expert acts on it); an error
 	// ends the recording. It must not retain obs.
@@ -98,6 +106,13 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
 		return nil, fmt.Errorf("record: %w", err)
 	}
 	expert := sim.NewExpert(env)
+	var driver sim.Controller
+	if cfg.Driver != nil {
+		var err error
+		if driver, err = cfg.Driver(env); err != nil {
+			return nil, fmt.Errorf("record: driver: %w", err)
+		}
+	}
 	var out []Episode
 	for i := 0; i < cfg.Episodes; i++ {
 		spec := probe
@@ -106,11 +121,11 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
 		if cfg.Format == FormatBag {
 			path += ".bag"
 		}
-		ep, err := episode(ctx, env, expert, spec, i, path, cfg)
+		ep, err := episode(ctx, env, expert, driver, spec, i, path, cfg)
 		if err != nil {
 			return out, err
 		}
-		if !ep.Success && !cfg.KeepFailed {
+		if !ep.Success && !cfg.KeepFailed && driver == nil {
 			if err := os.RemoveAll(path); err != nil {
 				return out, fmt.Errorf("record: remove failed episode: %w", err)
 			}
@@ -124,7 +139,7 @@ func Run(ctx context.Context, env *sim.Env, cfg Config) ([]Episode, error) {
 }
 
 // episode records one episode into a new bag at path.
-func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.EpisodeSpec, index int, path string, cfg Config) (ep Episode, err error) {
+func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, driver sim.Controller, spec sim.EpisodeSpec, index int, path string, cfg Config) (ep Episode, err error) {
 	ep = Episode{Path: path, Spec: spec}
 	if err := env.Reset(ctx, spec); err != nil {
 		return ep, err
@@ -140,6 +155,7 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 	}()
 	t := cfg.Topics
 	rng := rand.New(rand.NewPCG(spec.Seed, 0xDA27))
+	var drive chunkRunner
 	static := map[string]bool{}
 	for _, c := range env.Scene().Cameras {
 		static[c.Name] = !c.Wrist
@@ -200,8 +216,13 @@ func episode(ctx context.Context, env *sim.Env, expert *sim.Expert, spec sim.Epi
 			return ep, err
 		}
 		exec := a
+		if driver != nil {
+			if exec, err = drive.next(ctx, driver, obs, cfg.DriverExecute); err != nil {
+				return ep, fmt.Errorf("record: driver: %w", err)
+			}
+		}
 		if cfg.DARTNoise > 0 {
-			exec = append([]float32(nil), a...)
+			exec = append([]float32(nil), exec...)
 			for k := msgs.ActionDX; k <= msgs.ActionDZ; k++ {
 				exec[k] += float32(cfg.DARTNoise * rng.NormFloat64())
 			}
@@ -288,4 +309,32 @@ func (b *bagWriter) write(m rosio.Message, t time.Time) error {
 		return fmt.Errorf("record: %s: %w", m.Topic, err)
 	}
 	return nil
+}
+
+// chunkRunner executes a driver's chunks: it asks for a chunk when the last
+// one has run its course and hands out one action a step.
+type chunkRunner struct {
+	chunk msgs.ActionChunk
+	pos int
+	limit int
+}
+
+// next returns the action to execute in the state obs.
+func (r *chunkRunner) next(ctx context.Context, driver sim.Controller, obs *msgs.Observation, execute int) ([]float32, error) {
+	if r.pos >= r.limit {
+		c, err := driver.Act(ctx, obs)
+		if err != nil {
+			return nil, err
+		}
+		if c.Horizon < 1 || c.Dim != msgs.EEActionDim || len(c.Values) < c.Horizon*c.Dim {
+			return nil, fmt.Errorf("chunk of %d x %d actions (%d values), want %d-dim actions", c.Horizon, c.Dim, len(c.Values), msgs.EEActionDim)
+		}
+		r.chunk, r.pos, r.limit = c, 0, c.Horizon
+		if execute > 0 {
+			r.limit = min(execute, c.Horizon)
+		}
+	}
+	a := r.chunk.Values[r.pos*r.chunk.Dim : (r.pos+1)*r.chunk.Dim]
+	r.pos++
+	return a, nil
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"strings"
@@ -173,5 +174,69 @@ func TestRecordWithDARTNoise(t *testing.T) {
 	}
 	if !eps[0].Success {
 		t.Fatalf("the expert did not recover from DART noise: %+v", eps[0])
+	}
+}
+
+// stillDriver is a policy that never moves and asks for a new chunk of two
+// actions each time; it counts its calls.
+type stillDriver struct {
+	env   *sim.Env
+	calls *int
+}
+
+func (d stillDriver) Act(context.Context, *msgs.Observation) (msgs.ActionChunk, error) {
+	*d.calls++
+	return msgs.ActionChunk{Stamp: d.env.Stamp(), Period: d.env.ControlPeriod(), Horizon: 2, Dim: msgs.EEActionDim,
+		Values: make([]float32, 2*msgs.EEActionDim)}, nil
+}
+
+// TestRecordWithDriver (DAgger): the driver's chunks are executed (the
+// robot stays where a still driver leaves it, so the episode fails) while
+// the expert's actions in the visited states are recorded, and the failed
+// episode is kept.
+func TestRecordWithDriver(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 16, Height: 16, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	calls := 0
+	const steps = 10
+	eps, err := Run(context.Background(), env, Config{Dir: t.TempDir(), Task: sim.TaskPickPlace, Split: sim.SplitNone, Episodes: 1, Seed: 3,
+		MaxSteps: steps, Driver: func(env *sim.Env) (sim.Controller, error) { return stillDriver{env, &calls}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps[0].Success || eps[0].Path == "" || eps[0].Steps != steps {
+		t.Fatalf("episode %+v: want a failed episode of %d steps, kept", eps[0], steps)
+	}
+	if calls != steps/2 {
+		t.Errorf("driver asked %d times for %d steps of 2-action chunks, want %d", calls, steps, steps/2)
+	}
+	if p := env.State().TargetPos; math.Abs(p[0]-0.4) > 1e-9 || math.Abs(p[2]-0.25) > 1e-9 {
+		t.Errorf("the robot moved to %v under a still driver", p)
+	}
+	r, err := bag.Open(eps[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	moving := 0
+	var types bag.TypeCache
+	it := r.Messages(context.Background(), bag.Query{Topics: []string{rosio.DefaultTopics().ExpertAction}})
+	for it.Next() {
+		var a std_msgs.Float32MultiArray
+		if err := it.Message().Decode(&types, &a); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(float64(a.Data[msgs.ActionDX]))+math.Abs(float64(a.Data[msgs.ActionDY]))+math.Abs(float64(a.Data[msgs.ActionDZ])) > 0.01 {
+			moving++
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if moving != steps {
+		t.Errorf("%d of %d recorded actions move: they must be the expert's, not the driver's", moving, steps)
 	}
 }
