@@ -315,7 +315,7 @@ func (b *bagWriter) write(m rosio.Message, t time.Time) error {
 // one has run its course and hands out one action a step.
 type chunkRunner struct {
 	chunk msgs.ActionChunk
-	pos int
+	pos   int
 	limit int
 }
 
