@@ -31,8 +31,8 @@ var warmStartShared = []string{"Cameras", "ImageHeight", "ImageWidth", "PatchSiz
 
 // warmStart restores WarmStartScopes from the newest readable checkpoint of
 // the run directory dir into t.vars, after checking that the run read the
-// same vocabulary and action statistics (its model.json) and shares the
-// model fields the restored variables depend on. It returns how many
+// same vocabulary (its model.json; other action statistics are logged) and
+// shares the model fields the restored variables depend on. It returns how many
 // variables it restored.
 func (t *Trainer) warmStart(dir string) (int, error) {
 	b, err := os.ReadFile(filepath.Join(dir, SpecFile))
@@ -49,7 +49,11 @@ func (t *Trainer) warmStart(dir string) (int, error) {
 		errs = append(errs, fmt.Errorf("vocabulary: %v there, %v here", theirs.Vocabulary, ours.Vocabulary))
 	}
 	if !slices.Equal(theirs.ActionMean, ours.ActionMean) || !slices.Equal(theirs.ActionStd, ours.ActionStd) {
-		errs = append(errs, errors.New("action statistics differ (train both runs on the same recordings)"))
+		// More recordings (DAgger's, say) move the statistics a little: the
+		// head starts slightly off scale and training corrects it.
+		t.log.Warn("warm start: the action statistics differ (other recordings); the action head starts off scale",
+			zap.Float32s("theirs_mean", theirs.ActionMean), zap.Float32s("ours_mean", ours.ActionMean),
+			zap.Float32s("theirs_std", theirs.ActionStd), zap.Float32s("ours_std", ours.ActionStd))
 	}
 	l, err := (Checkpointer{Dir: filepath.Join(dir, CheckpointDir), Log: t.log}).LoadLatest()
 	if err != nil {

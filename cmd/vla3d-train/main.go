@@ -138,7 +138,7 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	fs.IntVar(&f.imageSize, "image-size", c.Model.ImageWidth, "model image width = height (multiple of 32)")
 	fs.IntVar(&c.Model.PatchSize, "patch", c.Model.PatchSize, "patch size (8, 16 or 32)")
 	fs.IntVar(&c.Model.StemChannels, "stem", c.Model.StemChannels, "non-linear visual stem: channels per 4x4 sub-patch before the patch embedding (0 = one linear patch embedding)")
-	fs.StringVar(&c.InitFrom, "init", "", "warm start from a trained run directory (same recordings and sizes, e.g. a Baseline run): its base policy, action expert and anchors start this run; the other 3D modules start fresh, as the paper plugs them into a trained VLA")
+	fs.StringVar(&c.InitFrom, "init", "", "warm start from a trained run directory (same vocabulary and sizes, e.g. a Baseline run, or the run whose policy drove DAgger recordings): its base policy, action expert and anchors start this run; the other 3D modules start fresh, as the paper plugs them into a trained VLA")
 	fs.IntVar(&c.Model.Anchors, "anchors", c.Model.Anchors, "instructed instance anchors: reference points started from the observed points the instruction picks, taught the demonstration's grasp and release keyframes and read by the action expert (0 = none; 2 = grasp and place)")
 	fs.Float64Var(&c.Loss.Anchor, "anchor-weight", c.Loss.Anchor, "weight of the anchors' keyframe L1 (metres)")
 	fs.IntVar(&c.Model.Horizon, "horizon", c.Model.Horizon, "action chunk length H_a")
