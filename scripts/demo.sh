@@ -2,12 +2,14 @@
 # demo.sh — the main job on embedded defaults, over ROS 2 (no ROS
 # installation needed: both processes are DDS participants): the MuJoCo
 # simulated robot (vla3d-sim node) and the policy node (vla3d-node) running
-# the bundled trained 3DVLA model (models/pick_place) through ONNX Runtime, localhost only
+# the bundled 3DVLA model through ONNX Runtime, localhost only
 # (ROS_LOCALHOST_ONLY=1: no DDS traffic leaves the machine). After DURATION
 # seconds (default 30) it stops both with SIGINT (the node publishes a stop)
 # and prints the command rate, one command, the node's diagnostics and the
 # simulator's episodes: attempted and succeeded. Episodes start at SEED
-# (default 200000: layouts the bundled model never trained on). `./vla3d.sh demo ros1` runs the roslaunch version.
+# (default 200000: layouts a model trained on recordings from seed 0 never
+# saw). The bundled model is the tiny untrained test model until a trained
+# one succeeds (README, Measured). `./vla3d.sh demo ros1` runs the roslaunch version.
 #
 #   ./vla3d.sh demo                          # 30 s, pick-and-place, no perturbation
 #   DURATION=60 TASK=stack SPLIT=camera ./vla3d.sh demo
@@ -17,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 if [ "${1:-}" = ros1 ]; then shift; exec bash scripts/demo_ros1.sh "$@"; fi
 DURATION="${DURATION:-30}"
-MODEL="${MODEL:-$VLA3D_ROOT/models/pick_place/model.onnx}"
+MODEL="${MODEL:-$VLA3D_ROOT/policy/testdata/model.onnx}"
 SEED="${SEED:-200000}"
 TASK="${TASK:-pick_place}"
 SPLIT="${SPLIT:-none}"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 DURATION="${DURATION:-30}"
-MODEL="${MODEL:-$VLA3D_ROOT/models/pick_place/model.onnx}"
+MODEL="${MODEL:-$VLA3D_ROOT/policy/testdata/model.onnx}"
 
 echo "[demo] building binaries into bin/" >&2
 go build -o bin/ ./cmd/...

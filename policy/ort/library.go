@@ -25,20 +25,6 @@ func TinyModelPath() (string, error) {
 	return p, nil
 }
 
-// BundledModel is the trained pick-and-place model the demo runs, relative
-// to the repo root (models/pick_place/README.md says how it was made).
-const BundledModel = "models/pick_place/model.onnx"
-
-// BundledModelPath finds BundledModel by walking up from the working
-// directory.
-func BundledModelPath() (string, error) {
-	p, err := ortenv.FindUp(BundledModel)
-	if err != nil {
-		return "", fmt.Errorf("ort: bundled model: %w", err)
-	}
-	return p, nil
-}
-
 // ResolveLibrary picks the ONNX Runtime library: the configured path (an
 // explicit -ort-lib) first, then $VLA3D_ORT_LIB (so a deployment can swap in
 // a GPU build without touching configs), then the project-local copy found
