@@ -24,6 +24,10 @@ const (
 	AnchorRelease = 1
 )
 
+// carryLift is how far the end effector must rise while closed for a
+// closing to count as carrying something.
+const carryLift = 0.05
+
 // MetricAnchorErrorCM is the anchors' localisation error figure: the mean
 // distance (cm) between supervised anchors and their keyframes.
 const MetricAnchorErrorCM = "anchor_error_cm"
@@ -46,13 +50,29 @@ type EpisodeStep struct {
 func AnchorTargets(steps []EpisodeStep, k int) (targets, valid, turns []float32) {
 	targets, valid, turns = make([]float32, len(steps)*k*3), make([]float32, len(steps)*k), make([]float32, len(steps)*k*2)
 	closed := func(i int) bool { return contract.GripperCommand(float64(steps[i].Gripper)) == 1 }
+	// The grasp is the first closing that carries (the end effector rises
+	// carryLift above where it closed before opening again); a closing that
+	// opens again without a lift (a missed grasp, as a demonstrator labelling
+	// a policy's states re-grasps) has no release. Without a carry the first
+	// closing is the grasp.
 	grasp, release := -1, -1
-	for i := range steps {
-		if grasp < 0 && closed(i) {
+	for i := 0; i < len(steps); i++ {
+		if !closed(i) || (i > 0 && closed(i-1)) {
+			continue
+		}
+		if grasp < 0 {
 			grasp = i
 		}
-		if grasp >= 0 && i > grasp && !closed(i) {
-			release = i
+		lifted, end := false, -1
+		for j := i; j < len(steps); j++ {
+			if !closed(j) {
+				end = j
+				break
+			}
+			lifted = lifted || steps[j].EE[2]-steps[i].EE[2] >= carryLift
+		}
+		if lifted {
+			grasp, release = i, end
 			break
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 func TestAnchorTargets(t *testing.T) {
 	at := func(x float32, grip float32) EpisodeStep { return EpisodeStep{EE: [3]float32{x, 0, 0}, Gripper: grip} }
+	up := func(x float32, grip float32) EpisodeStep { return EpisodeStep{EE: [3]float32{x, 0, 0.1}, Gripper: grip} }
 	cases := []struct {
 		name      string
 		steps     []EpisodeStep
@@ -15,18 +16,22 @@ func TestAnchorTargets(t *testing.T) {
 		wantX     []float32 // targets' x, [steps, k]
 		wantValid []float32
 	}{
-		{"grasp then release", []EpisodeStep{at(0, 0), at(1, 0), at(2, 1), at(3, 1), at(4, 0), at(5, 0)}, 2,
+		{"grasp, carry, release", []EpisodeStep{at(0, 0), at(1, 0), at(2, 1), up(3, 1), up(4, 0), at(5, 0)}, 2,
 			[]float32{2, 4, 2, 4, 2, 4, 0, 4, 0, 4, 0, 0}, []float32{1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0}},
+		{"opened without a lift: no release", []EpisodeStep{at(0, 0), at(1, 1), at(2, 1), at(3, 0)}, 2,
+			[]float32{1, 0, 1, 0, 0, 0, 0, 0}, []float32{1, 0, 1, 0, 0, 0, 0, 0}},
+		{"a missed grasp, then a carry", []EpisodeStep{at(0, 0), at(1, 1), at(2, 0), at(3, 1), up(4, 1), up(5, 0)}, 2,
+			[]float32{3, 5, 3, 5, 3, 5, 3, 5, 0, 5, 0, 5}, []float32{1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1}},
 		{"never releases", []EpisodeStep{at(0, 0), at(1, 0.7), at(2, 1)}, 2,
 			[]float32{1, 0, 1, 0, 0, 0}, []float32{1, 0, 1, 0, 0, 0}},
 		{"never grasps", []EpisodeStep{at(0, 0), at(1, 0.2)}, 2,
 			[]float32{0, 0, 0, 0}, []float32{0, 0, 0, 0}},
-		{"closed from the start", []EpisodeStep{at(0, 1), at(1, 0)}, 2,
-			[]float32{0, 1, 0, 1}, []float32{1, 1, 0, 1}},
+		{"closed from the start", []EpisodeStep{at(0, 1), up(1, 1), at(2, 0)}, 2,
+			[]float32{0, 2, 0, 2, 0, 2}, []float32{1, 1, 0, 1, 0, 1}},
 		{"threshold is the contract's (0.5 closes)", []EpisodeStep{at(0, 0.49), at(1, 0.5), at(2, 0.49)}, 1,
 			[]float32{1, 1, 0}, []float32{1, 1, 0}},
-		{"third anchor never supervised", []EpisodeStep{at(0, 1), at(1, 0)}, 3,
-			[]float32{0, 1, 0, 0, 1, 0}, []float32{1, 1, 0, 0, 1, 0}},
+		{"third anchor never supervised", []EpisodeStep{at(0, 1), up(1, 0)}, 3,
+			[]float32{0, 0, 0, 0, 0, 0}, []float32{1, 0, 0, 0, 0, 0}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -66,7 +71,7 @@ func TestAnchorTurns(t *testing.T) {
 }
 
 func TestSetAnchorTargetsPerEpisode(t *testing.T) {
-	steps := []EpisodeStep{{EE: [3]float32{1, 2, 3}, Gripper: 1}, {Gripper: 0}, {EE: [3]float32{7, 8, 9}, Gripper: 1}}
+	steps := []EpisodeStep{{EE: [3]float32{1, 2, 3}, Gripper: 1}, {EE: [3]float32{1, 2, 4}, Gripper: 0}, {EE: [3]float32{7, 8, 9}, Gripper: 1}}
 	samples := []*Sample{{}, {}, {}}
 	if err := setAnchorTargets(samples, steps, []int{0, 0, 5}, 2); err != nil {
 		t.Fatal(err)
@@ -75,7 +80,7 @@ func TestSetAnchorTargetsPerEpisode(t *testing.T) {
 	if got := samples[2].AnchorTargets; !slices.Equal(got, []float32{7, 8, 9, 0, 0, 0}) || !slices.Equal(samples[2].AnchorValid, []float32{1, 0}) {
 		t.Errorf("episode 5: targets %v valid %v", got, samples[2].AnchorValid)
 	}
-	if got := samples[0].AnchorTargets; !slices.Equal(got, []float32{1, 2, 3, 0, 0, 0}) || !slices.Equal(samples[0].AnchorValid, []float32{1, 1}) {
+	if got := samples[0].AnchorTargets; !slices.Equal(got, []float32{1, 2, 3, 0, 0, 0}) || !slices.Equal(samples[0].AnchorValid, []float32{1, 0}) {
 		t.Errorf("episode 0 step 0: targets %v valid %v", got, samples[0].AnchorValid)
 	}
 	if err := setAnchorTargets(samples, steps[:2], []int{0, 0, 5}, 2); err == nil {
