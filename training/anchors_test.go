@@ -8,7 +8,9 @@ import (
 
 func TestAnchorTargets(t *testing.T) {
 	at := func(x float32, grip float32) EpisodeStep { return EpisodeStep{EE: [3]float32{x, 0, 0}, Gripper: grip} }
-	up := func(x float32, grip float32) EpisodeStep { return EpisodeStep{EE: [3]float32{x, 0, 0.1}, Gripper: grip} }
+	up := func(x float32, grip float32) EpisodeStep {
+		return EpisodeStep{EE: [3]float32{x, 0, 0.1}, Gripper: grip}
+	}
 	cases := []struct {
 		name      string
 		steps     []EpisodeStep
