@@ -9,7 +9,7 @@
 # simulator's episodes: attempted and succeeded. Episodes start at SEED
 # (default 200000: layouts a model trained on recordings from seed 0 never
 # saw). The bundled model is the tiny untrained test model until a trained
-# one succeeds reliably (README, Measured: 1/50 at best so far). `./vla3d.sh demo ros1` runs the roslaunch version.
+# one succeeds reliably (README, Measured: 2/50 at best so far). `./vla3d.sh demo ros1` runs the roslaunch version.
 #
 #   ./vla3d.sh demo                          # 30 s, pick-and-place, no perturbation
 #   DURATION=60 TASK=stack SPLIT=camera ./vla3d.sh demo
