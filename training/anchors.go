@@ -14,8 +14,9 @@ import (
 // recording with a gripper channel supervises them, with or without
 // instance labels:
 //
-//	anchor 0: where the gripper closed (the grasped object), until it closed;
-//	anchor 1: where it next opened (the place target), until it opened.
+//	anchor 0: where the gripper closed on what it carried (the grasped
+//	          object), until it closed;
+//	anchor 1: where it opened again (the place target), until it opened.
 //
 // After its keyframe an anchor is not supervised: the grasped object is in
 // the hand, and the policy no longer needs where it was.
@@ -127,7 +128,8 @@ type anchorTerms struct {
 // where valid [B,K].
 func anchorLoss(anchors, targets, turns, turnTargets, valid *Node) anchorTerms {
 	diff := Sub(anchors, targets)
-	n := Max(ReduceAllSum(valid), OnesLike(ReduceAllSum(valid)))
+	supervised := ReduceAllSum(valid)
+	n := Max(supervised, OnesLike(supervised))
 	l1 := Div(ReduceAllSum(Mul(ReduceSum(Abs(diff), -1), valid)), MulScalar(n, 3))
 	turn := Div(ReduceAllSum(Mul(ReduceSum(Square(Sub(turns, turnTargets)), -1), valid)), n)
 	dist := Sqrt(AddScalar(ReduceSum(Square(StopGradient(diff)), -1), 1e-12))

@@ -57,7 +57,8 @@ func InstanceAnchors(ctx *context.Context, cfg Config, a AnchorArgs) AnchorOutpu
 
 	// Masked mean of the instruction tokens: what is asked for.
 	im := InsertAxes(a.InstructionMask, -1)
-	instr := Div(ReduceSum(Mul(a.Instruction, im), 1), Max(ReduceSum(im, 1), OnesLike(ReduceSum(im, 1))))
+	words := ReduceSum(im, 1)
+	instr := Div(ReduceSum(Mul(a.Instruction, im), 1), Max(words, OnesLike(words)))
 	instr.AssertDims(b, d)
 	q := Add(learned(ctx, g, "queries", 1, k, d), InsertAxes(dense(ctx, "instruction", instr, d), 1))
 	q = dense(ctx, "query", layerNorm(ctx, "norm_query", q), d)
@@ -75,10 +76,10 @@ func InstanceAnchors(ctx *context.Context, cfg Config, a AnchorArgs) AnchorOutpu
 	ref := Add(start, MulScalar(Tanh(offset), cfg.RefineBound))
 	ref.AssertDims(b, k, 3)
 
+	turn := dense(ctx, "turn", gelu(dense(ctx, "turn_hidden", feat, d)), 2)
 	// The offset enters both as a Fourier encoding (as the aggregation's
 	// EE-relative encoding) and linearly in decimetres: the expert's motion
 	// toward a target is proportional to it.
-	turn := dense(ctx, "turn", gelu(dense(ctx, "turn_hidden", feat, d)), 2)
 	rel := Sub(ref, InsertAxes(a.EEPosition, 1))
 	enc := Concatenate([]*Node{Fourier(rel, cfg.EEBands), MulScalar(rel, 10), turn}, -1)
 	tokens := Add(Add(feat, mlp(ctx.In("ee_encoding"), enc, d, d)), learned(ctx, g, "anchor_embedding", 1, k, d))
