@@ -39,6 +39,7 @@ const (
 	expertGain      = 1.0
 	expertMaxStep   = 0.03 // m per control step
 	expertMaxYaw    = 0.15 // rad per control step
+	expertMinTurn   = 0.2  // least fraction of the remaining turn an approach step takes
 	expertTol       = 0.004
 	expertFunnel    = 1.5  // m of height per m of horizontal distance
 	expertClearance = 0.15 // transport height above the table
@@ -165,7 +166,7 @@ func (x *Expert) Action(ctx context.Context) ([]float32, error) {
 	dyaw := 0.0
 	if x.phase == phaseApproach {
 		turn := wrapAngle(yawGoal - st.TargetQuat.Yaw())
-		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, turn*math.Max(frac, 0.2)))
+		dyaw = math.Max(-expertMaxYaw, math.Min(expertMaxYaw, turn*math.Max(frac, expertMinTurn)))
 	}
 	a := make([]float32, msgs.EEActionDim)
 	a[msgs.ActionDX], a[msgs.ActionDY], a[msgs.ActionDZ] = float32(d[0]), float32(d[1]), float32(d[2])
