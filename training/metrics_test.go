@@ -83,13 +83,14 @@ func FuzzParseMetrics(f *testing.F) {
 	})
 }
 
-// With the instance localisation figure and the predictor's loss, the plot
-// stacks three panels: losses, localisation error (cm), completion error.
+// With the instance and anchor localisation figures and the predictor's
+// loss, the plot stacks four panels: losses, instance localisation error
+// (cm), anchor error (cm), completion error.
 func TestPlotFigurePanels(t *testing.T) {
 	var recs []Record
 	for s := 1; s <= 20; s++ {
 		recs = append(recs, Record{Step: s, Losses: map[string]float64{"action": 1 / float64(s), "pred_cosine": 0.9 - 0.02*float64(s)},
-			Metrics: map[string]float64{MetricInstanceErrorCM: 30 - float64(s)}})
+			Metrics: map[string]float64{MetricInstanceErrorCM: 30 - float64(s), MetricAnchorErrorCM: 20 - float64(s)}})
 	}
 	png := filepath.Join(t.TempDir(), "loss.png")
 	if err := PlotLosses(recs, png, 3); err != nil {
@@ -105,7 +106,7 @@ func TestPlotFigurePanels(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 9 x 3.5 in per panel at vgimg's default 96 dpi.
-	if cfg.Width != 864 || cfg.Height != 3*336 {
-		t.Fatalf("plot %dx%d, want three 864x336 panels", cfg.Width, cfg.Height)
+	if cfg.Width != 864 || cfg.Height != 4*336 {
+		t.Fatalf("plot %dx%d, want four 864x336 panels", cfg.Width, cfg.Height)
 	}
 }

@@ -59,6 +59,13 @@ func PlotLosses(recs []Record, path string, window int) error {
 		}
 		panels = append(panels, q)
 	}
+	if loc := smoothFigure(recs, MetricAnchorErrorCM, window); len(loc) > 0 {
+		q, err := figurePanel(loc, "instance anchors: reference point to the demonstration's keyframe", "error (cm)", 2)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, q)
+	}
 	if comp := smoothSeries(recs, "pred_cosine", window); len(comp) > 0 {
 		q, err := figurePanel(comp, "predictor completion error at masked targets", "1 - cosine", 1)
 		if err != nil {
