@@ -134,8 +134,7 @@ func (t *Trainer) resume() error {
 	if l == nil {
 		t.state = State{Stage: t.cfg.Stages[0], Seed: t.cfg.Seed}
 		if t.cfg.InitFrom != "" {
-			_, err := t.warmStart(t.cfg.InitFrom)
-			return err
+			return t.warmStart(t.cfg.InitFrom)
 		}
 		return nil
 	}

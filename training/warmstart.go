@@ -32,16 +32,16 @@ var warmStartShared = []string{"Cameras", "ImageHeight", "ImageWidth", "PatchSiz
 // warmStart restores WarmStartScopes from the newest readable checkpoint of
 // the run directory dir into t.vars, after checking that the run read the
 // same vocabulary (its model.json; other action statistics are logged) and
-// shares the model fields the restored variables depend on. It returns how many
-// variables it restored.
-func (t *Trainer) warmStart(dir string) (int, error) {
+// shares the model fields the restored variables depend on; it logs how
+// many variables it restored.
+func (t *Trainer) warmStart(dir string) error {
 	b, err := os.ReadFile(filepath.Join(dir, SpecFile))
 	if err != nil {
-		return 0, fmt.Errorf("warm start: %w", err)
+		return fmt.Errorf("warm start: %w", err)
 	}
 	var theirs policy.Spec
 	if err := json.Unmarshal(b, &theirs); err != nil {
-		return 0, fmt.Errorf("warm start: %s: %w", filepath.Join(dir, SpecFile), err)
+		return fmt.Errorf("warm start: %s: %w", filepath.Join(dir, SpecFile), err)
 	}
 	ours := t.Spec()
 	var errs []error
@@ -57,14 +57,14 @@ func (t *Trainer) warmStart(dir string) (int, error) {
 	}
 	l, err := (Checkpointer{Dir: filepath.Join(dir, CheckpointDir), Log: t.log}).LoadLatest()
 	if err != nil {
-		return 0, fmt.Errorf("warm start: %w", err)
+		return fmt.Errorf("warm start: %w", err)
 	}
 	if l == nil {
-		return 0, fmt.Errorf("warm start: no checkpoint in %s", filepath.Join(dir, CheckpointDir))
+		return fmt.Errorf("warm start: no checkpoint in %s", filepath.Join(dir, CheckpointDir))
 	}
 	now, err := json.Marshal(t.cfg.Model)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	for _, d := range jsonDiff(l.State.Model, now) {
 		if field, _, _ := strings.Cut(d, ":"); slices.Contains(warmStartShared, field) {
@@ -72,14 +72,14 @@ func (t *Trainer) warmStart(dir string) (int, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return 0, fmt.Errorf("warm start from %s: %w", l.Path, errors.Join(errs...))
+		return fmt.Errorf("warm start from %s: %w", l.Path, errors.Join(errs...))
 	}
 	n, err := l.RestoreScopes(t.vars, WarmStartScopes)
 	if err != nil {
-		return 0, fmt.Errorf("warm start: %w", err)
+		return fmt.Errorf("warm start: %w", err)
 	}
 	t.log.Info("warm start", zap.String("checkpoint", l.Path), zap.Int("variables", n), zap.Strings("scopes", WarmStartScopes))
-	return n, nil
+	return nil
 }
 
 // RestoreScopes is Restore limited to the variables under the given module

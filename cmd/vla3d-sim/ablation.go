@@ -88,9 +88,7 @@ func runAblation(ctx context.Context, c *common, args []string) error {
 	if err != nil {
 		return err
 	}
-	c2 := *c
-	c2.stdout = f
-	if err := errors.Join(c2.printJSON(res), f.Close()); err != nil {
+	if err := errors.Join(writeJSON(f, res), f.Close()); err != nil {
 		return err
 	}
 	_, err = fmt.Fprint(c.stdout, md)

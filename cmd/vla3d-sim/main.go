@@ -528,8 +528,11 @@ func (s *modelSession) close() {
 }
 
 // printJSON writes v to stdout, indented.
-func (c *common) printJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
+func (c *common) printJSON(v any) error { return writeJSON(c.stdout, v) }
+
+// writeJSON writes v to w, indented.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
