@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"math"
 	"testing"
 )
 
@@ -97,4 +98,53 @@ func TestExpertIsSmoothAndMarkov(t *testing.T) {
 		}
 	}
 	t.Fatal("expert did not finish")
+}
+
+func TestFunnel(t *testing.T) {
+	goal := Vec3{0.5, 0, 0.03}
+	tests := []struct {
+		name  string
+		cur   Vec3
+		slack float64
+		want  float64 // the waypoint's height
+	}{
+		{"far: capped at the clearance", Vec3{0.2, 0, 0.2}, 0, expertClearance},
+		{"4 cm away, no slack", Vec3{0.54, 0, 0.1}, 0, 0.03 + expertFunnel*0.04},
+		{"4 cm away, 1 cm slack", Vec3{0.54, 0, 0.1}, 0.01, 0.03 + expertFunnel*0.03},
+		{"inside the slack: straight down", Vec3{0.5, 0.015, 0.1}, 0.02, 0.03},
+		{"on the point", Vec3{0.5, 0, 0.03}, 0, 0.03},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := funnel(tc.cur, goal, tc.slack)
+			if w[0] != goal[0] || w[1] != goal[1] || math.Abs(w[2]-tc.want) > 1e-12 {
+				t.Errorf("funnel = %v, want (%v, %v, %v)", w, goal[0], goal[1], tc.want)
+			}
+		})
+	}
+}
+
+// The place slack stays inside what Env.Success accepts, and is the
+// grasp's at least.
+func TestPlaceSlack(t *testing.T) {
+	for _, name := range []string{TaskPickPlace, TaskStack, TaskOcclusion} {
+		task, err := LookupTask(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := BuildScene(EpisodeSpec{Task: name, Split: SplitNone}, 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgt, _ := s.Object(task.Target)
+		goal, _ := s.Object(task.Goal)
+		slack := placeSlack(task, tgt, goal)
+		accepted := goal.Size[0] - 0.005 // in the bowl
+		if task.Stack {
+			accepted = goal.Size[0]
+		}
+		if slack < expertGraspSlack || slack > accepted/2 {
+			t.Errorf("%s: slack %.4f m, want in [%.3f, %.4f]", name, slack, expertGraspSlack, accepted/2)
+		}
+	}
 }

@@ -25,6 +25,9 @@ type Config struct {
 	Loss        LossWeights
 	// MaxInstances is the number of ground-truth slots per sample.
 	MaxInstances int
+	// Augment perturbs each training batch's observations (light, pixel
+	// and depth noise); its zero value leaves them as recorded.
+	Augment Augment
 
 	OutDir          string // checkpoints/, metrics.jsonl, loss.png, model.json
 	CheckpointEvery int    // steps between checkpoints
@@ -72,6 +75,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if err := c.Model.Validate(); err != nil {
 		return err
+	}
+	if err := c.Augment.Validate(); err != nil {
+		return fmt.Errorf("training: %w", err)
 	}
 	if len(c.Stages) == 0 {
 		return fmt.Errorf("training: no stage to run")

@@ -722,6 +722,7 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.cfg.Augment.Apply(batch, t.layout, rng)
 	match := t.matchingOn(s)
 	args, err := batch.tensors(t.layout, match, t.completionIn())
 	if err != nil {

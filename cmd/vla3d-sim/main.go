@@ -329,6 +329,7 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	ortLib := cli.ORTLibFlag(fs)
 	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
 	trace := fs.Bool("trace", false, "log every inference of a -model run: what the policy saw (end-effector pose, gripper), perceived (anchors, confident instances) and commanded (the chunk's first action, its gripper values)")
+	truth := fs.Bool("trace-truth", false, "with -trace, also log each object's true position (truth_<name>), to measure the anchors' error and the gripper's offset; diagnosis only, the policy never sees it")
 	pictures := fs.String("pictures", "", "directory for per-episode pictures of a -model run: episode_NNN.gif (every camera with the instances, completion points and planned path the policy saw, projected by its camera model; success or failure reason) and episode_NNN_top.png (top-down end-effector path against the true and predicted objects)")
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -349,7 +350,7 @@ func runEval(ctx context.Context, c *common, args []string) error {
 			hooks = append(hooks, picturing(*pictures, &cfg, s.log))
 		}
 		if *trace {
-			hooks = append(hooks, tracing(s.log))
+			hooks = append(hooks, tracing(s.log, *truth))
 		}
 		factory = observing(s.policy, hooks)
 	}
@@ -450,9 +451,10 @@ func picturing(dir string, cfg *sim.EvalConfig, log *zap.Logger) stepHook {
 	}
 }
 
-// tracing logs every inference (see -trace): only what the policy saw,
-// perceived and commanded, never the simulator's state.
-func tracing(log *zap.Logger) stepHook {
+// tracing logs every inference (see -trace): what the policy saw,
+// perceived and commanded and, with truth (-trace-truth), the simulator's
+// object positions beside them, for diagnosis: the policy never sees those.
+func tracing(log *zap.Logger, truth bool) stepHook {
 	return func(env *sim.Env) func(*msgs.Observation, *policy.Perception, *msgs.ActionChunk) {
 		return func(obs *msgs.Observation, perc *policy.Perception, chunk *msgs.ActionChunk) {
 			grip := make([]float32, chunk.Horizon)
@@ -467,6 +469,11 @@ func tracing(log *zap.Logger) stepHook {
 					if perc.Scores[i] >= 0.5 {
 						fields = append(fields, zap.Float32s(fmt.Sprintf("instance_%d", i), perc.Points[3*i:3*i+3]))
 					}
+				}
+			}
+			if truth {
+				for _, o := range env.State().Objects {
+					fields = append(fields, zap.Float64s("truth_"+o.Name, o.Pos[:]))
 				}
 			}
 			log.Info("inference", fields...)

@@ -12,9 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/vla3d/vla3d/cli"
+	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/ort/orttest"
+	"github.com/vla3d/vla3d/sim"
 )
 
 // runArgs runs vla3d-sim with args, discarding its output.
@@ -224,6 +229,35 @@ func TestRenderSizeFromTheModel(t *testing.T) {
 		}
 		if c.width != tc.want || c.height != tc.want {
 			t.Errorf("%v: render %dx%d, want %d", tc.args, c.width, c.height, tc.want)
+		}
+	}
+}
+
+// -trace logs what the policy saw and commanded; -trace-truth adds the
+// objects' true positions, and only then.
+func TestTracing(t *testing.T) {
+	env, err := sim.New(sim.Config{Width: 32, Height: 32, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	if err := env.Reset(context.Background(), sim.EpisodeSpec{Task: sim.TaskPickPlace, Split: sim.SplitNone}); err != nil {
+		t.Fatal(err)
+	}
+	chunk := &msgs.ActionChunk{Horizon: 1, Dim: msgs.EEActionDim, Values: make([]float32, msgs.EEActionDim)}
+	for _, truth := range []bool{false, true} {
+		core, logs := observer.New(zap.InfoLevel)
+		tracing(zap.New(core), truth)(env)(&msgs.Observation{Gripper: 0.5}, nil, chunk)
+		entries := logs.All()
+		if len(entries) != 1 {
+			t.Fatalf("truth %v: %d log entries, want 1", truth, len(entries))
+		}
+		fields := entries[0].ContextMap()
+		if fields["gripper"] != 0.5 {
+			t.Errorf("truth %v: gripper %v, want 0.5", truth, fields["gripper"])
+		}
+		if _, ok := fields["truth_red_block"]; ok != truth {
+			t.Errorf("truth %v: truth_red_block logged %v", truth, ok)
 		}
 	}
 }

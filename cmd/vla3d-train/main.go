@@ -114,6 +114,11 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	// Trained policies see through their anchors (README, Measured); the
 	// paper's plain rows are -anchors 0.
 	c.Model.Anchors = defaultAnchors
+	// Light and sensor noise vary on a robot (the simulator's light and
+	// noise splits test for it); augmentation is opt-in (-augment 0.5)
+	// until its effect on those splits is measured.
+	c.Augment = training.DefaultAugment()
+	c.Augment.Prob = 0
 	fs, logLevel := newFlags(mode)
 	f.logLevel, f.ortLib = logLevel, cli.ORTLibFlag(fs)
 	if extra != nil {
@@ -140,6 +145,7 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	fs.IntVar(&c.Model.StemChannels, "stem", c.Model.StemChannels, "non-linear visual stem: channels per 4x4 sub-patch before the patch embedding (0 = one linear patch embedding)")
 	fs.StringVar(&c.InitFrom, "init", "", "warm start from a trained run directory (same vocabulary and sizes, e.g. a Baseline run, or the run whose policy drove DAgger recordings): its base policy, action expert and anchors start this run; the other 3D modules start fresh, as the paper plugs them into a trained VLA")
 	fs.IntVar(&c.Model.Anchors, "anchors", c.Model.Anchors, "instructed instance anchors: reference points started from the observed points the instruction picks, taught the demonstration's grasp and release keyframes and read by the action expert (0 = none; 2 = grasp and place)")
+	fs.Float64Var(&c.Augment.Prob, "augment", c.Augment.Prob, "chance that a training sample's observation is perturbed (light gain and tint per camera, pixel and depth noise, as training.DefaultAugment; e.g. 0.5); 0 = off")
 	fs.Float64Var(&c.Loss.Anchor, "anchor-weight", c.Loss.Anchor, "weight of the anchors' keyframe L1 (metres)")
 	fs.IntVar(&c.Model.Horizon, "horizon", c.Model.Horizon, "action chunk length H_a")
 	fs.IntVar(&c.Model.Probes, "probes", c.Model.Probes, "instance probes Q")
