@@ -187,6 +187,7 @@ func (c *common) setup() (*zap.Logger, *sim.Env, error) {
 // nodeFlags are vla3d-sim node's own flags.
 type nodeFlags struct {
 	master, host, name, transport string
+	model                         string
 	cfg                           rosnode.Config
 	remap                         cli.Remapping
 	set                           map[string]bool
@@ -209,9 +210,13 @@ func parseNode(c *common, args []string) (*nodeFlags, error) {
 	fs.BoolVar(&cfg.Expert, "expert", false, "drive with the scripted expert until an external command arrives")
 	fs.BoolVar(&cfg.AutoReset, "auto-reset", false, "start the next episode after success or -max-steps")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 300, "control steps per episode")
+	fs.StringVar(&n.model, "model", "", "model.onnx of the policy node that will drive this robot: its sidecar sets the cameras' image size (the size it was trained at; -width/-height override), the policy itself runs in vla3d-node")
 	registerTopics(fs, &cfg.Topics)
 	remap, err := cli.ParseROS(fs, args, c.stdout)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.modelSize(fs, n.model); err != nil {
 		return nil, err
 	}
 	if err := c.validate(fs); err != nil {

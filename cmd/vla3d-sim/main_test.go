@@ -230,6 +230,14 @@ func TestRenderSizeFromTheModel(t *testing.T) {
 		if c.width != tc.want || c.height != tc.want {
 			t.Errorf("%v: render %dx%d, want %d", tc.args, c.width, c.height, tc.want)
 		}
+		// vla3d-sim node sizes its cameras for the policy node's model too.
+		nc := &common{stdout: io.Discard}
+		if _, err := parseNode(nc, append([]string{"-model", model}, tc.args...)); err != nil {
+			t.Fatal(err)
+		}
+		if nc.width != tc.want || nc.height != tc.want {
+			t.Errorf("node %v: render %dx%d, want %d", tc.args, nc.width, nc.height, tc.want)
+		}
 	}
 }
 
