@@ -157,12 +157,18 @@ func DefaultConfig() Config {
 		Safety: SafetyConfig{
 			MaxInputAge:  Duration{Duration: 500 * time.Millisecond},
 			WorkspaceMin: [3]float64{-1, -1, -0.1}, WorkspaceMax: [3]float64{1, 1, 1.5},
-			MaxLinearSpeed: 0.25, MaxAngularSpeed: 1.0, MaxJointSpeed: 1.0,
+			// The scripted expert demonstrates up to 0.3 m/s (3 cm a step at
+			// 10 Hz); a limit below it would slow every trained policy.
+			MaxLinearSpeed: 0.35, MaxAngularSpeed: 1.0, MaxJointSpeed: 1.0,
 			InputDeadline: Duration{Duration: 200 * time.Millisecond},
 			PoseMargin:    0.25, MaxPoseSpeed: 2.0,
 			InstructionMinInterval: Duration{Duration: time.Second},
 		},
-		Execution: ExecutionConfig{Mode: contract.ExecEnsemble, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
+		// Replan every 4 steps: the bundled policy puts the block in the bowl
+		// on 45/50 held-out layouts so, 43/50 on whole chunks, 0/50 under
+		// ACT's ensembling, whose average over chunks made at different
+		// phases never opens the gripper (models/pick_place/README.md).
+		Execution: ExecutionConfig{Mode: contract.ExecReplan, EnsembleDecay: 0.01, ReplanEvery: 4, Output: contract.OutputEE,
 			Gripper: contract.DefaultGripper(), Anchor: contract.AnchorCommand, AnchorMaxGap: 0.05},
 		Markers: DefaultMarkersConfig(),
 	}

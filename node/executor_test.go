@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/perception"
 )
@@ -58,7 +59,7 @@ func TestExecutorIntegratesDeltas(t *testing.T) {
 func TestExecutorTemporalEnsemble(t *testing.T) {
 	for _, m := range []float64{0, 0.01, 1} {
 		cfg := DefaultConfig().Execution
-		cfg.EnsembleDecay = m
+		cfg.Mode, cfg.EnsembleDecay = contract.ExecEnsemble, m
 		e := NewExecutor(&cfg, 4, 100*time.Millisecond)
 		// Old chunk at t0: x = 0.1 per step. New chunk at t0+100ms anchored at x = 1: x = 1 + 0.5 per step.
 		if err := e.Add(eeChunk([]float32{0.1, 0.1, 0.1, 0.1}, []float32{0, 0, 0, 0}), origin, t0); err != nil {
@@ -122,7 +123,7 @@ func TestExecutorRotationAndErrors(t *testing.T) {
 func TestExecutorJoint(t *testing.T) {
 	cfg := DefaultConfig().Execution
 	cfg.Output = "joint"
-	cfg.EnsembleDecay = 0
+	cfg.Mode, cfg.EnsembleDecay = contract.ExecEnsemble, 0
 	e := NewExecutor(&cfg, 2, 100*time.Millisecond)
 	_ = e.Add(&msgs.ActionChunk{Horizon: 2, Dim: 2, Values: []float32{1, 2, 3, 4}}, origin, t0)
 	_ = e.Add(&msgs.ActionChunk{Horizon: 2, Dim: 2, Values: []float32{5, 6, 7, 8}}, origin, t0.Add(100*time.Millisecond))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo_ros1.sh — the demo over ROS 1 (./vla3d.sh demo ros1): roslaunch starts a ROS master,
 # the MuJoCo simulated robot (vla3d-sim) and the policy node (vla3d-node)
-# running the bundled tiny 3DVLA model (policy/testdata/model.onnx) through
+# running the bundled trained 3DVLA model (models/pick_place/model.onnx) through
 # ONNX Runtime; after DURATION seconds (default 30) it stops them with SIGINT
 # (the node publishes a stop) and prints what the node reported.
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 DURATION="${DURATION:-30}"
-MODEL="${MODEL:-$VLA3D_ROOT/policy/testdata/model.onnx}"
+MODEL="${MODEL:-$VLA3D_ROOT/models/pick_place/model.onnx}"
 
 echo "[demo] building binaries into bin/" >&2
 go build -o bin/ ./cmd/...

@@ -148,7 +148,7 @@ func TestLaunchFilesResolve(t *testing.T) {
 		want       []string
 	}{
 		{"vla3d_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--transport ros1", "--config " + launch + "/vla3d_node.yaml", "--model /m.onnx"}},
-		{"sim_with_node.launch", "vla3d_sim", []string{"scripts/vla3d-sim", "node --transport ros1 --task pick_place"}},
+		{"sim_with_node.launch", "vla3d_sim", []string{"scripts/vla3d-sim", "node --transport ros1 --model /m.onnx --task pick_place"}},
 		{"sim_with_node.launch", "vla3d_node", []string{"scripts/vla3d-node", "--rate 10", "--model /m.onnx"}},
 	}
 	for _, tc := range tests {

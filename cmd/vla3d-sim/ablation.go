@@ -34,6 +34,7 @@ func runAblation(ctx context.Context, c *common, args []string) error {
 	cfg := ablation.Config{}
 	fs.IntVar(&cfg.Episodes, "episodes", 50, "episodes per cell (seeds -seed, -seed+1, ...: the same layouts for every row)")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
+	fs.IntVar(&cfg.ExecuteSteps, "execute", nodeReplanEvery(), "actions of each chunk to run before re-planning (0: whole chunk), as vla3d-sim eval")
 	fs.IntVar(&cfg.SweepSeeds, "sweep", 20, "t=0 layout sweep of every row over this many seeds from -seed (first task, clean split); 0: none")
 	ortLib := cli.ORTLibFlag(fs)
 	if err := c.parse(fs, args); err != nil {

@@ -23,7 +23,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vla3d/vla3d/cli"
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/msgs"
+	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/policy"
 	"github.com/vla3d/vla3d/policy/ort"
@@ -298,7 +300,7 @@ func runRecord(ctx context.Context, c *common, args []string) error {
 	fs.Float64Var(&cfg.DARTNoise, "dart", 0, "DART noise: standard deviation (m per step) added to the executed translation while the expert's own action is recorded, so demonstrations include recoveries (e.g. 0.005)")
 	fs.StringVar(&cfg.Compression, "compression", "", "bag chunk compression: none or lz4")
 	driver := fs.String("driver", "", "DAgger: model.onnx whose actions are executed while the expert's action in every state it visits is recorded (episodes kept whether or not they succeed)")
-	fs.IntVar(&cfg.DriverExecute, "execute", 0, "with -driver: actions of each chunk to run before the driver acts again (0: whole chunk, as vla3d-sim eval)")
+	fs.IntVar(&cfg.DriverExecute, "execute", nodeReplanEvery(), "with -driver: actions of each chunk to run before the driver acts again (0: whole chunk; the default is vla3d-sim eval's)")
 	ortLib := cli.ORTLibFlag(fs)
 	fs.StringVar(&cfg.Format, "format", record.FormatBag, "recording format: bag (ROS 1), rosbag2 (ROS 2 directory, MCAP storage) or rosbag2-sqlite3 (.db3 storage, as Humble records)")
 	registerTopics(fs, &topics)
@@ -329,7 +331,9 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	cfg := sim.EvalConfig{}
 	fs.IntVar(&cfg.Episodes, "episodes", 20, "episodes")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
-	fs.IntVar(&cfg.ExecuteSteps, "execute", 0, "actions of each chunk to run before re-planning (0: whole chunk)")
+	fs.IntVar(&cfg.ExecuteSteps, "execute", nodeReplanEvery(), "actions of each chunk to run before re-planning (0: whole chunk): vla3d-node's execution.mode replan with replan_every N, its default")
+	ensemble := fs.Bool("ensemble", false, "execute as vla3d-node's default execution.mode ensemble, with its executor: infer every step, ACT-average the overlapping chunks (decay -ensemble-decay)")
+	decay := fs.Float64("ensemble-decay", node.DefaultConfig().Execution.EnsembleDecay, "with -ensemble: m in ACT's weights w_i = exp(-m i), i = 0 the oldest chunk (vla3d-node's execution.ensemble_decay)")
 	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
 	ortLib := cli.ORTLibFlag(fs)
 	providers := fs.String("providers", "", "comma-separated ONNX Runtime execution providers in preference order")
@@ -339,8 +343,11 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if (*pictures != "" || *trace) && *model == "" {
-		return cli.Usage("vla3d-sim eval", errors.New("-pictures and -trace need -model (the scripted expert perceives nothing)"))
+	if (*pictures != "" || *trace || *ensemble) && *model == "" {
+		return cli.Usage("vla3d-sim eval", errors.New("-pictures, -trace and -ensemble need -model (the scripted expert perceives nothing and acts one step at a time)"))
+	}
+	if *ensemble && cfg.ExecuteSteps > 0 {
+		return cli.Usage("vla3d-sim eval", errors.New("-ensemble infers every step: it excludes -execute"))
 	}
 	s, err := c.open(fs, *model, *ortLib, *providers)
 	if err != nil {
@@ -358,6 +365,11 @@ func runEval(ctx context.Context, c *common, args []string) error {
 			hooks = append(hooks, tracing(s.log, *truth))
 		}
 		factory = observing(s.policy, hooks)
+		if *ensemble {
+			exec := node.DefaultConfig().Execution
+			exec.EnsembleDecay = *decay
+			factory = ensembling(factory, exec, s.policy.Spec().Horizon)
+		}
 	}
 	res, err := sim.Evaluate(ctx, s.env, cfg, factory)
 	if err != nil {
@@ -424,6 +436,28 @@ func observing(p policy.Policy, hooks []stepHook) sim.Factory {
 			}
 		}
 		return c, nil
+	}
+}
+
+// nodeReplanEvery is how many actions of a chunk vla3d-node executes
+// before it re-plans by default (its execution.replan_every in replan
+// mode), so the simulator's evaluations measure what the node does.
+func nodeReplanEvery() int {
+	if e := node.DefaultConfig().Execution; e.Mode == contract.ExecReplan {
+		return e.ReplanEvery
+	}
+	return 0
+}
+
+// ensembling runs the controllers of inner through vla3d-node's chunk
+// executor in ensemble mode (policyctl.Ensembled).
+func ensembling(inner sim.Factory, exec node.ExecutionConfig, horizon int) sim.Factory {
+	return func(env *sim.Env) (sim.Controller, error) {
+		c, err := inner(env)
+		if err != nil {
+			return nil, err
+		}
+		return policyctl.NewEnsembled(c, env, exec, horizon)
 	}
 }
 

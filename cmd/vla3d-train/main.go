@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -49,7 +50,20 @@ when interrupted by signal n (130 for Ctrl-C).
 Flags of %s:
 `
 
-func main() { os.Exit(cli.Main("vla3d-train", run)) }
+func main() {
+	// The training set is one large, long-lived heap of pointer-free sample
+	// buffers, so Go's default GOGC=100 lets the heap reach twice its size
+	// before a collection (9.6 GB resident for 12,000 samples of 3 cameras at
+	// 96x96). A lower target costs little (little of it is scanned) and
+	// fits more samples, DAgger rounds in particular. $GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	os.Exit(cli.Main("vla3d-train", run))
+}
+
+// gcPercent is the trainer's garbage-collection target (see main).
+const gcPercent = 25
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	w := stdio{stdout: stdout, stderr: stderr}

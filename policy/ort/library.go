@@ -32,3 +32,18 @@ func TinyModelPath() (string, error) {
 func ResolveLibrary(configured string) (string, error) {
 	return ortenv.ResolveLibrary(configured)
 }
+
+// bundledModel is the trained pick-and-place policy the demo runs, relative
+// to the repo root (how it was trained and what it scores:
+// models/pick_place/README.md).
+const bundledModel = "models/pick_place/model.onnx"
+
+// BundledModelPath finds the checked-in trained policy by walking up from
+// the working directory.
+func BundledModelPath() (string, error) {
+	p, err := ortenv.FindUp(bundledModel)
+	if err != nil {
+		return "", fmt.Errorf("ort: bundled trained model: %w", err)
+	}
+	return p, nil
+}

@@ -34,6 +34,9 @@ type Config struct {
 	Episodes int
 	Seed     uint64
 	MaxSteps int // control steps per episode (sim.EvalConfig's default if zero)
+	// ExecuteSteps is how many actions of each chunk run before the row
+	// re-plans (0: whole chunks; sim.EvalConfig.ExecuteSteps).
+	ExecuteSteps int
 	// SweepSeeds > 1 also runs each row's t=0 layout sweep (sim.LayoutSweep)
 	// on the first task, clean split, seeds Seed.. (does the row look at the
 	// scene, even where it never succeeds?). 0: no sweep.
@@ -138,7 +141,7 @@ func Run(ctx context.Context, env *sim.Env, cfg Config, rows []Row) (*Table, err
 			for _, r := range rows {
 				res, err := sim.Evaluate(ctx, env, sim.EvalConfig{
 					Task: task, Split: split, Severity: cfg.Severity, Episodes: cfg.Episodes,
-					Seed: cfg.Seed, MaxSteps: cfg.MaxSteps,
+					Seed: cfg.Seed, MaxSteps: cfg.MaxSteps, ExecuteSteps: cfg.ExecuteSteps,
 				}, r.Factory)
 				if err != nil {
 					return t, fmt.Errorf("ablation: row %s, %s/%s: %w", r.Name, task, split, err)

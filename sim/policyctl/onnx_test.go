@@ -41,3 +41,41 @@ func TestONNXPolicyClosedLoop(t *testing.T) {
 	}
 	t.Logf("tiny model: %+v", res.Episodes[0])
 }
+
+// bundledSeeds are held-out layouts (evaluation seeds, never recorded for
+// training: models/pick_place/README.md) the bundled trained model solved
+// when it was checked in.
+var bundledSeeds = []uint64{200002, 200003, 200004}
+
+// TestBundledModelSucceeds is the regression check of the trained model the
+// demo runs: closed loop through ONNX Runtime and MuJoCo, it must still put
+// the block in the bowl on fixed held-out layouts. Its success rate over
+// many seeds is a report (README, Measured), not a test.
+func TestBundledModelSucceeds(t *testing.T) {
+	model, err := ort.BundledModelPath()
+	if err != nil {
+		t.Fatalf("bundled model missing: %v", err)
+	}
+	orttest.RequireLibrary(t)
+	p, err := ort.Load(model, ort.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	spec := p.Spec()
+	env, err := sim.New(sim.Config{Width: spec.ImageWidth, Height: spec.ImageHeight, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	for _, seed := range bundledSeeds {
+		res, err := sim.Evaluate(context.Background(), env, sim.EvalConfig{Task: sim.TaskPickPlace, Split: sim.SplitNone,
+			Episodes: 1, Seed: seed, MaxSteps: 150}, Factory(p, preprocess.Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := res.Episodes[0]; !r.Success {
+			t.Errorf("seed %d: %s after %d steps", seed, r.Reason, r.Steps)
+		}
+	}
+}
