@@ -17,13 +17,7 @@ const tinyModel = "policy/testdata/model.onnx"
 // TinyModelPath finds the checked-in tiny test model (untrained, row C,
 // default observation layout) by walking up from the working directory, so
 // tests in any package can load it without training.
-func TinyModelPath() (string, error) {
-	p, err := ortenv.FindUp(tinyModel)
-	if err != nil {
-		return "", fmt.Errorf("ort: tiny test model: %w", err)
-	}
-	return p, nil
-}
+func TinyModelPath() (string, error) { return findModel(tinyModel, "tiny test model") }
 
 // ResolveLibrary picks the ONNX Runtime library: the configured path (an
 // explicit -ort-lib) first, then $VLA3D_ORT_LIB (so a deployment can swap in
@@ -40,10 +34,14 @@ const bundledModel = "models/pick_place/model.onnx"
 
 // BundledModelPath finds the checked-in trained policy by walking up from
 // the working directory.
-func BundledModelPath() (string, error) {
-	p, err := ortenv.FindUp(bundledModel)
+func BundledModelPath() (string, error) { return findModel(bundledModel, "bundled trained model") }
+
+// findModel finds the checked-in model at rel (from the repo root), what
+// naming it in the error.
+func findModel(rel, what string) (string, error) {
+	p, err := ortenv.FindUp(rel)
 	if err != nil {
-		return "", fmt.Errorf("ort: bundled trained model: %w", err)
+		return "", fmt.Errorf("ort: %s: %w", what, err)
 	}
 	return p, nil
 }

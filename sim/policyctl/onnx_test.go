@@ -15,22 +15,8 @@ import (
 // trained model takes in evaluation (render -> preprocess -> ORT -> chunk ->
 // physics). An untrained model is not expected to succeed.
 func TestONNXPolicyClosedLoop(t *testing.T) {
-	model, err := ort.TinyModelPath()
-	if err != nil {
-		t.Skipf("tiny ONNX model not available: %v", err)
-	}
-	orttest.RequireLibrary(t)
-	p, err := ort.Load(model, ort.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, env := loadWithSim(t, ort.TinyModelPath)
 	spec := p.Spec()
-	env, err := sim.New(sim.Config{Width: spec.ImageWidth, Height: spec.ImageHeight, SkipLabels: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
 	res, err := sim.Evaluate(context.Background(), env, sim.EvalConfig{Task: sim.TaskPickPlace, Split: sim.SplitCamera, Severity: 0.5,
 		Episodes: 1, MaxSteps: 2 * spec.Horizon, ExecuteSteps: spec.Horizon}, Factory(p, preprocess.Options{}))
 	if err != nil {
@@ -52,22 +38,7 @@ var bundledSeeds = []uint64{200002, 200003, 200004}
 // the block in the bowl on fixed held-out layouts. Its success rate over
 // many seeds is a report (README, Measured), not a test.
 func TestBundledModelSucceeds(t *testing.T) {
-	model, err := ort.BundledModelPath()
-	if err != nil {
-		t.Fatalf("bundled model missing: %v", err)
-	}
-	orttest.RequireLibrary(t)
-	p, err := ort.Load(model, ort.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	spec := p.Spec()
-	env, err := sim.New(sim.Config{Width: spec.ImageWidth, Height: spec.ImageHeight, SkipLabels: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
+	p, env := loadWithSim(t, ort.BundledModelPath)
 	for _, seed := range bundledSeeds {
 		res, err := sim.Evaluate(context.Background(), env, sim.EvalConfig{Task: sim.TaskPickPlace, Split: sim.SplitNone,
 			Episodes: 1, Seed: seed, MaxSteps: 150}, Factory(p, preprocess.Options{}))
@@ -78,4 +49,36 @@ func TestBundledModelSucceeds(t *testing.T) {
 			t.Errorf("seed %d: %s after %d steps", seed, r.Reason, r.Steps)
 		}
 	}
+}
+
+// loadWithSim loads the checked-in model that find locates into ONNX
+// Runtime (one thread) and a simulator rendering at its input size; both
+// close when the test ends.
+func loadWithSim(t *testing.T, find func() (string, error)) (*ort.Policy, *sim.Env) {
+	t.Helper()
+	model, err := find()
+	if err != nil {
+		t.Fatalf("checked-in model missing: %v", err)
+	}
+	orttest.RequireLibrary(t)
+	p, err := ort.Load(model, ort.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	spec := p.Spec()
+	env, err := sim.New(sim.Config{Width: spec.ImageWidth, Height: spec.ImageHeight, SkipLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p, env
 }
