@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -212,6 +213,7 @@ func parseNode(c *common, args []string) (*nodeFlags, error) {
 	fs.BoolVar(&cfg.Expert, "expert", false, "drive with the scripted expert until an external command arrives")
 	fs.BoolVar(&cfg.AutoReset, "auto-reset", false, "start the next episode after success or -max-steps")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 300, "control steps per episode")
+	fs.DurationVar(&cfg.ResetSettle, "reset-settle", 2*time.Second, "with -auto-reset: how long after a reset external commands are ignored, as while a robot homes (a policy node holds the last episode's target for about a second after the pose jumps)")
 	fs.StringVar(&n.model, "model", "", "model.onnx of the policy node that will drive this robot: its sidecar sets the cameras' image size (the size it was trained at; -width/-height override), the policy itself runs in vla3d-node")
 	registerTopics(fs, &cfg.Topics)
 	remap, err := cli.ParseROS(fs, args, c.stdout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/vla3d/vla3d/node"
 	"github.com/vla3d/vla3d/policy/ort"
 	"github.com/vla3d/vla3d/policy/ort/orttest"
 	"github.com/vla3d/vla3d/policy/preprocess"
@@ -41,7 +42,7 @@ func TestBundledModelSucceeds(t *testing.T) {
 	p, env := loadWithSim(t, ort.BundledModelPath)
 	for _, seed := range bundledSeeds {
 		res, err := sim.Evaluate(context.Background(), env, sim.EvalConfig{Task: sim.TaskPickPlace, Split: sim.SplitNone,
-			Episodes: 1, Seed: seed, MaxSteps: 150}, Factory(p, preprocess.Options{}))
+			Episodes: 1, Seed: seed, MaxSteps: 150, ExecuteSteps: node.DefaultConfig().Execution.ReplanEvery}, Factory(p, preprocess.Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,9 @@ package rosnode
 import (
 	"math"
 	"testing"
+	"time"
 
+	"github.com/vla3d/vla3d/msgs"
 	"github.com/vla3d/vla3d/perception"
 	"github.com/vla3d/vla3d/sim"
 )
@@ -27,5 +29,28 @@ func TestCommandSpeedLimit(t *testing.T) {
 	pos, _, clamped = n.limit([3]float64{0.4, 0, 0.3}, id, [3]float64{0.41, 0, 0.3}, id)
 	if clamped || pos[0] != 0.41 {
 		t.Fatalf("a slow command was clamped: %v", pos)
+	}
+}
+
+// After an automatic reset the last command is forgotten and commands are
+// dropped until the settle time has passed.
+func TestCommandResetSettles(t *testing.T) {
+	var c command
+	now := time.Unix(100, 0)
+	if c.settling(now) {
+		t.Fatal("a fresh node drops commands")
+	}
+	c.pose, c.gripper, c.external = &msgs.Pose{}, 1, true
+	c.reset(now.Add(2 * time.Second))
+	if c.pose != nil || c.gripper != 0 || c.external {
+		t.Errorf("reset kept the last command: pose %v gripper %v external %v", c.pose, c.gripper, c.external)
+	}
+	for _, tc := range []struct {
+		after time.Duration
+		want  bool
+	}{{0, true}, {1999 * time.Millisecond, true}, {2 * time.Second, false}, {3 * time.Second, false}} {
+		if got := c.settling(now.Add(tc.after)); got != tc.want {
+			t.Errorf("%v after the reset: settling %v, want %v", tc.after, got, tc.want)
+		}
 	}
 }

@@ -49,6 +49,14 @@ type Config struct {
 	Expert bool
 	// AutoReset starts the next episode (seed+1) after success or MaxSteps.
 	AutoReset bool
+	// (optional) ResetSettle is how long after an automatic reset the robot
+	// ignores external commands, as a robot ignores them while it homes:
+	// the teleported pose is a fault to a policy node, which holds the last
+	// episode's target and refuses the jumped pose for about a second, and
+	// would drag the new episode's start toward the old target (the bundled
+	// policy then failed every episode after the first; with 2 s it solved
+	// the same layouts as in vla3d-sim eval). It defaults to 2 s.
+	ResetSettle time.Duration
 	// MaxLinearSpeed (m/s) and MaxAngularSpeed (rad/s) bound how fast an
 	// external command may move the end-effector target: the simulated
 	// robot's own limit, whoever publishes on its command topic. They
@@ -74,6 +82,9 @@ func (c *Config) defaults() {
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 300
 	}
+	if c.ResetSettle == 0 {
+		c.ResetSettle = 2 * time.Second
+	}
 	if c.MaxLinearSpeed == 0 {
 		c.MaxLinearSpeed = 0.5
 	}
@@ -91,9 +102,23 @@ type command struct {
 	pose     *msgs.Pose
 	gripper  float64
 	external bool // any command received
-	rejected int
-	clamped  int // commands the speed limit clamped
+	// ignoreUntil: commands arriving before it are dropped (ResetSettle).
+	ignoreUntil time.Time
+	rejected    int
+	clamped     int // commands the speed limit clamped
 }
+
+// reset forgets the last command and drops those arriving before until
+// (Config.ResetSettle).
+func (c *command) reset(until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pose, c.gripper, c.external = nil, 0, false
+	c.ignoreUntil = until
+}
+
+// settling reports whether a command arriving at now is dropped (mu held).
+func (c *command) settling(now time.Time) bool { return now.Before(c.ignoreUntil) }
 
 // Node is a running simulator node.
 type Node struct {
@@ -180,6 +205,9 @@ func (n *Node) subscribe() error {
 				log.Warn("pose command rejected", zap.Error(err))
 				return
 			}
+			if n.cmd.settling(time.Now()) {
+				return
+			}
 			n.cmd.pose, n.cmd.external = &p, true
 		}, n.cfg.ROS2.Profile(n.cfg.Topics.CommandPose, transport.Default), onErr)
 	if err != nil {
@@ -194,6 +222,9 @@ func (n *Node) subscribe() error {
 			if math.IsNaN(m.Data) || math.IsInf(m.Data, 0) {
 				n.cmd.rejected++
 				log.Warn("gripper command rejected", zap.Float64("value", m.Data))
+				return
+			}
+			if n.cmd.settling(time.Now()) {
 				return
 			}
 			n.cmd.gripper, n.cmd.external = math.Max(0, math.Min(1, m.Data)), true
@@ -388,8 +419,6 @@ func (n *Node) step(ctx context.Context) error {
 	if err := n.env.Reset(ctx, spec); err != nil {
 		return err
 	}
-	n.cmd.mu.Lock()
-	n.cmd.pose, n.cmd.gripper, n.cmd.external = nil, 0, false
-	n.cmd.mu.Unlock()
+	n.cmd.reset(time.Now().Add(n.cfg.ResetSettle))
 	return n.startEpisode()
 }
