@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/vla3d/vla3d/contract"
 	"github.com/vla3d/vla3d/dataset"
 	"github.com/vla3d/vla3d/eval"
 	"github.com/vla3d/vla3d/internal/rostest"
@@ -190,6 +191,10 @@ func TestTrainReplayDeploySameInputs(t *testing.T) {
 	master := rostest.StartMaster(t)
 	liveCfg := nodeCfg
 	liveCfg.Transport, liveCfg.MasterURI, liveCfg.Host, liveCfg.NodeName = transport.ROS1, master.URI(), "127.0.0.1", "vla3d_consistency"
+	// Ensemble mode infers at every control tick (replan, the default, every
+	// replan_every ticks): the node's input is compared at as many stamps as
+	// the replay sees.
+	liveCfg.Execution.Mode = contract.ExecEnsemble
 	live := newRecorder(spec)
 	n, err := node.New(liveCfg, live, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {
