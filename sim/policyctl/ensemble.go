@@ -13,7 +13,7 @@ import (
 )
 
 // Ensembled executes a controller's chunks the way vla3d-node does in its
-// default execution mode, with the node's own node.Executor: the policy
+// ensemble execution mode, with the node's own node.Executor: the policy
 // runs at every control step, each chunk is integrated from the target in
 // force when its observation was taken (execution.anchor: command), and
 // the step due now is ACT's weighted average over every chunk that covers
