@@ -2,16 +2,18 @@
 # demo_ros1.sh — the demo over ROS 1 (./vla3d.sh demo ros1): roslaunch starts a ROS master,
 # the MuJoCo simulated robot (vla3d-sim) and the policy node (vla3d-node)
 # running the bundled trained 3DVLA model (models/pick_place/model.onnx) through
-# ONNX Runtime; after DURATION seconds (default 30) it stops them with SIGINT
+# ONNX Runtime; after DURATION seconds (default 60) it stops them with SIGINT
 # (the node publishes a stop) and prints what the node reported.
 #
-#   ./vla3d.sh demo ros1                 # 30 s, pick-and-place, no perturbation
+#   ./vla3d.sh demo ros1                 # 60 s from held-out seed 200000, pick-and-place, no perturbation
 #   DURATION=60 ./vla3d.sh demo ros1 task:=stack split:=camera
 #   MODEL=/path/model.onnx ./vla3d.sh demo
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
-DURATION="${DURATION:-30}"
+DURATION="${DURATION:-60}"
+SEED="${SEED:-200000}"      # held-out layouts, as the ROS 2 demo
+MAX_STEPS="${MAX_STEPS:-150}" # vla3d-sim eval's episode length
 MODEL="${MODEL:-$VLA3D_ROOT/models/pick_place/model.onnx}"
 
 echo "[demo] building binaries into bin/" >&2
@@ -24,7 +26,8 @@ export ROS_PACKAGE_PATH="$VLA3D_ROOT/launch${ROS_PACKAGE_PATH:+:$ROS_PACKAGE_PAT
 export VLA3D_BIN_DIR="$VLA3D_ROOT/bin"
 
 echo "[demo] roslaunch vla3d sim_with_node.launch (master on port $port, model $MODEL, ${DURATION}s)" >&2
-/usr/bin/python3 "$(command -v roslaunch)" -p "$port" vla3d sim_with_node.launch model:="$MODEL" "$@" \
+/usr/bin/python3 "$(command -v roslaunch)" -p "$port" vla3d sim_with_node.launch model:="$MODEL" \
+  sim_args:="--seed $SEED --max-steps $MAX_STEPS" "$@" \
   > "$work/launch.log" 2>&1 &
 launch_pid=$!
 trap 'kill -INT $launch_pid 2>/dev/null || true; wait $launch_pid 2>/dev/null || true' EXIT
