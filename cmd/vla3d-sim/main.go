@@ -334,7 +334,7 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	fs.IntVar(&cfg.Episodes, "episodes", 20, "episodes")
 	fs.IntVar(&cfg.MaxSteps, "max-steps", 150, "control steps per episode")
 	fs.IntVar(&cfg.ExecuteSteps, "execute", nodeReplanEvery(), "actions of each chunk to run before re-planning (0: whole chunk): vla3d-node's execution.mode replan with replan_every N, its default")
-	ensemble := fs.Bool("ensemble", false, "execute as vla3d-node's default execution.mode ensemble, with its executor: infer every step, ACT-average the overlapping chunks (decay -ensemble-decay)")
+	ensemble := fs.Bool("ensemble", false, "execute as vla3d-node's execution.mode ensemble, with its executor: infer every step, ACT-average the overlapping chunks (decay -ensemble-decay)")
 	decay := fs.Float64("ensemble-decay", node.DefaultConfig().Execution.EnsembleDecay, "with -ensemble: m in ACT's weights w_i = exp(-m i), i = 0 the oldest chunk (vla3d-node's execution.ensemble_decay)")
 	model := fs.String("model", "", "model.onnx (with its model.json sidecar) to evaluate; empty: the scripted expert")
 	ortLib := cli.ORTLibFlag(fs)
@@ -348,7 +348,7 @@ func runEval(ctx context.Context, c *common, args []string) error {
 	if (*pictures != "" || *trace || *ensemble) && *model == "" {
 		return cli.Usage("vla3d-sim eval", errors.New("-pictures, -trace and -ensemble need -model (the scripted expert perceives nothing and acts one step at a time)"))
 	}
-	if *ensemble && cfg.ExecuteSteps > 0 {
+	if *ensemble && cli.GivenFlags(fs)["execute"] {
 		return cli.Usage("vla3d-sim eval", errors.New("-ensemble infers every step: it excludes -execute"))
 	}
 	s, err := c.open(fs, *model, *ortLib, *providers)
@@ -369,7 +369,7 @@ func runEval(ctx context.Context, c *common, args []string) error {
 		factory = observing(s.policy, hooks)
 		if *ensemble {
 			exec := node.DefaultConfig().Execution
-			exec.EnsembleDecay = *decay
+			exec.Mode, exec.EnsembleDecay = contract.ExecEnsemble, *decay
 			factory = ensembling(factory, exec, s.policy.Spec().Horizon)
 		}
 	}

@@ -155,6 +155,13 @@ func TestEvalModelMode(t *testing.T) {
 	if err := runArgs([]string{"eval", "-pictures", pictures, "-episodes", "1"}); err == nil {
 		t.Error("-pictures without -model accepted")
 	}
+	// The node's ensemble execution runs, and excludes -execute.
+	if err := runArgs([]string{"eval", "-model", model, "-episodes", "1", "-max-steps", "4", "-width", "32", "-height", "32", "-no-labels", "-ensemble"}); err != nil {
+		t.Errorf("-ensemble: %v", err)
+	}
+	if err := runArgs([]string{"eval", "-model", model, "-episodes", "1", "-ensemble", "-execute", "2"}); err == nil {
+		t.Error("-ensemble with -execute accepted")
+	}
 	if err := runArgs([]string{"eval", "-model", filepath.Join(t.TempDir(), "missing.onnx"), "-episodes", "1"}); err == nil {
 		t.Error("missing model accepted")
 	}
