@@ -53,4 +53,10 @@ func TestCommandResetSettles(t *testing.T) {
 			t.Errorf("%v after the reset: settling %v, want %v", tc.after, got, tc.want)
 		}
 	}
+	// A restart after a simulation fault forgets the command, not the settle.
+	c.pose = &msgs.Pose{}
+	c.reset(time.Time{})
+	if c.pose != nil || !c.settling(now.Add(time.Second)) {
+		t.Errorf("restart: pose %v, settling %v; want nil, true", c.pose, c.settling(now.Add(time.Second)))
+	}
 }

@@ -109,12 +109,14 @@ type command struct {
 }
 
 // reset forgets the last command and drops those arriving before until
-// (Config.ResetSettle).
+// (Config.ResetSettle); a zero until leaves the current settle as it is.
 func (c *command) reset(until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pose, c.gripper, c.external = nil, 0, false
-	c.ignoreUntil = until
+	if !until.IsZero() {
+		c.ignoreUntil = until
+	}
 }
 
 // settling reports whether a command arriving at now is dropped (mu held).
@@ -368,9 +370,7 @@ func (n *Node) restart(ctx context.Context, cause error) error {
 	if err := n.env.Reset(ctx, n.env.Spec()); err != nil {
 		return err
 	}
-	n.cmd.mu.Lock()
-	n.cmd.pose, n.cmd.gripper, n.cmd.external = nil, 0, false
-	n.cmd.mu.Unlock()
+	n.cmd.reset(time.Time{})
 	return n.startEpisode()
 }
 
