@@ -3,6 +3,7 @@ package training
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -35,9 +36,12 @@ type BenchResult struct {
 	Params      map[string]int `json:"params"` // per module scope
 	BaseParams  int            `json:"base_params"`
 	AddedParams int            `json:"added_params"` // the 3D modules
-	// SamplesPerSec is StepsPerSec x Batch; TrainGFLOPs the effective
-	// training rate, counting a step as 3 forward passes (forward + the two
-	// matmuls of each backward).
+	// StepFLOPs is the arithmetic of one training step per sample, counted
+	// on the graphs the step runs (StepFLOPs): matching pass, forward in
+	// training mode with its heads, losses, gradients, optimizer.
+	StepFLOPs int64 `json:"step_flops_per_sample"`
+	// SamplesPerSec is StepsPerSec x Batch; TrainGFLOPs the training rate
+	// achieved, StepFLOPs x SamplesPerSec.
 	SamplesPerSec float64 `json:"samples_per_sec"`
 	TrainGFLOPs   float64 `json:"train_gflops"`
 	// ModuleFLOPs splits FwdFLOPs by paper module (policy/model.RowCost).
@@ -80,13 +84,14 @@ func Bench(ctx context.Context, base Config, rows []string, stage Stage, steps i
 	return out, nil
 }
 
-func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps int, data Dataset) (BenchResult, error) {
-	res := BenchResult{Row: row, Stage: stage, Batch: cfg.BatchSize, Steps: steps}
+func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps int, data Dataset) (res BenchResult, err error) {
+	res = BenchResult{Row: row, Stage: stage, Batch: cfg.BatchSize, Steps: steps}
 	resetPeakRSS()
 	tr, err := New(cfg, data)
 	if err != nil {
 		return res, err
 	}
+	defer func() { err = errors.Join(err, tr.Close()) }()
 	tr.state = State{Stage: stage, Seed: cfg.Seed}
 	src := rand.New(rand.NewPCG(uint64(cfg.Seed), 1))
 	t0 := time.Now()
@@ -111,7 +116,12 @@ func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps in
 	}
 	res.FwdFLOPs = flops
 	res.SamplesPerSec = res.StepsPerSec * float64(cfg.BatchSize)
-	res.TrainGFLOPs = 3 * float64(flops) * res.SamplesPerSec / 1e9
+	sc, err := StepFLOPs(tr, stage)
+	if err != nil {
+		return res, err
+	}
+	res.StepFLOPs = sc.FLOPsPerSample()
+	res.TrainGFLOPs = float64(res.StepFLOPs) * res.SamplesPerSec / 1e9
 	if rc, err := model.RowCost(tr.backend, cfg.Model, row); err == nil {
 		res.ModuleFLOPs = rc.ModuleFLOPs
 	}
@@ -247,8 +257,8 @@ func ortForwardMS(tr *Trainer) (float64, error) {
 // per sample relative to the first row (the Baseline).
 func BenchTable(res []BenchResult) string {
 	var b strings.Builder
-	b.WriteString("| row | stage | steps/s | samples/s | fwd MFLOP/sample | train GFLOP/s | ORT fwd GFLOP/s | train / ORT | time per sample vs first row |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| row | stage | steps/s | samples/s | fwd MFLOP/sample | step MFLOP/sample | train GFLOP/s | ORT fwd GFLOP/s | train / ORT | time per sample vs first row |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res {
 		ratio, share := "", ""
 		if len(res) > 0 && r.SamplesPerSec > 0 && res[0].SamplesPerSec > 0 {
@@ -257,8 +267,8 @@ func BenchTable(res []BenchResult) string {
 		if r.ORTGFLOPs > 0 {
 			share = fmt.Sprintf("%.0f%%", 100*r.TrainGFLOPs/r.ORTGFLOPs)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %.1f | %.1f | %.2f | %.2f | %s | %s |\n", r.Row, r.Stage, r.StepsPerSec, r.SamplesPerSec,
-			float64(r.FwdFLOPs)/1e6, r.TrainGFLOPs, r.ORTGFLOPs, share, ratio)
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %s |\n", r.Row, r.Stage, r.StepsPerSec, r.SamplesPerSec,
+			float64(r.FwdFLOPs)/1e6, float64(r.StepFLOPs)/1e6, r.TrainGFLOPs, r.ORTGFLOPs, share, ratio)
 	}
 	return b.String()
 }

@@ -44,6 +44,11 @@ type Trainer struct {
 	stage     Stage
 	costExec  *mlctx.Exec
 	trainExec *mlctx.Exec
+	// ortMatch runs the matching pass in ONNX Runtime (Config.MatchRuntime);
+	// ortTried records that it was set up or refused for this stage.
+	ortMatch *ortMatch
+	ortTried bool
+	costRan  bool // the backend's matching pass ran in this stage
 	names     []string // names of the train graph's scalar outputs
 }
 
@@ -85,6 +90,22 @@ func New(cfg Config, data Dataset) (*Trainer, error) {
 		backend: be, vars: vars, log: log,
 		ckpt: Checkpointer{Dir: filepath.Join(cfg.OutDir, CheckpointDir), Keep: cfg.KeepCheckpoints, Log: log},
 	}, nil
+}
+
+// Close releases the step executables and the matching session; the
+// variables stay usable (for Export).
+func (t *Trainer) Close() error {
+	if t.trainExec != nil {
+		t.trainExec.Finalize()
+		t.trainExec = nil
+	}
+	if t.costExec != nil {
+		t.costExec.Finalize()
+		t.costExec = nil
+	}
+	err := t.ortMatch.close()
+	t.ortMatch, t.ortTried, t.costRan = nil, false, false
+	return err
 }
 
 // Variables is the context holding the model (and optimizer) variables: what
@@ -577,6 +598,10 @@ func (t *Trainer) buildExecs(s Stage) error {
 		t.costExec.Finalize()
 		t.costExec = nil
 	}
+	if err := t.ortMatch.close(); err != nil {
+		t.log.Warn("closing the matching session", zap.Error(err))
+	}
+	t.ortMatch, t.ortTried, t.costRan = nil, false, false
 	t.stage = s
 	t.names = nil // set when the train graph is built
 	vars := t.vars.Checked(false)
@@ -729,12 +754,11 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 		return nil, err
 	}
 	if match {
-		costT, err := t.costExec.Exec1(args...)
+		cost, err := t.matchCost(args)
 		if err != nil {
-			return nil, fmt.Errorf("matching cost: %w", err)
+			return nil, err
 		}
 		b, q, g := batch.B, t.cfg.Model.Probes, t.layout.MaxInstances
-		cost := tensors.MustCopyFlatData[float32](costT)
 		m := make([]float32, b*q*g)
 		if err := t.matcher.Match(cost, b, q, g, batch.Counts, m); err != nil {
 			return nil, err
@@ -761,6 +785,50 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 	t.state.Epoch, t.state.Cursor = epoch, cursor
 	t.state.LastLoss = vals["total"]
 	return vals, nil
+}
+
+// matchCost runs the matching pass where Config.MatchRuntime says: in ONNX
+// Runtime or on the training backend. The stage's first step always runs on
+// the training backend: its graph creates and initializes every variable
+// of the model at once, as before there was a choice, so a run starts from
+// the same weights either way; ONNX Runtime takes over from the second step,
+// exported with the weights as inputs.
+//
+// The backend's pass builds the whole forward graph and keeps what the cost
+// needs; in rows B and C that includes drawing (and discarding) a predictor
+// mask each step, which the exported pass (the instance path only) does
+// not, so there the later masks are other draws of the same distribution.
+func (t *Trainer) matchCost(args []any) ([]float32, error) {
+	rt := t.cfg.MatchRuntime
+	if rt == "" {
+		rt = MatchAuto
+	}
+	if !t.ortTried && t.costRan && (rt == MatchAuto || rt == MatchORT) {
+		t.ortTried = true
+		m, err := newORTMatch(t, args)
+		switch {
+		case err == nil:
+			t.ortMatch = m
+			t.log.Info("matching pass runs in ONNX Runtime", zap.String("provider", m.bound.Provider()))
+		case rt == MatchORT:
+			return nil, err
+		default:
+			t.log.Info("matching pass runs on the training backend", zap.Error(err))
+		}
+	}
+	if t.ortMatch != nil {
+		cost, err := t.ortMatch.cost(args)
+		if err != nil {
+			return nil, fmt.Errorf("matching cost: %w", err)
+		}
+		return cost, nil
+	}
+	costT, err := t.costExec.Exec1(args...)
+	if err != nil {
+		return nil, fmt.Errorf("matching cost: %w", err)
+	}
+	t.costRan = true
+	return tensors.MustCopyFlatData[float32](costT), nil
 }
 
 // checkEncoder: a model reading frozen-encoder features needs a dataset that

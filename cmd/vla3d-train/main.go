@@ -169,6 +169,7 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	fs.IntVar(&c.PlotEvery, "plot-every", c.PlotEvery, "steps between loss-plot refreshes")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed (initialisation, data order, noise)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:parallelism=-1 (pure Go, the CPU default) or xla:cuda")
+	fs.StringVar(&c.MatchRuntime, "match-runtime", c.MatchRuntime, "where stage 1's matching pass (the instance module's forward pass before each step) runs: auto (ONNX Runtime on the CPU when it loads, else the training backend), ort or gomlx (keep it on a GPU backend)")
 	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
 	fs.StringVar(&f.completion, "completion", training.CompletionFromLabels,
 		"predictor completion coordinates: labels (from instance masks, when the recordings have any) or derived (in-graph from instance references)")
@@ -266,6 +267,11 @@ func runTrain(ctx context.Context, args []string, w stdio) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := tr.Close(); err != nil {
+			log.Warn("closing the trainer", zap.Error(err))
+		}
+	}()
 	res, err := tr.Run(ctx)
 	if err != nil {
 		return err

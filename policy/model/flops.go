@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,25 @@ func (mm *moduleMarks) moduleOf(id NodeId) string {
 // CountGraph walks every node of g (built, not necessarily compiled).
 func CountGraph(g *Graph) (GraphCost, error) {
 	return countNodes(g.Nodes())
+}
+
+// CountReachable counts the nodes that outputs depend on: what a backend that
+// prunes dead nodes (SimpleGo, XLA) computes.
+func CountReachable(outputs []*Node) (GraphCost, error) {
+	seen := map[NodeId]bool{}
+	var nodes []*Node
+	stack := slices.Clone(outputs)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[n.Id()] {
+			continue
+		}
+		seen[n.Id()] = true
+		nodes = append(nodes, n)
+		stack = append(stack, n.Inputs()...)
+	}
+	return countNodes(nodes)
 }
 
 // countNodes is CountGraph over a subset of nodes.

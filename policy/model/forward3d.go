@@ -1,6 +1,8 @@
 package model
 
 import (
+	"errors"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -72,4 +74,19 @@ func eePosition(cfg Config, proprio *Node) *Node {
 	}
 	g := proprio.Graph()
 	return Add(Mul(p, Const(g, [][]float32{cfg.ProprioStd[:3]})), Const(g, [][]float32{cfg.ProprioMean[:3]}))
+}
+
+// Instances builds only the path to the instance module's outputs — base,
+// Multi-View Spatial Fusion and the instance module, with the box and mask
+// heads in training — under the same scopes and with the same arithmetic as
+// Forward. The trainer's matching pass needs nothing else, and a graph of
+// just this path exports without the predictor's in-graph sampling.
+func (m *Model) Instances(ctx *context.Context, in Inputs) InstanceOutput {
+	cfg := m.Config
+	if !cfg.Modules.Instance {
+		panic(errors.New("model: Instances needs the instance module (row A and above)"))
+	}
+	base := Base(ctx, cfg, in)
+	fused := SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
+	return InstanceModule(ctx, cfg, InstanceArgs{Fused: fused, Intrinsics: in.Intrinsics, CamFromBase: in.CamFromBase, Heads: ctx.IsTraining(in.Images.Graph())})
 }

@@ -20,6 +20,11 @@ type emitter struct {
 		axis int
 	}
 	consts map[string]string // de-duplicates small int64 constants
+
+	// variableInputs makes variables graph inputs (after the declared ones,
+	// named by scope and name, listed in variables) instead of initializers.
+	variableInputs bool
+	variables      []string
 }
 
 func (e *emitter) fresh(prefix string) string {

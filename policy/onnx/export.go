@@ -50,6 +50,10 @@ type Options struct {
 	DocString       string
 	// Metadata is written as ModelProto.metadata_props (e.g. the sidecar JSON).
 	Metadata map[string]string
+	// VariableInputs makes the context's variables graph inputs instead of
+	// initializers, so one session can run with weights that change, e.g.
+	// a training step's forward pass (see ExportWithVariables).
+	VariableInputs bool
 	// FixedBatch > 0 exports a static batch of that size instead of a
 	// dynamic batch axis. Static shapes let ONNX Runtime plan memory much
 	// faster at session creation (its planner is slow on large graphs with
@@ -61,11 +65,24 @@ type Options struct {
 // model with the given output names. ctx must hold the trained variables (or
 // will have missing ones initialized by their initializers).
 func Export(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) ([]byte, error) {
-	m, err := buildModel(ctx, inputs, outputs, build, opts)
+	m, _, err := buildModel(ctx, inputs, outputs, build, opts)
 	if err != nil {
 		return nil, err
 	}
 	return m.marshal(), nil
+}
+
+// ExportWithVariables is Export with opts.VariableInputs set: it also
+// returns the variables (by Variable.ScopeAndName) that follow the declared
+// inputs as graph inputs, in input order. A scalar variable's input has
+// shape [1].
+func ExportWithVariables(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) (model []byte, variables []string, err error) {
+	opts.VariableInputs = true
+	m, vars, err := buildModel(ctx, inputs, outputs, build, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.marshal(), vars, nil
 }
 
 // WriteFile exports to path (see Export).
@@ -110,7 +127,7 @@ func trace(rb *recBackend, ctx *context.Context, inputs []Input, nOut int, build
 	return t, nil
 }
 
-func buildModel(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) (*modelProto, error) {
+func buildModel(ctx *context.Context, inputs []Input, outputs []string, build BuildFunc, opts Options) (*modelProto, []string, error) {
 	if opts.Opset == 0 {
 		opts.Opset = DefaultOpset
 	}
@@ -119,7 +136,7 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	}
 	inner, err := simplego.New("ops_sequential") // see ops_test.go: avoids a workers-pool deadlock
 	if err != nil {
-		return nil, fmt.Errorf("onnx export: pure-Go backend: %w", err)
+		return nil, nil, fmt.Errorf("onnx export: pure-Go backend: %w", err)
 	}
 	defer inner.Finalize()
 	batches := dynamicBatches
@@ -128,28 +145,28 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	}
 	tapes, err := traceBatches(&recBackend{Backend: inner}, ctx, inputs, len(outputs), build, batches)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := initializeToHost(ctx, inner); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	recs, err := symbolize(tapes, batches)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	e := &emitter{recs: recs, names: make([]string, len(recs)), consts: make(map[string]string)}
+	e := &emitter{recs: recs, names: make([]string, len(recs)), consts: make(map[string]string), variableInputs: opts.VariableInputs}
 	e.g.Name = opts.GraphName
 	if err := e.emitParameters(ctx, tapes[0], inputs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.emitOps(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.emitValueInfo(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.emitOutputs(tapes[0], outputs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := &modelProto{
 		IRVersion:       irVersion,
@@ -162,7 +179,7 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	for k, v := range opts.Metadata {
 		m.Metadata = append(m.Metadata, [2]string{k, v})
 	}
-	return m, nil
+	return m, e.variables, nil
 }
 
 // traceBatches records the graph once per batch size (the dynamic batch is
@@ -218,12 +235,33 @@ func initializeToHost(ctx *context.Context, backend backends.Backend) error {
 // emitParameters turns the traced parameters into graph inputs (the named
 // inputs) and initializers (the variables), and finds the batch axis.
 func (e *emitter) emitParameters(ctx *context.Context, t *tape, inputs []Input) error {
+	var variables []valueInfo
 	inputByName := make(map[string]bool, len(inputs))
 	for _, in := range inputs {
 		inputByName[in.Name] = true
 	}
 	for _, id := range t.params {
 		r := &e.recs[id]
+		if !inputByName[r.name] && e.variableInputs {
+			v, err := paramVariable(ctx, r)
+			if err != nil {
+				return err
+			}
+			vi, err := valueInfoOf(v.ScopeAndName(), r)
+			if err != nil {
+				return err
+			}
+			e.names[id] = v.ScopeAndName()
+			if len(r.dims) == 0 {
+				// Scalars travel as [1] (runtimes' tensor APIs refuse rank
+				// 0) and are reshaped back.
+				vi.Dims = []dimension{{Value: 1}}
+				e.names[id] = e.node("Reshape", []string{v.ScopeAndName(), e.ints64(nil)})
+			}
+			variables = append(variables, vi)
+			e.variables = append(e.variables, v.ScopeAndName())
+			continue
+		}
 		if !inputByName[r.name] {
 			init, err := variableInitializer(ctx, r)
 			if err != nil {
@@ -251,6 +289,7 @@ func (e *emitter) emitParameters(ctx *context.Context, t *tape, inputs []Input) 
 	if len(e.g.Inputs) != len(inputs) {
 		return fmt.Errorf("onnx export: %d of %d inputs are used by the graph; unused inputs cannot be exported", len(e.g.Inputs), len(inputs))
 	}
+	e.g.Inputs = append(e.g.Inputs, variables...)
 	return nil
 }
 
@@ -346,13 +385,9 @@ func valueInfoOf(name string, r *symRecord) (valueInfo, error) {
 // variableInitializer turns a variable parameter into an initializer holding
 // its current value.
 func variableInitializer(ctx *context.Context, r *symRecord) (tensorProto, error) {
-	if !allStatic(r.dims) {
-		return tensorProto{}, fmt.Errorf("onnx export: parameter %q has a batch-sized shape but is not a declared input", r.name)
-	}
-	scope, name := context.VariableScopeAndNameFromParameterName(r.name)
-	v := ctx.InspectVariable(scope, name)
-	if v == nil {
-		return tensorProto{}, fmt.Errorf("onnx export: parameter %q is neither an input nor a context variable", r.name)
+	v, err := paramVariable(ctx, r)
+	if err != nil {
+		return tensorProto{}, err
 	}
 	t, err := v.Value()
 	if err != nil {
@@ -367,6 +402,20 @@ func variableInitializer(ctx *context.Context, r *symRecord) (tensorProto, error
 		dims[i] = int64(d)
 	}
 	return tensorProto{Name: v.ScopeAndName(), DataType: dt, Dims: dims, Raw: raw}, nil
+}
+
+// paramVariable is the context variable behind a traced parameter that is
+// not a declared input.
+func paramVariable(ctx *context.Context, r *symRecord) (*context.Variable, error) {
+	if !allStatic(r.dims) {
+		return nil, fmt.Errorf("onnx export: parameter %q has a batch-sized shape but is not a declared input", r.name)
+	}
+	scope, name := context.VariableScopeAndNameFromParameterName(r.name)
+	v := ctx.InspectVariable(scope, name)
+	if v == nil {
+		return nil, fmt.Errorf("onnx export: parameter %q is neither an input nor a context variable", r.name)
+	}
+	return v, nil
 }
 
 func tensorRaw(t *tensors.Tensor) (raw []byte, dt int32, err error) {

@@ -45,7 +45,11 @@ type Options struct {
 	// features; empty uses the sidecar's encoder path (relative to the
 	// model's directory).
 	Encoder string
-	Logger  *zap.Logger
+	// ProfilePrefix, when set, turns on ONNX Runtime's per-node profiler: at
+	// Close it writes <prefix>_<date>.json (Chrome trace format), which
+	// SummarizeProfile reads.
+	ProfilePrefix string
+	Logger        *zap.Logger
 }
 
 // Policy is a loaded model, ready to Predict. Its tensors are allocated once

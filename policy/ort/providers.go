@@ -38,6 +38,11 @@ func sessionOptions(provider string, opts *Options) (*ortapi.SessionOptions, err
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return fail(fmt.Errorf("ort: inter-op threads: %w", err))
 	}
+	if opts.ProfilePrefix != "" {
+		if err := so.EnableProfiling(opts.ProfilePrefix); err != nil {
+			return fail(fmt.Errorf("ort: profiling: %w", err))
+		}
+	}
 	device := map[string]string{"device_id": strconv.Itoa(opts.DeviceID)}
 	switch provider {
 	case ProviderCPU:
