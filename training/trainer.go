@@ -48,8 +48,8 @@ type Trainer struct {
 	// ortTried records that it was set up or refused for this stage.
 	ortMatch *ortMatch
 	ortTried bool
-	costRan  bool // the backend's matching pass ran in this stage
-	names     []string // names of the train graph's scalar outputs
+	costRan  bool     // the backend's matching pass ran in this stage
+	names    []string // names of the train graph's scalar outputs
 }
 
 // Paths of a run's outputs inside OutDir.
