@@ -36,10 +36,11 @@ type Config struct {
 	Seed            int64
 	// Backend is the GoMLX backend config ("go" = pure Go, the CPU default).
 	Backend string
-	// MatchRuntime is where stage 1's matching pass runs: MatchAuto (ONNX
-	// Runtime when it loads), MatchORT or MatchGoMLX. It defaults to
-	// MatchAuto. On a GPU backend, MatchGoMLX keeps the pass on the device.
-	MatchRuntime string
+	// ForwardRuntime is where the forward-only passes run (stage 1's
+	// matching pass, stage 2's frozen modules): ForwardAuto (ONNX Runtime
+	// when it loads), ForwardORT or ForwardGoMLX. It defaults to ForwardAuto.
+	// On a GPU backend, ForwardGoMLX keeps them on the device.
+	ForwardRuntime string
 	// InitFrom, when set, is a trained run directory whose base policy,
 	// action expert and anchors start this run (WarmStartScopes), when it
 	// has no checkpoint of its own yet.
@@ -71,7 +72,7 @@ func DefaultConfig() Config {
 		LR: 3e-4, MinLR: 3e-6, WarmupSteps: 72, WeightDecay: 0.01, ClipNorm: 0.5,
 		Loss: DefaultLossWeights(), MaxInstances: 8,
 		CheckpointEvery: 50, KeepCheckpoints: 3, PlotEvery: 50,
-		Seed: 1, Backend: DefaultBackend, MatchRuntime: MatchAuto,
+		Seed: 1, Backend: DefaultBackend, ForwardRuntime: ForwardAuto,
 	}
 }
 
@@ -104,8 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("training: no output directory")
 	case c.CheckpointEvery <= 0:
 		return fmt.Errorf("training: checkpoint interval %d", c.CheckpointEvery)
-	case c.MatchRuntime != "" && c.MatchRuntime != MatchAuto && c.MatchRuntime != MatchORT && c.MatchRuntime != MatchGoMLX:
-		return fmt.Errorf("training: matching runtime %q: want %s, %s or %s", c.MatchRuntime, MatchAuto, MatchORT, MatchGoMLX)
+	case c.ForwardRuntime != "" && c.ForwardRuntime != ForwardAuto && c.ForwardRuntime != ForwardORT && c.ForwardRuntime != ForwardGoMLX:
+		return fmt.Errorf("training: forward runtime %q: want %s, %s or %s", c.ForwardRuntime, ForwardAuto, ForwardORT, ForwardGoMLX)
 	}
 	return nil
 }

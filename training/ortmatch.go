@@ -14,18 +14,19 @@ import (
 	"github.com/vla3d/vla3d/policy/ort"
 )
 
-// Where the stage-1 matching pass (the instance module's forward pass and
-// the Hungarian cost, before each optimizer step) runs.
+// Where a step's forward-only passes run: stage 1's matching pass (the
+// instance module's forward pass and the Hungarian cost, before each
+// optimizer step) and stage 2's frozen modules. Neither needs gradients,
+// and ONNX Runtime's CPU matmuls run an order of magnitude faster than the
+// pure-Go backend's (policy/ort BenchmarkMatMulKernel).
 const (
-	// MatchAuto runs it in ONNX Runtime when the library loads, else in
-	// GoMLX.
-	MatchAuto = "auto"
-	// MatchORT runs it in ONNX Runtime on the CPU: the pass is a forward
-	// pass with the current weights, which ONNX Runtime's matmuls run an
-	// order of magnitude faster than the pure-Go backend's.
-	MatchORT = "ort"
-	// MatchGoMLX runs it on the training backend.
-	MatchGoMLX = "gomlx"
+	// ForwardAuto runs them in ONNX Runtime when the library loads, else on
+	// the training backend.
+	ForwardAuto = "auto"
+	// ForwardORT runs them in ONNX Runtime on the CPU, or fails.
+	ForwardORT = "ort"
+	// ForwardGoMLX runs them on the training backend (keep them on a GPU).
+	ForwardGoMLX = "gomlx"
 )
 
 // ortMatch is the matching pass exported to ONNX with the model's variables
@@ -49,19 +50,18 @@ const matchCostOutput = "match_cost"
 // newORTMatch exports the matching pass of t at its batch size and loads it.
 func newORTMatch(t *Trainer, args []any) (*ortMatch, error) {
 	withFeatures := t.cfg.Model.VisualFeatureDim > 0
-	names := []string{"images", "points", "point_valid", "intrinsics", "cam_from_base", "proprio", "instruction"}
-	args0 := []int{inImages, inPoints, inPointValid, inIntrinsics, inCamFromBase, inProprio, inInstruction}
+	var names []string
+	var args0 []int
+	for _, in := range stepInputNames {
+		names, args0 = append(names, in.name), append(args0, in.arg)
+	}
 	for k, name := range []string{"gt_boxes", "gt_box_valid", "gt_centroids"} {
 		names = append(names, name)
 		args0 = append(args0, numBaseInputs+[]int{inGTBoxes, inGTBoxValid, inGTCentroids}[k])
 	}
 	if withFeatures {
-		i := numBaseInputs + numLabelInputs
-		if t.completionIn() {
-			i += 2
-		}
 		names = append(names, "patch_features")
-		args0 = append(args0, i)
+		args0 = append(args0, featuresArg(t))
 	}
 	m := &ortMatch{}
 	var inputs []onnx.Input

@@ -44,11 +44,17 @@ type Trainer struct {
 	stage     Stage
 	costExec  *mlctx.Exec
 	trainExec *mlctx.Exec
-	// ortMatch runs the matching pass in ONNX Runtime (Config.MatchRuntime);
+	// ortMatch runs the matching pass in ONNX Runtime (Config.ForwardRuntime);
 	// ortTried records that it was set up or refused for this stage.
 	ortMatch *ortMatch
 	ortTried bool
-	costRan  bool     // the backend's matching pass ran in this stage
+	// ortFrozen runs stage 2's frozen modules in ONNX Runtime and
+	// frozenExec is the step graph that reads their outputs; frozenTried
+	// records that they were set up or refused for this stage.
+	ortFrozen   *ortFrozen
+	frozenExec  *mlctx.Exec
+	frozenTried bool
+	stepRan     bool // a step of this stage ran wholly on the backend
 	names    []string // names of the train graph's scalar outputs
 }
 
@@ -103,8 +109,18 @@ func (t *Trainer) Close() error {
 		t.costExec.Finalize()
 		t.costExec = nil
 	}
-	err := t.ortMatch.close()
-	t.ortMatch, t.ortTried, t.costRan = nil, false, false
+	return t.closeForwardPasses()
+}
+
+// closeForwardPasses releases the ONNX Runtime passes and the step graph
+// that reads the frozen modules' outputs.
+func (t *Trainer) closeForwardPasses() error {
+	err := errors.Join(t.ortMatch.close(), t.ortFrozen.close())
+	if t.frozenExec != nil {
+		t.frozenExec.Finalize()
+	}
+	t.ortMatch, t.ortFrozen, t.frozenExec = nil, nil, nil
+	t.ortTried, t.frozenTried, t.stepRan = false, false, false
 	return err
 }
 
@@ -598,10 +614,9 @@ func (t *Trainer) buildExecs(s Stage) error {
 		t.costExec.Finalize()
 		t.costExec = nil
 	}
-	if err := t.ortMatch.close(); err != nil {
-		t.log.Warn("closing the matching session", zap.Error(err))
+	if err := t.closeForwardPasses(); err != nil {
+		t.log.Warn("closing the forward-pass sessions", zap.Error(err))
 	}
-	t.ortMatch, t.ortTried, t.costRan = nil, false, false
 	t.stage = s
 	t.names = nil // set when the train graph is built
 	vars := t.vars.Checked(false)
@@ -765,10 +780,20 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 		}
 		args = append(args, tensors.FromFlatDataAndDimensions(m, b, q, g))
 	}
-	outs, err := t.trainExec.Exec(args...)
+	feats, err := t.frozenFeatures(args)
 	if err != nil {
 		return nil, err
 	}
+	var outs []*tensors.Tensor
+	if feats != nil {
+		outs, err = t.frozenExec.Exec(append(args, feats...)...)
+	} else {
+		outs, err = t.trainExec.Exec(args...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.stepRan = true
 	if len(outs) != len(t.names) {
 		return nil, fmt.Errorf("train graph returned %d outputs, want %d", len(outs), len(t.names))
 	}
@@ -787,7 +812,7 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 	return vals, nil
 }
 
-// matchCost runs the matching pass where Config.MatchRuntime says: in ONNX
+// matchCost runs the matching pass where Config.ForwardRuntime says: in ONNX
 // Runtime or on the training backend. The stage's first step always runs on
 // the training backend: its graph creates and initializes every variable
 // of the model at once, as before there was a choice, so a run starts from
@@ -799,18 +824,15 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 // mask each step, which the exported pass (the instance path only) does
 // not, so there the later masks are other draws of the same distribution.
 func (t *Trainer) matchCost(args []any) ([]float32, error) {
-	rt := t.cfg.MatchRuntime
-	if rt == "" {
-		rt = MatchAuto
-	}
-	if !t.ortTried && t.costRan && (rt == MatchAuto || rt == MatchORT) {
+	rt := t.forwardRuntime()
+	if !t.ortTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
 		t.ortTried = true
 		m, err := newORTMatch(t, args)
 		switch {
 		case err == nil:
 			t.ortMatch = m
 			t.log.Info("matching pass runs in ONNX Runtime", zap.String("provider", m.bound.Provider()))
-		case rt == MatchORT:
+		case rt == ForwardORT:
 			return nil, err
 		default:
 			t.log.Info("matching pass runs on the training backend", zap.Error(err))
@@ -827,8 +849,74 @@ func (t *Trainer) matchCost(args []any) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching cost: %w", err)
 	}
-	t.costRan = true
 	return tensors.MustCopyFlatData[float32](costT), nil
+}
+
+// forwardRuntime is Config.ForwardRuntime with its default.
+func (t *Trainer) forwardRuntime() string {
+	if t.cfg.ForwardRuntime == "" {
+		return ForwardAuto
+	}
+	return t.cfg.ForwardRuntime
+}
+
+// frozenFeatures returns, in stage 2 once its frozen modules run in ONNX
+// Runtime, their outputs on this step's arguments; nil when the step runs
+// the whole graph on the backend. As for the matching pass, the stage's
+// first step runs on the backend, and ONNX Runtime takes over after it.
+func (t *Trainer) frozenFeatures(args []any) ([]any, error) {
+	if t.stage != Stage2 {
+		return nil, nil
+	}
+	rt := t.forwardRuntime()
+	if !t.frozenTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
+		t.frozenTried = true
+		err := t.setUpFrozen(args)
+		switch {
+		case err == nil:
+			t.log.Info("stage 2's frozen modules run in ONNX Runtime", zap.String("provider", t.ortFrozen.bound.Provider()))
+		case rt == ForwardORT:
+			return nil, err
+		default:
+			t.log.Info("stage 2's frozen modules run on the training backend", zap.Error(err))
+		}
+	}
+	if t.ortFrozen == nil {
+		return nil, nil
+	}
+	return t.ortFrozen.features(args)
+}
+
+// setUpFrozen exports the frozen modules and builds the step graph that
+// reads their outputs after the step's own arguments.
+func (t *Trainer) setUpFrozen(args []any) error {
+	f, err := newORTFrozen(t, args)
+	if err != nil {
+		return err
+	}
+	n, s, cfg := len(args), t.stage, t.cfg.Model
+	withFeatures, withAnchors := cfg.VisualFeatureDim > 0, cfg.Anchors > 0
+	exec, err := mlctx.NewExec(t.backend, t.vars.Checked(false), func(ctx *mlctx.Context, p []*Node) []*Node {
+		in := parseInputs(p[:n], false, false, t.completionIn(), withFeatures, withAnchors)
+		frozen, err := model.FrozenFrom(cfg, p[n:])
+		if err != nil {
+			panic(err)
+		}
+		in.Model.Frozen = frozen
+		outs, err := t.trainGraph(ctx, s, in)
+		if err != nil {
+			panic(err)
+		}
+		if !slices.Equal(outs.names, t.names) {
+			panic(fmt.Errorf("step outputs %v, want %v", outs.names, t.names))
+		}
+		return outs.nodes
+	})
+	if err != nil {
+		return errors.Join(fmt.Errorf("frozen step graph: %w", err), f.close())
+	}
+	t.ortFrozen, t.frozenExec = f, exec
+	return nil
 }
 
 // checkEncoder: a model reading frozen-encoder features needs a dataset that

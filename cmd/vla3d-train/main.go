@@ -169,7 +169,7 @@ func parseTrain(mode string, args []string, stdout io.Writer, extra func(*flag.F
 	fs.IntVar(&c.PlotEvery, "plot-every", c.PlotEvery, "steps between loss-plot refreshes")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed (initialisation, data order, noise)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, "GoMLX backend config, e.g. go:parallelism=-1 (pure Go, the CPU default) or xla:cuda")
-	fs.StringVar(&c.MatchRuntime, "match-runtime", c.MatchRuntime, "where stage 1's matching pass (the instance module's forward pass before each step) runs: auto (ONNX Runtime on the CPU when it loads, else the training backend), ort or gomlx (keep it on a GPU backend)")
+	fs.StringVar(&c.ForwardRuntime, "forward-runtime", c.ForwardRuntime, "where the forward-only passes run (stage 1's matching pass, stage 2's frozen modules): auto (ONNX Runtime on the CPU when it loads, else the training backend), ort or gomlx (keep them on a GPU backend)")
 	fs.IntVar(&f.maxSamples, "max-samples", 0, "use at most this many samples (0 = all)")
 	fs.StringVar(&f.completion, "completion", training.CompletionFromLabels,
 		"predictor completion coordinates: labels (from instance masks, when the recordings have any) or derived (in-graph from instance references)")
@@ -398,12 +398,13 @@ func loadData(ctx context.Context, f *trainFlags, log *zap.Logger) (_ *training.
 // runBench measures training steps/s, peak memory, forward FLOPs/sample and
 // parameter counts for several ablation rows in one process.
 func runBench(ctx context.Context, args []string, w stdio) error {
-	var rows, stages, cpuProfile, memProfile string
+	var rows, stages, runtimes, cpuProfile, memProfile string
 	var steps int
 	f, err := parseTrain("bench", args, w.stdout, func(fs *flag.FlagSet) {
 		fs.StringVar(&rows, "rows", "baseline,C", "ablation rows to measure, in order (ratios are against the first)")
-		fs.IntVar(&steps, "bench-steps", 5, "measured steps per row (after one compile step)")
+		fs.IntVar(&steps, "bench-steps", 5, "measured steps per row (after two unmeasured ones that compile and export)")
 		fs.StringVar(&stages, "bench-stage", "1", "stages to measure: 1, 2 or 1,2")
+		fs.StringVar(&runtimes, "bench-runtimes", "", "forward runtimes to measure each row with, in turn (e.g. gomlx,ort: the speed-up of running the forward-only passes in ONNX Runtime, measured side by side); default: -forward-runtime")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the whole benchmark to this file (go tool pprof -top)")
 		fs.StringVar(&memProfile, "memprofile", "", "write a pprof allocation profile at the end to this file")
 	})
@@ -447,13 +448,26 @@ func runBench(ctx context.Context, args []string, w stdio) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	rts := []string{f.cfg.ForwardRuntime}
+	if runtimes != "" {
+		rts = strings.Split(runtimes, ",")
+	}
 	var res []training.BenchResult
 	for _, st := range sts {
-		r, err := training.Bench(ctx, f.cfg, strings.Split(rows, ","), st, steps, data)
-		if err != nil {
-			return err
+		for _, row := range strings.Split(rows, ",") {
+			for _, rt := range rts {
+				cfg := f.cfg
+				cfg.ForwardRuntime = strings.TrimSpace(rt)
+				if err := cfg.Validate(); err != nil {
+					return cli.Usage("vla3d-train bench", err)
+				}
+				r, err := training.Bench(ctx, cfg, []string{row}, st, steps, data)
+				if err != nil {
+					return err
+				}
+				res = append(res, r...)
+			}
 		}
-		res = append(res, r...)
 	}
 	enc := json.NewEncoder(w.stdout)
 	for _, r := range res {

@@ -13,10 +13,15 @@ import (
 // token-type embedding, the latter refined by aggregation (row C).
 func (m *Model) forward3D(ctx *context.Context, in Inputs, fused FusionOutput, training bool, out *Outputs, marks *moduleMarks) ([]*Node, []*Node) {
 	cfg := m.Config
-	g := fused.Memory.Graph()
-	b := fused.Memory.Shape().Dimensions[0]
-	inst := InstanceModule(ctx, cfg, InstanceArgs{Fused: fused, Intrinsics: in.Intrinsics, CamFromBase: in.CamFromBase, Heads: training})
-	marks.mark(g, ScopeInstanceModule)
+	g := in.Images.Graph()
+	b := in.Images.Shape().Dimensions[0]
+	var inst InstanceOutput
+	if in.Frozen == nil {
+		inst = InstanceModule(ctx, cfg, InstanceArgs{Fused: fused, Intrinsics: in.Intrinsics, CamFromBase: in.CamFromBase, Heads: training})
+		marks.mark(g, ScopeInstanceModule)
+	} else {
+		inst = InstanceOutput{Tokens: in.Frozen.InstanceTokens, Refs: in.Frozen.InstanceRefs, Logits: in.Frozen.InstanceLogits}
+	}
 	out.RefPoints, out.ClassLogits = inst.RefPoints, inst.ClassLogits
 	out.Boxes, out.MaskLogits = inst.Boxes, inst.MaskLogits
 	instTokens := inst.Tokens

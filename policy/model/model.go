@@ -66,6 +66,11 @@ type Inputs struct {
 	PatchFeatures       *Node // [B,V,N,Fv]
 	InstructionFeatures *Node // [B,L,Ft]
 
+	// Frozen, when set, are the frozen modules' outputs computed outside
+	// this graph (Model.FrozenFeatures): Forward uses them instead of
+	// building the base, fusion, instance module and anchors.
+	Frozen *Frozen
+
 	// Training-only.
 	TargetActions    *Node // [B,H,A] normalized actions (flow head's x_1)
 	FlowTime         *Node // [B] flow time; sampled U[0,1) in-graph when nil
@@ -130,21 +135,30 @@ func (m *Model) forward(ctx *context.Context, in Inputs, marks *moduleMarks) *Ou
 	training := ctx.IsTraining(g)
 	out := &Outputs{}
 
-	base := Base(ctx, cfg, in)
-	marks.mark(g, ScopeBase)
+	frozen := in.Frozen
+	var base BaseOutput
+	if frozen == nil {
+		base = Base(ctx, cfg, in)
+		marks.mark(g, ScopeBase)
+	} else {
+		base = BaseOutput{Tokens: frozen.BaseTokens, Mask: frozen.BaseMask}
+	}
 	tokens, mask := []*Node{base.Tokens}, []*Node{base.Mask}
 	b := in.Images.Shape().Dimensions[0]
-	anchorArgs := AnchorArgs{
-		Memory: base.Patches, Points: Reshape(in.Points, b, cfg.Tokens(), 3), Valid: Reshape(in.PointValid, b, cfg.Tokens()),
-		Instruction:     take(base.Tokens, 1, cfg.Tokens(), cfg.Tokens()+cfg.InstructionLen),
-		InstructionMask: take(base.Mask, 1, cfg.Tokens(), cfg.Tokens()+cfg.InstructionLen),
-		EEPosition:      eePosition(cfg, in.Proprio),
+	var anchorArgs AnchorArgs
+	if frozen == nil {
+		anchorArgs = anchorArgsOf(cfg, in, base)
 	}
 
 	if cfg.fusionActive() {
-		fused := SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
-		marks.mark(g, ScopeSpatialFusion)
-		anchorArgs.Memory, anchorArgs.Points, anchorArgs.Valid = fused.Memory, fused.Points, fused.Valid
+		var fused FusionOutput
+		if frozen == nil {
+			fused = SpatialFusion(ctx, cfg, base.Patches, in.Points, in.PointValid)
+			marks.mark(g, ScopeSpatialFusion)
+			anchorArgs.Memory, anchorArgs.Points, anchorArgs.Valid = fused.Memory, fused.Points, fused.Valid
+		} else {
+			fused = frozen.Fused
+		}
 		extra, extraMask := m.forward3D(ctx, in, fused, training, out, marks)
 		tokens = append(tokens, extra...)
 		mask = append(mask, extraMask...)
@@ -152,8 +166,13 @@ func (m *Model) forward(ctx *context.Context, in Inputs, marks *moduleMarks) *Ou
 
 	var condition *Node
 	if cfg.Anchors > 0 {
-		an := InstanceAnchors(ctx, cfg, anchorArgs)
-		marks.mark(g, ScopeInstanceModule)
+		var an AnchorOutput
+		if frozen == nil {
+			an = InstanceAnchors(ctx, cfg, anchorArgs)
+			marks.mark(g, ScopeInstanceModule)
+		} else {
+			an = frozen.Anchors
+		}
 		out.AnchorPoints, out.AnchorTurns, condition = an.Points, an.Turn, an.Condition
 		tokens = append(tokens, an.Tokens)
 		mask = append(mask, Ones(g, shapeOf(dtypeF32, b, cfg.Anchors)))
