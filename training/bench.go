@@ -28,20 +28,20 @@ const benchWarmup = 2
 
 // BenchResult is the training cost of one ablation row.
 type BenchResult struct {
-	Row         string         `json:"row"`
-	Stage       Stage          `json:"stage"`
+	Row   string `json:"row"`
+	Stage Stage  `json:"stage"`
 	// ForwardRuntime is where the step's forward-only passes ran
 	// (Config.ForwardRuntime: auto, ort or gomlx).
-	ForwardRuntime string `json:"forward_runtime"`
-	Batch       int            `json:"batch"`
-	Steps       int            `json:"steps"`         // measured steps (after benchWarmup unmeasured ones)
-	StepsPerSec float64        `json:"steps_per_sec"` // optimizer steps per second
-	CompileSec  float64        `json:"compile_sec"`   // the unmeasured steps: graph build, compile, export, run
-	PeakRSSMiB  float64        `json:"peak_rss_mib"`  // process peak resident memory during the row
-	FwdFLOPs    int64          `json:"forward_flops_per_sample"`
-	Params      map[string]int `json:"params"` // per module scope
-	BaseParams  int            `json:"base_params"`
-	AddedParams int            `json:"added_params"` // the 3D modules
+	ForwardRuntime string         `json:"forward_runtime"`
+	Batch          int            `json:"batch"`
+	Steps          int            `json:"steps"`         // measured steps (after benchWarmup unmeasured ones)
+	StepsPerSec    float64        `json:"steps_per_sec"` // optimizer steps per second
+	CompileSec     float64        `json:"compile_sec"`   // the unmeasured steps: graph build, compile, export, run
+	PeakRSSMiB     float64        `json:"peak_rss_mib"`  // process peak resident memory during the row
+	FwdFLOPs       int64          `json:"forward_flops_per_sample"`
+	Params         map[string]int `json:"params"` // per module scope
+	BaseParams     int            `json:"base_params"`
+	AddedParams    int            `json:"added_params"` // the 3D modules
 	// StepFLOPs is the arithmetic of one training step per sample, counted
 	// on the graphs the step runs (StepFLOPs): matching pass, forward in
 	// training mode with its heads, losses, gradients, optimizer.

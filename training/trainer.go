@@ -54,8 +54,8 @@ type Trainer struct {
 	ortFrozen   *ortFrozen
 	frozenExec  *mlctx.Exec
 	frozenTried bool
-	stepRan     bool // a step of this stage ran wholly on the backend
-	names    []string // names of the train graph's scalar outputs
+	stepRan     bool     // a step of this stage ran wholly on the backend
+	names       []string // names of the train graph's scalar outputs
 }
 
 // Paths of a run's outputs inside OutDir.
