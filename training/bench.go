@@ -99,8 +99,10 @@ func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps in
 		return res, err
 	}
 	defer func() { err = errors.Join(err, tr.Close()) }()
-	tr.state = State{Stage: stage, Seed: cfg.Seed}
 	src := rand.New(rand.NewPCG(uint64(cfg.Seed), 1))
+	if err := benchStart(tr, stage, src); err != nil {
+		return res, err
+	}
 	// Two unmeasured steps: the first compiles the step graph, the second
 	// exports and loads the ONNX Runtime passes (when on) and compiles the
 	// graph that reads them.
@@ -146,6 +148,22 @@ func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps in
 	rep := model.ModuleReport{Row: row, Params: res.Params}
 	res.BaseParams, res.AddedParams = rep.BaseParams(), rep.AddedParams()
 	return res, nil
+}
+
+// benchStart readies tr to measure stage. A stage-2 measurement starts after
+// one stage-1 step, as a real run enters stage 2: every variable, the
+// predictor's EMA teacher included, has its value before stage 2's step
+// graph is built (a graph built before the teacher has one leaves out its
+// EMA update).
+func benchStart(tr *Trainer, stage Stage, rng *rand.Rand) error {
+	tr.state = State{Stage: Stage1, Seed: tr.cfg.Seed}
+	if stage == Stage2 {
+		if _, err := tr.Step(rng); err != nil {
+			return err
+		}
+		tr.state.Stage, tr.state.StageStep = Stage2, 0
+	}
+	return nil
 }
 
 // ForwardFLOPs counts the inference graph of the trainer's model at batch 1

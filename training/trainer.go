@@ -629,10 +629,7 @@ func (t *Trainer) buildExecs(s Stage) error {
 		t.costExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) *Node {
 			ctx.SetTraining(p[0].Graph(), true)
 			in := parseInputs(p, withLabels, false, withCompletion, withFeatures, withAnchors)
-			out := t.model.Forward(ctx, in.Model)
-			if out.ClassLogits == nil {
-				panic(errors.New("instance module on but the model returned no instance outputs"))
-			}
+			out := t.model.Instances(ctx, in.Model)
 			return matchCost(t.cfg.Loss, out.ClassLogits, out.Boxes, out.RefPoints, in.GTBoxes, in.GTBoxValid, in.GTCentroids)
 		})
 		if err != nil {
@@ -819,10 +816,12 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 // the same weights either way; ONNX Runtime takes over from the second step,
 // exported with the weights as inputs.
 //
-// The backend's pass builds the whole forward graph and keeps what the cost
-// needs; in rows B and C that includes drawing (and discarding) a predictor
-// mask each step, which the exported pass (the instance path only) does
-// not, so there the later masks are other draws of the same distribution.
+// Both build only the instance path (Model.Instances). Before there was a
+// choice the backend's pass built the whole forward graph, and in rows B
+// and C that drew (and discarded) a predictor mask from the context's
+// random stream every stage-1 step: stage 1's losses are bit-identical to
+// that code (row C, the bundled model's 1,000 steps), while stage 2's masks
+// now come from another point of the stream.
 func (t *Trainer) matchCost(args []any) ([]float32, error) {
 	rt := t.forwardRuntime()
 	if !t.ortTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
