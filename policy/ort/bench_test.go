@@ -132,3 +132,54 @@ func BenchmarkLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkModelLatency measures, in one run, ONNX Runtime's CPU latency per
+// observation (one thread) of trained models: the bundled one, then each
+// name=path of VLA3D_BENCH_MODELS (e.g.
+// "baseline=runs/b/model.onnx,slim=runs/s/model.onnx"), each reported also
+// as a ratio to the first model named there.
+func BenchmarkModelLatency(b *testing.B) {
+	requireORT(b)
+	bundled, err := ort.BundledModelPath()
+	if err != nil {
+		b.Fatal(err)
+	}
+	models := [][2]string{{"bundled", bundled}}
+	for _, nm := range strings.Split(os.Getenv("VLA3D_BENCH_MODELS"), ",") {
+		if name, path, ok := strings.Cut(nm, "="); ok {
+			models = append(models, [2]string{name, path})
+		}
+	}
+	var first float64
+	for i, m := range models {
+		b.Run(m[0], func(b *testing.B) {
+			p, err := ort.Load(m[1], cpu())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			in := policy.NewInput(p.Spec())
+			for i := range in.PointValid {
+				in.PointValid[i] = 1
+				in.Points[3*i], in.Points[3*i+1], in.Points[3*i+2] = 0.5, 0.01*float32(i%20)-0.1, 0.1
+			}
+			var out msgs.ActionChunk
+			if err := p.Predict(context.Background(), in, &out); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := p.Predict(context.Background(), in, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if i == 1 {
+				first = ns
+			}
+			if first > 0 {
+				b.ReportMetric(ns/first, "x_"+models[1][0])
+			}
+		})
+	}
+}
