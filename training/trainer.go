@@ -810,11 +810,11 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 }
 
 // matchCost runs the matching pass where Config.ForwardRuntime says: in ONNX
-// Runtime or on the training backend. The stage's first step always runs on
-// the training backend: its graph creates and initializes every variable
-// of the model at once, as before there was a choice, so a run starts from
-// the same weights either way; ONNX Runtime takes over from the second step,
-// exported with the weights as inputs.
+// Runtime or on the training backend. The stage's first step always runs
+// wholly on the backend, whose graphs create and initialize the model's
+// variables as they always did, so a run starts from the same weights
+// either way; ONNX Runtime takes over from the second step, exported with
+// the weights as inputs.
 //
 // Both build only the instance path (Model.Instances). Before there was a
 // choice the backend's pass built the whole forward graph, and in rows B
