@@ -46,12 +46,12 @@ type Trainer struct {
 	trainExec *mlctx.Exec
 	// ortMatch runs the matching pass in ONNX Runtime (Config.ForwardRuntime);
 	// ortTried records that it was set up or refused for this stage.
-	ortMatch *ortMatch
+	ortMatch *forwardPass
 	ortTried bool
 	// ortFrozen runs stage 2's frozen modules in ONNX Runtime and
 	// frozenExec is the step graph that reads their outputs; frozenTried
 	// records that they were set up or refused for this stage.
-	ortFrozen   *ortFrozen
+	ortFrozen   *forwardPass
 	frozenExec  *mlctx.Exec
 	frozenTried bool
 	stepRan     bool     // a step of this stage ran wholly on the backend
@@ -826,11 +826,11 @@ func (t *Trainer) matchCost(args []any) ([]float32, error) {
 	rt := t.forwardRuntime()
 	if !t.ortTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
 		t.ortTried = true
-		m, err := newORTMatch(t, args)
+		m, err := newMatchingPass(t, args)
 		switch {
 		case err == nil:
 			t.ortMatch = m
-			t.log.Info("matching pass runs in ONNX Runtime", zap.String("provider", m.bound.Provider()))
+			t.log.Info("matching pass runs in ONNX Runtime", zap.String("provider", m.provider()))
 		case rt == ForwardORT:
 			return nil, err
 		default:
@@ -838,11 +838,10 @@ func (t *Trainer) matchCost(args []any) ([]float32, error) {
 		}
 	}
 	if t.ortMatch != nil {
-		cost, err := t.ortMatch.cost(args)
-		if err != nil {
+		if err := t.ortMatch.run(args); err != nil {
 			return nil, fmt.Errorf("matching cost: %w", err)
 		}
-		return cost, nil
+		return t.ortMatch.output(0), nil
 	}
 	costT, err := t.costExec.Exec1(args...)
 	if err != nil {
@@ -873,7 +872,7 @@ func (t *Trainer) frozenFeatures(args []any) ([]any, error) {
 		err := t.setUpFrozen(args)
 		switch {
 		case err == nil:
-			t.log.Info("stage 2's frozen modules run in ONNX Runtime", zap.String("provider", t.ortFrozen.bound.Provider()))
+			t.log.Info("stage 2's frozen modules run in ONNX Runtime", zap.String("provider", t.ortFrozen.provider()))
 		case rt == ForwardORT:
 			return nil, err
 		default:
@@ -883,13 +882,16 @@ func (t *Trainer) frozenFeatures(args []any) ([]any, error) {
 	if t.ortFrozen == nil {
 		return nil, nil
 	}
-	return t.ortFrozen.features(args)
+	if err := t.ortFrozen.run(args); err != nil {
+		return nil, err
+	}
+	return t.ortFrozen.outputTensors(), nil
 }
 
 // setUpFrozen exports the frozen modules and builds the step graph that
 // reads their outputs after the step's own arguments.
 func (t *Trainer) setUpFrozen(args []any) error {
-	f, err := newORTFrozen(t, args)
+	f, err := newFrozenPass(t, args)
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,7 @@ type Bound struct {
 // NewBound loads model with inputs and outputs of the given names, shapes
 // and element types (Tensor.Data's type; its contents seed the inputs).
 func NewBound(model []byte, inputs, outputs []Tensor, opts Options) (_ *Bound, err error) {
-	lib, err := ResolveLibrary(opts.LibraryPath)
-	if err != nil {
-		return nil, err
-	}
-	release, err := AcquireEnvironment(lib)
+	release, err := opts.acquire()
 	if err != nil {
 		return nil, err
 	}

@@ -65,11 +65,7 @@ func Run(ctx context.Context, model []byte, inputs []Tensor, outputs []string, o
 		return nil, err
 	}
 	log := opts.logger()
-	lib, err := ResolveLibrary(opts.LibraryPath)
-	if err != nil {
-		return nil, err
-	}
-	release, err := AcquireEnvironment(lib)
+	release, err := opts.acquire()
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +109,16 @@ func Run(ctx context.Context, model []byte, inputs []Tensor, outputs []string, o
 		return nil, err
 	}
 	return res, nil
+}
+
+// acquire initializes ONNX Runtime from the configured library (see
+// ResolveLibrary) on first use; every successful acquire must be released.
+func (o *Options) acquire() (release func() error, err error) {
+	lib, err := ResolveLibrary(o.LibraryPath)
+	if err != nil {
+		return nil, err
+	}
+	return AcquireEnvironment(lib)
 }
 
 // logger returns the configured logger or a no-op one.
