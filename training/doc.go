@@ -7,5 +7,9 @@
 // log, PNG loss curves and a terminal progress bar.
 //
 // Graphs run on GoMLX; on CPU the pure-Go backend ("go") is the default
-// because the XLA plugin cannot be installed here.
+// because the XLA plugin cannot be installed here. Its matmuls are an order
+// of magnitude slower than ONNX Runtime's, so a step's forward-only passes
+// — stage 1's matching pass, stage 2's frozen modules — run in ONNX Runtime
+// when it loads (Config.ForwardRuntime, forwardPass), and only the part
+// that needs gradients runs on GoMLX.
 package training
