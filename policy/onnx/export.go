@@ -168,6 +168,9 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	if err := e.emitOutputs(tapes[0], outputs); err != nil {
 		return nil, nil, err
 	}
+	if opts.Opset >= 17 { // LayerNormalization's opset
+		fuseLayerNorms(&e.g)
+	}
 	m := &modelProto{
 		IRVersion:       irVersion,
 		Opset:           int64(opts.Opset),
