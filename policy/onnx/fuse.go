@@ -118,20 +118,15 @@ func fuseLayerNorms(g *graphProto) int {
 	if fused == 0 {
 		return 0
 	}
-	gone := map[string]bool{}
 	kept := g.Nodes[:0]
 	for i, n := range g.Nodes {
-		if removed[i] {
-			for _, o := range n.Outputs {
-				gone[o] = true
-			}
-			continue
+		if !removed[i] {
+			kept = append(kept, n)
 		}
-		kept = append(kept, n)
 	}
 	g.Nodes = kept
-	g.ValueInfo = slices.DeleteFunc(g.ValueInfo, func(v valueInfo) bool { return gone[v.Name] })
-	// Reshapes of the gain and offset that nothing reads any more.
+	// The gain's and offset's reshapes, and constants, that nothing reads
+	// any more.
 	pruneUnread(g)
 	return fused
 }
@@ -238,10 +233,12 @@ func isVector(g *graphProto, name string, d int64, dims map[string][]dimension) 
 }
 
 // pruneUnread removes nodes none of whose outputs is read by a node or a
-// graph output, until none is left.
+// graph output, until none is left, then the initializers and value infos
+// nothing refers to any more.
 func pruneUnread(g *graphProto) {
+	read := map[string]bool{}
 	for {
-		read := map[string]bool{}
+		clear(read)
 		for _, n := range g.Nodes {
 			for _, in := range n.Inputs {
 				read[in] = true
@@ -260,7 +257,9 @@ func pruneUnread(g *graphProto) {
 			return true
 		})
 		if len(g.Nodes) == n0 {
-			return
+			break
 		}
 	}
+	g.Initializers = slices.DeleteFunc(g.Initializers, func(t tensorProto) bool { return !read[t.Name] })
+	g.ValueInfo = slices.DeleteFunc(g.ValueInfo, func(v valueInfo) bool { return !read[v.Name] })
 }
