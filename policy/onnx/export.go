@@ -168,8 +168,9 @@ func buildModel(ctx *context.Context, inputs []Input, outputs []string, build Bu
 	if err := e.emitOutputs(tapes[0], outputs); err != nil {
 		return nil, nil, err
 	}
-	if opts.Opset >= 17 { // LayerNormalization's opset
+	if opts.Opset >= 17 { // LayerNormalization's opset (Softmax's is 13)
 		fuseLayerNorms(&e.g)
+		fuseSoftmaxes(&e.g)
 	}
 	m := &modelProto{
 		IRVersion:       irVersion,

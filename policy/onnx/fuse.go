@@ -6,230 +6,320 @@ import (
 	"slices"
 )
 
+// The model's layer normalisations and softmaxes reach ONNX as chains of
+// small nodes (13 and 8) that ONNX Runtime does not fuse by itself: its
+// fusions look for ReduceMean and other spellings. On the CPU each node
+// costs a dispatch that weighs as much as its arithmetic at this model's
+// sizes, so the exporter folds each chain into the one standard node that
+// computes it, when none of the chain's intermediate values is read
+// elsewhere.
+
+// graphIndex answers who produces and who reads each value of a graph.
+type graphIndex struct {
+	g         *graphProto
+	producer  map[string]int
+	consumers map[string][]int
+	uses      map[string]int // reads by nodes and graph outputs
+	inits     map[string]*tensorProto
+	dims      map[string][]dimension
+	removed   map[int]bool
+}
+
+func indexGraph(g *graphProto) *graphIndex {
+	x := &graphIndex{g: g, producer: map[string]int{}, consumers: map[string][]int{}, uses: map[string]int{},
+		inits: map[string]*tensorProto{}, dims: map[string][]dimension{}, removed: map[int]bool{}}
+	for i, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			x.producer[o] = i
+		}
+		for _, in := range n.Inputs {
+			x.uses[in]++
+			x.consumers[in] = append(x.consumers[in], i)
+		}
+	}
+	for _, o := range g.Outputs {
+		x.uses[o.Name]++
+	}
+	for i := range g.Initializers {
+		x.inits[g.Initializers[i].Name] = &g.Initializers[i]
+	}
+	for _, vs := range [][]valueInfo{g.Inputs, g.ValueInfo, g.Outputs} {
+		for _, v := range vs {
+			x.dims[v.Name] = v.Dims
+		}
+	}
+	return x
+}
+
+// node returns the node producing name if it has op type op and is still
+// in the graph.
+func (x *graphIndex) node(name, op string) (int, *nodeProto) {
+	i, ok := x.producer[name]
+	if !ok || x.removed[i] || x.g.Nodes[i].OpType != op {
+		return -1, nil
+	}
+	return i, &x.g.Nodes[i]
+}
+
+// readOnlyBy reports whether value name is read exactly n times, all by
+// node i.
+func (x *graphIndex) readOnlyBy(name string, i, n int) bool {
+	if x.uses[name] != n || len(x.consumers[name]) != n {
+		return false
+	}
+	for _, c := range x.consumers[name] {
+		if c != i {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyReader is the node that is the single reader of value name.
+func (x *graphIndex) onlyReader(name, op string) (int, *nodeProto) {
+	if x.uses[name] != 1 || len(x.consumers[name]) != 1 {
+		return -1, nil
+	}
+	i := x.consumers[name][0]
+	if x.removed[i] || x.g.Nodes[i].OpType != op {
+		return -1, nil
+	}
+	return i, &x.g.Nodes[i]
+}
+
+// scalar is the value of a float32 scalar initializer.
+func (x *graphIndex) scalar(name string) (float64, bool) {
+	t := x.inits[name]
+	if t == nil || t.DataType != dtFloat || len(t.Raw) != 4 {
+		return 0, false
+	}
+	return float64(math.Float32frombits(binary.LittleEndian.Uint32(t.Raw))), true
+}
+
+// axis is the single axis held by an int64 initializer of one element,
+// normalised to 0..rank-1.
+func (x *graphIndex) axis(name string, rank int) (int, bool) {
+	t := x.inits[name]
+	if t == nil || t.DataType != dtInt64 || len(t.Raw) != 8 || rank == 0 {
+		return 0, false
+	}
+	a := int(int64(binary.LittleEndian.Uint64(t.Raw)))
+	if a < 0 {
+		a += rank
+	}
+	return a, a >= 0 && a < rank
+}
+
+// vector reports whether name is a float tensor of shape [d] (an
+// initializer or a graph input).
+func (x *graphIndex) vector(name string, d int64) bool {
+	if t := x.inits[name]; t != nil {
+		return t.DataType == dtFloat && len(t.Dims) == 1 && t.Dims[0] == d
+	}
+	pd := x.dims[name]
+	return len(pd) == 1 && pd[0].Param == "" && pd[0].Value == d
+}
+
+// reduced matches Reshape(op(src, axes)) — a reduction whose dropped axis
+// is put back — read only by node user, returning src, the axis and the two
+// nodes.
+func (x *graphIndex) reduced(v string, user int, op string) (src string, axis int, nodes []int, ok bool) {
+	ri, r := x.node(v, "Reshape")
+	if r == nil || !x.readOnlyBy(v, user, 1) {
+		return "", 0, nil, false
+	}
+	si, s := x.node(r.Inputs[0], op)
+	if s == nil || len(s.Inputs) != 2 || !x.readOnlyBy(s.Outputs[0], ri, 1) {
+		return "", 0, nil, false
+	}
+	a, ok := x.axis(s.Inputs[1], len(x.dims[s.Inputs[0]]))
+	return s.Inputs[0], a, []int{ri, si}, ok
+}
+
+// fuse replaces node at with a new node computing its output, and marks
+// drop removed.
+func (x *graphIndex) fuse(at int, op string, inputs []string, attrs []attribute, drop []int) {
+	out := x.g.Nodes[at].Outputs[0]
+	x.g.Nodes[at] = nodeProto{Name: op + "_" + out, OpType: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs}
+	for _, i := range drop {
+		x.removed[i] = true
+	}
+}
+
+// compact drops the removed nodes, then every node, initializer and value
+// info nothing reads any more.
+func (x *graphIndex) compact() {
+	kept := x.g.Nodes[:0]
+	for i, n := range x.g.Nodes {
+		if !x.removed[i] {
+			kept = append(kept, n)
+		}
+	}
+	x.g.Nodes = kept
+	pruneUnread(x.g)
+}
+
 // fuseLayerNorms replaces each layer normalisation over the last axis, as
-// the model writes it and the emitter lowers it —
+// policy/model writes it and the emitter lowers it —
 //
 //	mean = Reshape(Mul(ReduceSum(x, last), 1/d)); xc = Sub(x, mean)
 //	var = Reshape(Mul(ReduceSum(Mul(xc, xc), last), 1/d))
 //	y = Add(Mul(Div(xc, Sqrt(Add(var, eps))), Reshape(gain)), Reshape(offset))
 //
-// — with one ONNX LayerNormalization node (opset 17), when none of the
-// intermediate values is used elsewhere. On the CPU each node costs a
-// dispatch that weighs as much as its arithmetic at these sizes, and the
-// pattern is 13 nodes that ONNX Runtime does not fuse by itself (its own
-// fusion looks for ReduceMean).
+// — with one LayerNormalization node (opset 17), and returns how many.
 func fuseLayerNorms(g *graphProto) int {
-	producer := map[string]int{}
-	uses := map[string]int{}
-	for i, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			producer[o] = i
-		}
-		for _, in := range n.Inputs {
-			uses[in]++
-		}
-	}
-	for _, o := range g.Outputs {
-		uses[o.Name]++
-	}
-	inits := map[string]*tensorProto{}
-	for i := range g.Initializers {
-		inits[g.Initializers[i].Name] = &g.Initializers[i]
-	}
-	dims := map[string][]dimension{}
-	for _, vs := range [][]valueInfo{g.Inputs, g.ValueInfo, g.Outputs} {
-		for _, v := range vs {
-			dims[v.Name] = v.Dims
-		}
-	}
-	// node returns the node producing name if it has op type op.
-	node := func(name, op string) (int, *nodeProto) {
-		i, ok := producer[name]
-		if !ok || g.Nodes[i].OpType != op {
-			return -1, nil
-		}
-		return i, &g.Nodes[i]
-	}
-	scalar := func(name string) (float64, bool) {
-		t := inits[name]
-		if t == nil || t.DataType != dtFloat || len(t.Raw) != 4 {
-			return 0, false
-		}
-		return float64(math.Float32frombits(binary.LittleEndian.Uint32(t.Raw))), true
-	}
-	consumers := map[string][]int{}
-	for i, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			consumers[in] = append(consumers[in], i)
-		}
-	}
-	removed := map[int]bool{}
+	x := indexGraph(g)
 	fused := 0
 	for si := range g.Nodes {
 		sqrt := &g.Nodes[si]
-		if sqrt.OpType != "Sqrt" || removed[si] {
+		if sqrt.OpType != "Sqrt" || x.removed[si] {
 			continue
 		}
-		var drop []int
-		single := func(name string, i int) bool { // value used once, by node i
-			return uses[name] == 1 && len(consumers[name]) == 1 && consumers[name][0] == i
-		}
-		// Backwards from the square root: Add(var, eps).
-		ai, add := node(sqrt.Inputs[0], "Add")
-		if add == nil || !single(add.Outputs[0], si) {
+		ai, add := x.node(sqrt.Inputs[0], "Add")
+		if add == nil || !x.readOnlyBy(add.Outputs[0], si, 1) {
 			continue
 		}
-		eps, ok := scalar(add.Inputs[1])
+		eps, ok := x.scalar(add.Inputs[1])
 		if !ok {
 			continue
 		}
-		x, xc, d, stats, ok := matchMoments(g, node, scalar, single, add.Inputs[0], ai, dims)
+		sq, d, varNodes, ok := x.scaledSum(add.Inputs[0], ai)
 		if !ok {
 			continue
 		}
-		drop = append(drop, si, ai)
-		drop = append(drop, stats...)
+		qi, q := x.node(sq, "Mul")
+		if q == nil || q.Inputs[0] != q.Inputs[1] || !x.readOnlyBy(sq, varNodes[2], 1) {
+			continue
+		}
+		xc := q.Inputs[0]
+		ci, c := x.node(xc, "Sub")
+		if c == nil {
+			continue
+		}
+		in := c.Inputs[0]
+		src, d2, meanNodes, ok := x.scaledSum(c.Inputs[1], ci)
+		if !ok || src != in || d2 != d {
+			continue
+		}
 		// Forwards: Div(xc, sqrt) -> Mul(., Reshape(gain)) -> Add(., Reshape(offset)).
-		if len(consumers[sqrt.Outputs[0]]) != 1 || uses[sqrt.Outputs[0]] != 1 {
+		di, div := x.onlyReader(sqrt.Outputs[0], "Div")
+		if div == nil || div.Inputs[0] != xc || x.uses[xc] != 3 {
 			continue
 		}
-		di := consumers[sqrt.Outputs[0]][0]
-		div := &g.Nodes[di]
-		if div.OpType != "Div" || div.Inputs[0] != xc || div.Inputs[1] != sqrt.Outputs[0] || uses[xc] != 3 {
-			continue
-		}
-		mi, gain, ok := affine(g, consumers, uses, div.Outputs[0], "Mul", d, dims, producer)
+		mi, gain, ok := x.affine(div.Outputs[0], "Mul", d)
 		if !ok {
 			continue
 		}
-		oi, offset, ok := affine(g, consumers, uses, g.Nodes[mi].Outputs[0], "Add", d, dims, producer)
+		oi, offset, ok := x.affine(g.Nodes[mi].Outputs[0], "Add", d)
 		if !ok {
 			continue
 		}
-		drop = append(drop, di, mi)
-		out := g.Nodes[oi].Outputs[0]
-		g.Nodes[oi] = nodeProto{Name: "LayerNormalization_" + out, OpType: "LayerNormalization", Inputs: []string{x, gain, offset},
-			Outputs: []string{out}, Attrs: []attribute{intAttr("axis", -1), {Name: "epsilon", Type: attrFloat, F: float32(eps)}}}
-		for _, i := range drop {
-			removed[i] = true
-		}
+		drop := append([]int{si, ai, qi, ci, di, mi}, append(varNodes, meanNodes...)...)
+		x.fuse(oi, "LayerNormalization", []string{in, gain, offset},
+			[]attribute{intAttr("axis", -1), {Name: "epsilon", Type: attrFloat, F: float32(eps)}}, drop)
 		fused++
 	}
-	if fused == 0 {
-		return 0
+	if fused > 0 {
+		x.compact()
 	}
-	kept := g.Nodes[:0]
-	for i, n := range g.Nodes {
-		if !removed[i] {
-			kept = append(kept, n)
-		}
-	}
-	g.Nodes = kept
-	// The gain's and offset's reshapes, and constants, that nothing reads
-	// any more.
-	pruneUnread(g)
 	return fused
 }
 
-// matchMoments matches var = Reshape(Mul(ReduceSum(Mul(xc, xc)), 1/d)) with
-// xc = Sub(x, Reshape(Mul(ReduceSum(x), 1/d))), both sums over x's last
-// axis, and returns x, xc, d and the nodes to drop.
-func matchMoments(g *graphProto, node func(string, string) (int, *nodeProto), scalar func(string) (float64, bool),
-	single func(string, int) bool, varName string, addIdx int, dims map[string][]dimension) (x, xc string, d int64, drop []int, ok bool) {
-	mean := func(v string, user int) (src string, nodes []int, ok bool) {
-		ri, r := node(v, "Reshape")
-		if r == nil || !single(v, user) {
-			return "", nil, false
-		}
-		mi, m := node(r.Inputs[0], "Mul")
-		if m == nil || !single(m.Outputs[0], ri) {
-			return "", nil, false
-		}
-		si, s := node(m.Inputs[0], "ReduceSum")
-		if s == nil || !single(s.Outputs[0], mi) || len(s.Inputs) != 2 {
-			return "", nil, false
-		}
-		xd := dims[s.Inputs[0]]
-		if len(xd) == 0 || xd[len(xd)-1].Param != "" || !reducesLast(g, s.Inputs[1], len(xd)) {
-			return "", nil, false
-		}
-		inv, ok := scalar(m.Inputs[1])
-		n := xd[len(xd)-1].Value
-		if !ok || math.Abs(inv*float64(n)-1) > 1e-6 {
-			return "", nil, false
-		}
-		return s.Inputs[0], []int{ri, mi, si}, true
+// scaledSum matches Reshape(Mul(ReduceSum(src, last), 1/d)) read only by
+// node user — a mean over src's last axis of static size d — and returns
+// src, d and its three nodes.
+func (x *graphIndex) scaledSum(v string, user int) (string, int64, []int, bool) {
+	ri, r := x.node(v, "Reshape")
+	if r == nil || !x.readOnlyBy(v, user, 1) {
+		return "", 0, nil, false
 	}
-	sq, nodes, ok := mean(varName, addIdx)
-	if !ok {
-		return "", "", 0, nil, false
+	mi, m := x.node(r.Inputs[0], "Mul")
+	if m == nil || !x.readOnlyBy(m.Outputs[0], ri, 1) {
+		return "", 0, nil, false
 	}
-	qi, q := node(sq, "Mul")
-	if q == nil || q.Inputs[0] != q.Inputs[1] || !single(sq, nodes[2]) {
-		return "", "", 0, nil, false
+	si, s := x.node(m.Inputs[0], "ReduceSum")
+	if s == nil || len(s.Inputs) != 2 || !x.readOnlyBy(s.Outputs[0], mi, 1) {
+		return "", 0, nil, false
 	}
-	xc = q.Inputs[0]
-	ci, c := node(xc, "Sub")
-	if c == nil {
-		return "", "", 0, nil, false
+	sd := x.dims[s.Inputs[0]]
+	if len(sd) == 0 || sd[len(sd)-1].Param != "" {
+		return "", 0, nil, false
 	}
-	x = c.Inputs[0]
-	src, meanNodes, ok := mean(c.Inputs[1], ci)
-	if !ok || src != x {
-		return "", "", 0, nil, false
+	if a, ok := x.axis(s.Inputs[1], len(sd)); !ok || a != len(sd)-1 {
+		return "", 0, nil, false
 	}
-	xd := dims[x]
-	drop = append(append(nodes, qi, ci), meanNodes...)
-	return x, xc, xd[len(xd)-1].Value, drop, true
+	d := sd[len(sd)-1].Value
+	if inv, ok := x.scalar(m.Inputs[1]); !ok || math.Abs(inv*float64(d)-1) > 1e-6 {
+		return "", 0, nil, false
+	}
+	return s.Inputs[0], d, []int{ri, mi, si}, true
 }
 
-// reducesLast reports whether axes (an int64 initializer) is exactly the
-// last axis of a rank-r tensor.
-func reducesLast(g *graphProto, axes string, r int) bool {
-	for _, t := range g.Initializers {
-		if t.Name == axes {
-			if t.DataType != dtInt64 || len(t.Raw) != 8 {
-				return false
-			}
-			a := int64(binary.LittleEndian.Uint64(t.Raw))
-			return a == int64(r-1) || a == -1
-		}
-	}
-	return false
-}
-
-// affine matches the only consumer of v as op(v, Reshape(p)) with p a
+// affine matches the only reader of v as op(v, Reshape(p)) with p a
 // length-d vector, returning that node and p.
-func affine(g *graphProto, consumers map[string][]int, uses map[string]int, v, op string, d int64, dims map[string][]dimension, producer map[string]int) (int, string, bool) {
-	if uses[v] != 1 || len(consumers[v]) != 1 {
+func (x *graphIndex) affine(v, op string, d int64) (int, string, bool) {
+	i, n := x.onlyReader(v, op)
+	if n == nil || n.Inputs[0] != v {
 		return 0, "", false
 	}
-	i := consumers[v][0]
-	n := &g.Nodes[i]
-	if n.OpType != op || n.Inputs[0] != v {
+	_, r := x.node(n.Inputs[1], "Reshape")
+	if r == nil || !x.vector(r.Inputs[0], d) {
 		return 0, "", false
 	}
-	ri, ok := producer[n.Inputs[1]]
-	if !ok || g.Nodes[ri].OpType != "Reshape" {
-		return 0, "", false
-	}
-	p := g.Nodes[ri].Inputs[0]
-	if !isVector(g, p, d, dims) {
-		return 0, "", false
-	}
-	return i, p, true
+	return i, r.Inputs[0], true
 }
 
-// isVector reports whether name is a float tensor of shape [d] (an
-// initializer or a graph input).
-func isVector(g *graphProto, name string, d int64, dims map[string][]dimension) bool {
-	for _, t := range g.Initializers {
-		if t.Name == name {
-			return t.DataType == dtFloat && len(t.Dims) == 1 && t.Dims[0] == d
+// fuseSoftmaxes replaces each softmax as GoMLX writes it —
+//
+//	m = Identity(Reshape(ReduceMax(x, a))); e = Exp(Sub(x, m))
+//	y = Div(e, Reshape(ReduceSum(e, a)))
+//
+// (the Identity being its stop-gradient, sometimes absent) — with one
+// Softmax node over axis a (opset 13), and returns how many.
+func fuseSoftmaxes(g *graphProto) int {
+	x := indexGraph(g)
+	fused := 0
+	for di := range g.Nodes {
+		div := &g.Nodes[di]
+		if div.OpType != "Div" || x.removed[di] {
+			continue
 		}
+		ei, e := x.node(div.Inputs[0], "Exp")
+		if e == nil {
+			continue
+		}
+		src, a, sumNodes, ok := x.reduced(div.Inputs[1], di, "ReduceSum")
+		// e is read twice: by the sum and by the division.
+		if !ok || src != e.Outputs[0] || x.uses[src] != 2 ||
+			!slices.Equal(slices.Sorted(slices.Values(x.consumers[src])), slices.Sorted(slices.Values([]int{sumNodes[1], di}))) {
+			continue
+		}
+		bi, sub := x.node(e.Inputs[0], "Sub")
+		if sub == nil || !x.readOnlyBy(sub.Outputs[0], ei, 1) {
+			continue
+		}
+		in, m := sub.Inputs[0], sub.Inputs[1]
+		user := bi
+		var drop []int
+		if ii, id := x.node(m, "Identity"); id != nil {
+			if !x.readOnlyBy(m, bi, 1) {
+				continue
+			}
+			drop = append(drop, ii)
+			m, user = id.Inputs[0], ii
+		}
+		maxSrc, a2, maxNodes, ok := x.reduced(m, user, "ReduceMax")
+		if !ok || maxSrc != in || a2 != a {
+			continue
+		}
+		drop = append(append(append(drop, ei, bi), sumNodes...), maxNodes...)
+		x.fuse(di, "Softmax", []string{in}, []attribute{intAttr("axis", int64(a))}, drop)
+		fused++
 	}
-	pd := dims[name]
-	return len(pd) == 1 && pd[0].Param == "" && pd[0].Value == d
+	if fused > 0 {
+		x.compact()
+	}
+	return fused
 }
 
 // pruneUnread removes nodes none of whose outputs is read by a node or a

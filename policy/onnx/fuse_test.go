@@ -38,9 +38,10 @@ func layerNormParts(ctx *context.Context, x *Node) (y, mean *Node) {
 }
 
 // TestFuseLayerNorms: the model's layer normalisation exports as one
-// LayerNormalization node that ONNX Runtime runs to the pure-Go result
-// (inputs far from zero mean included); when an intermediate is also read
-// elsewhere (here the mean, as a second output) nothing is fused.
+// LayerNormalization node and GoMLX's softmax (over any axis) as one
+// Softmax node, which ONNX Runtime runs to the pure-Go result (inputs far
+// from zero mean included); when an intermediate is also read elsewhere
+// (the mean, the exponentials, as a second output) nothing is fused.
 func TestFuseLayerNorms(t *testing.T) {
 	orttest.RequireLibrary(t)
 	in := []Input{{Name: "x", DType: dtypes.Float32, Dims: []int{5, 16}}}
@@ -48,15 +49,24 @@ func TestFuseLayerNorms(t *testing.T) {
 		name    string
 		outputs []string
 		build   BuildFunc
+		op      string
 		fused   int
 	}{
 		{"alone", []string{"y"}, func(ctx *context.Context, x []*Node) []*Node {
 			return []*Node{layerNormAsModel(ctx.In("a"), layerNormAsModel(ctx.In("b"), x[0]))}
-		}, 2},
+		}, "LayerNormalization", 2},
 		{"mean_also_read", []string{"y", "mean"}, func(ctx *context.Context, x []*Node) []*Node {
 			y, mean := layerNormParts(ctx, x[0])
 			return []*Node{y, mean}
-		}, 0},
+		}, "LayerNormalization", 0},
+		{"softmax_each_axis", []string{"y"}, func(_ *context.Context, x []*Node) []*Node {
+			return []*Node{Add(Softmax(x[0], -1), Softmax(MulScalar(x[0], 3), 1))}
+		}, "Softmax", 2},
+		{"softmax_exp_also_read", []string{"y", "e"}, func(_ *context.Context, x []*Node) []*Node {
+			m := StopGradient(ReduceAndKeep(x[0], ReduceMax, -1))
+			e := Exp(Sub(x[0], m))
+			return []*Node{Div(e, ReduceAndKeep(e, ReduceSum, -1)), e}
+		}, "Softmax", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.New()
@@ -67,12 +77,12 @@ func TestFuseLayerNorms(t *testing.T) {
 			}
 			n := 0
 			for _, node := range m.Graph.Nodes {
-				if node.OpType == "LayerNormalization" {
+				if node.OpType == c.op {
 					n++
 				}
 			}
 			if n != c.fused {
-				t.Fatalf("%d LayerNormalization nodes, want %d", n, c.fused)
+				t.Fatalf("%d %s nodes, want %d", n, c.op, c.fused)
 			}
 			r := rand.New(rand.NewPCG(1, 2))
 			x := make([]float32, 2*5*16)
