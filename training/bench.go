@@ -160,10 +160,8 @@ func benchRow(ctx context.Context, cfg Config, row string, stage Stage, steps in
 }
 
 // benchStart readies tr to measure stage. A stage-2 measurement starts after
-// one stage-1 step, as a real run enters stage 2: every variable, the
-// predictor's EMA teacher included, has its value before stage 2's step
-// graph is built (a graph built before the teacher has one leaves out its
-// EMA update).
+// one stage-1 step, as a real run enters stage 2: every variable has its
+// value before stage 2's step graphs are built.
 func benchStart(tr *Trainer, stage Stage, rng *rand.Rand) error {
 	tr.state = State{Stage: Stage1, Seed: tr.cfg.Seed}
 	if stage == Stage2 {

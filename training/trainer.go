@@ -718,7 +718,11 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*named
 	if err != nil {
 		return nil, err
 	}
-	if predictor && t.teacherExists() {
+	// The EMA update belongs in the graph whenever the model made a teacher,
+	// even one whose values come only with this graph's first run (a run
+	// that starts in stage 2 from fresh weights): a graph built without it
+	// would never update the teacher for the rest of the stage.
+	if predictor && t.teacherCreated() {
 		if _, err := EMAUpdateGraph(ctx, g, model.ScopePredictorTeacher, model.ScopePredictorStudent, t.cfg.Model.EMAMomentum); err != nil {
 			return nil, err
 		}
@@ -728,10 +732,17 @@ func (t *Trainer) trainGraph(ctx *mlctx.Context, s Stage, in stepInputs) (*named
 	return &outs, nil
 }
 
-// teacherExists reports whether the model created EMA-teacher variables.
-func (t *Trainer) teacherExists() bool {
+// teacherExists reports whether the model's EMA-teacher variables exist
+// and hold values (what copying the student into them needs).
+func (t *Trainer) teacherExists() bool { return t.teacher(true) }
+
+// teacherCreated reports whether the model created EMA-teacher variables,
+// with values or not yet.
+func (t *Trainer) teacherCreated() bool { return t.teacher(false) }
+
+func (t *Trainer) teacher(withValue bool) bool {
 	for v := range t.vars.IterVariables() {
-		if strings.HasPrefix(v.Scope(), model.ScopePredictorTeacher) && v.HasValue() {
+		if strings.HasPrefix(v.Scope(), model.ScopePredictorTeacher) && (v.HasValue() || !withValue) {
 			return true
 		}
 	}
