@@ -30,17 +30,13 @@ func (c StepCost) FLOPsPerSample() int64 {
 // variables must exist (after a Step of that stage).
 func StepFLOPs(tr *Trainer, s Stage) (StepCost, error) {
 	sc := StepCost{Batch: tr.cfg.BatchSize}
-	samples := make([]*Sample, tr.cfg.BatchSize)
-	for i := range samples {
-		smp, err := tr.data.Sample(i % tr.data.Len())
-		if err != nil {
-			return sc, fmt.Errorf("step flops: %w", err)
-		}
-		samples[i] = smp
+	idx := make([]int, tr.cfg.BatchSize)
+	for i := range idx {
+		idx[i] = i % tr.data.Len()
 	}
-	batch, err := tr.layout.Pack(samples, rand.New(rand.NewPCG(1, 2)))
+	batch, err := tr.packBatch(idx, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
-		return sc, err
+		return sc, fmt.Errorf("step flops: %w", err)
 	}
 	match := tr.matchingOn(s)
 	args, err := batch.tensors(tr.layout, match, tr.completionIn())
@@ -51,8 +47,6 @@ func StepFLOPs(tr *Trainer, s Stage) (StepCost, error) {
 		b, q, g := batch.B, tr.cfg.Model.Probes, tr.layout.MaxInstances
 		args = append(args, tensors.FromFlatDataAndDimensions(make([]float32, b*q*g), b, q, g))
 	}
-	withLabels, withCompletion := match, tr.completionIn()
-	withFeatures, withAnchors := tr.cfg.Model.VisualFeatureDim > 0, tr.cfg.Model.Anchors > 0
 	params := func(g *Graph, n int) []*Node {
 		p := make([]*Node, n)
 		for i := range n {
@@ -72,18 +66,14 @@ func StepFLOPs(tr *Trainer, s Stage) (StepCost, error) {
 	vars := tr.vars.Checked(false)
 	if match {
 		sc.Match, err = count("match_cost", len(args)-1, func(p []*Node) []*Node {
-			ctx := vars.Reuse()
-			ctx.SetTraining(p[0].Graph(), true)
-			in := parseInputs(p, withLabels, false, withCompletion, withFeatures, withAnchors)
-			out := tr.model.Instances(ctx, in.Model)
-			return []*Node{matchCost(tr.cfg.Loss, out.ClassLogits, out.Boxes, out.RefPoints, in.GTBoxes, in.GTBoxValid, in.GTCentroids)}
+			return []*Node{tr.costGraph(vars.Reuse(), s, p)}
 		})
 		if err != nil {
 			return sc, err
 		}
 	}
 	sc.Train, err = count("train_step", len(args), func(p []*Node) []*Node {
-		outs, err := tr.trainGraph(vars.Reuse(), s, parseInputs(p, withLabels, match, withCompletion, withFeatures, withAnchors))
+		outs, err := tr.trainGraph(vars.Reuse(), s, tr.stepInputsOf(p, s, match))
 		if err != nil {
 			panic(err)
 		}

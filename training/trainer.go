@@ -621,23 +621,17 @@ func (t *Trainer) buildExecs(s Stage) error {
 	t.names = nil // set when the train graph is built
 	vars := t.vars.Checked(false)
 	match := t.matchingOn(s)
-	withLabels, withCompletion := match, t.completionIn()
-	withFeatures := t.cfg.Model.VisualFeatureDim > 0
-	withAnchors := t.cfg.Model.Anchors > 0
 	var err error
 	if match {
 		t.costExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) *Node {
-			ctx.SetTraining(p[0].Graph(), true)
-			in := parseInputs(p, withLabels, false, withCompletion, withFeatures, withAnchors)
-			out := t.model.Instances(ctx, in.Model)
-			return matchCost(t.cfg.Loss, out.ClassLogits, out.Boxes, out.RefPoints, in.GTBoxes, in.GTBoxValid, in.GTCentroids)
+			return t.costGraph(ctx, s, p)
 		})
 		if err != nil {
 			return fmt.Errorf("cost graph: %w", err)
 		}
 	}
 	t.trainExec, err = mlctx.NewExec(t.backend, vars, func(ctx *mlctx.Context, p []*Node) []*Node {
-		outs, err := t.trainGraph(ctx, s, parseInputs(p, withLabels, match, withCompletion, withFeatures, withAnchors))
+		outs, err := t.trainGraph(ctx, s, t.stepInputsOf(p, s, match))
 		if err != nil {
 			panic(err)
 		}
@@ -648,6 +642,34 @@ func (t *Trainer) buildExecs(s Stage) error {
 		return fmt.Errorf("train graph: %w", err)
 	}
 	return nil
+}
+
+// stepInputsOf names a step graph's parameters in stage s, the matching
+// assignment last when withMatch (the train graph of a matching stage).
+func (t *Trainer) stepInputsOf(p []*Node, s Stage, withMatch bool) stepInputs {
+	return parseInputs(p, t.matchingOn(s), withMatch, t.completionIn(), t.cfg.Model.VisualFeatureDim > 0, t.cfg.Model.Anchors > 0)
+}
+
+// costGraph is the matching pass on the backend: the instance path in
+// training mode (Model.Instances) and the Hungarian cost [B,Q,G].
+func (t *Trainer) costGraph(ctx *mlctx.Context, s Stage, p []*Node) *Node {
+	ctx.SetTraining(p[0].Graph(), true)
+	in := t.stepInputsOf(p, s, false)
+	out := t.model.Instances(ctx, in.Model)
+	return matchCost(t.cfg.Loss, out.ClassLogits, out.Boxes, out.RefPoints, in.GTBoxes, in.GTBoxValid, in.GTCentroids)
+}
+
+// packBatch loads the samples at idx and packs them into a batch.
+func (t *Trainer) packBatch(idx []int, rng *rand.Rand) (*Batch, error) {
+	samples := make([]*Sample, len(idx))
+	for i, j := range idx {
+		smp, err := t.data.Sample(j)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		samples[i] = smp
+	}
+	return t.layout.Pack(samples, rng)
 }
 
 // namedOutputs are a train graph's scalar outputs with their names, kept
@@ -758,15 +780,7 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 		return nil, err
 	}
 	idx, epoch, cursor := nextBatch(t.data.Len(), t.cfg.BatchSize, t.state.Seed, t.state.Epoch, t.state.Cursor)
-	samples := make([]*Sample, len(idx))
-	for i, j := range idx {
-		smp, err := t.data.Sample(j)
-		if err != nil {
-			return nil, fmt.Errorf("dataset: %w", err)
-		}
-		samples[i] = smp
-	}
-	batch, err := t.layout.Pack(samples, rng)
+	batch, err := t.packBatch(idx, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -907,9 +921,8 @@ func (t *Trainer) setUpFrozen(args []any) error {
 		return err
 	}
 	n, s, cfg := len(args), t.stage, t.cfg.Model
-	withFeatures, withAnchors := cfg.VisualFeatureDim > 0, cfg.Anchors > 0
 	exec, err := mlctx.NewExec(t.backend, t.vars.Checked(false), func(ctx *mlctx.Context, p []*Node) []*Node {
-		in := parseInputs(p[:n], false, false, t.completionIn(), withFeatures, withAnchors)
+		in := t.stepInputsOf(p[:n], s, false)
 		frozen, err := model.FrozenFrom(cfg, p[n:])
 		if err != nil {
 			panic(err)
