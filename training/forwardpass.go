@@ -176,8 +176,6 @@ func (p *forwardPass) outputTensors() []any {
 	return out
 }
 
-func (p *forwardPass) provider() string { return p.bound.Provider() }
-
 func (p *forwardPass) close() error {
 	if p == nil || p.bound == nil {
 		return nil

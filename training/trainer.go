@@ -848,19 +848,12 @@ func (t *Trainer) Step(rng *rand.Rand) (map[string]float64, error) {
 // that code (row C, the bundled model's 1,000 steps), while stage 2's masks
 // now come from another point of the stream.
 func (t *Trainer) matchCost(args []any) ([]float32, error) {
-	rt := t.forwardRuntime()
-	if !t.ortTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
-		t.ortTried = true
-		m, err := newMatchingPass(t, args)
-		switch {
-		case err == nil:
-			t.ortMatch = m
-			t.log.Info("matching pass runs in ONNX Runtime", zap.String("provider", m.provider()))
-		case rt == ForwardORT:
-			return nil, err
-		default:
-			t.log.Info("matching pass runs on the training backend", zap.Error(err))
-		}
+	err := t.trySetUp(&t.ortTried, "matching pass", func() (err error) {
+		t.ortMatch, err = newMatchingPass(t, args)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if t.ortMatch != nil {
 		if err := t.ortMatch.run(args); err != nil {
@@ -873,6 +866,27 @@ func (t *Trainer) matchCost(args []any) ([]float32, error) {
 		return nil, fmt.Errorf("matching cost: %w", err)
 	}
 	return tensors.MustCopyFlatData[float32](costT), nil
+}
+
+// trySetUp sets a forward-only pass up in ONNX Runtime once per stage,
+// after the stage's first step has run on the backend, as
+// Config.ForwardRuntime allows: a failure is the step's error under
+// ForwardORT and leaves the pass on the backend, logged, under ForwardAuto.
+func (t *Trainer) trySetUp(tried *bool, what string, setUp func() error) error {
+	rt := t.forwardRuntime()
+	if *tried || !t.stepRan || rt == ForwardGoMLX {
+		return nil
+	}
+	*tried = true
+	switch err := setUp(); {
+	case err == nil:
+		t.log.Info(what + " runs in ONNX Runtime")
+	case rt == ForwardORT:
+		return err
+	default:
+		t.log.Info(what+" runs on the training backend", zap.Error(err))
+	}
+	return nil
 }
 
 // forwardRuntime is Config.ForwardRuntime with its default.
@@ -891,18 +905,8 @@ func (t *Trainer) frozenFeatures(args []any) ([]any, error) {
 	if t.stage != Stage2 {
 		return nil, nil
 	}
-	rt := t.forwardRuntime()
-	if !t.frozenTried && t.stepRan && (rt == ForwardAuto || rt == ForwardORT) {
-		t.frozenTried = true
-		err := t.setUpFrozen(args)
-		switch {
-		case err == nil:
-			t.log.Info("stage 2's frozen modules run in ONNX Runtime", zap.String("provider", t.ortFrozen.provider()))
-		case rt == ForwardORT:
-			return nil, err
-		default:
-			t.log.Info("stage 2's frozen modules run on the training backend", zap.Error(err))
-		}
+	if err := t.trySetUp(&t.frozenTried, "stage 2's frozen modules", func() error { return t.setUpFrozen(args) }); err != nil {
+		return nil, err
 	}
 	if t.ortFrozen == nil {
 		return nil, nil
